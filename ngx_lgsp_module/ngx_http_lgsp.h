@@ -1,0 +1,92 @@
+/*
+ * LGSP on nginx: what the LGSP modules share.  The core module
+ * (ngx_http_lgsp_module) owns the per-request context, the transaction id,
+ * the service code of a location and the problem+json answers.
+ */
+
+#ifndef _NGX_HTTP_LGSP_H_INCLUDED_
+#define _NGX_HTTP_LGSP_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/* a UUIDv7 in text form: time-ordered, unique across workers and nodes */
+#define NGX_HTTP_LGSP_TXID_LEN  36
+
+#define NGX_HTTP_LGSP_PROBLEM_BASE  "urn:lgsp:problem:"
+
+
+/* what became of a request: for transaction records and metrics */
+typedef enum {
+    NGX_HTTP_LGSP_OUTCOME_OK = 0,
+    NGX_HTTP_LGSP_OUTCOME_AUTH,
+    NGX_HTTP_LGSP_OUTCOME_ACCESS,
+    NGX_HTTP_LGSP_OUTCOME_QUOTA,
+    NGX_HTTP_LGSP_OUTCOME_SCHEMA,
+    NGX_HTTP_LGSP_OUTCOME_UPSTREAM,
+    NGX_HTTP_LGSP_OUTCOME_ERROR
+} ngx_http_lgsp_outcome_e;
+
+
+/* one per main request; survives internal redirects */
+typedef struct {
+    u_char                txid[NGX_HTTP_LGSP_TXID_LEN];
+
+    /* set by JWT authentication: the caller's identity */
+    ngx_str_t             agency;
+    ngx_str_t             jwt_payload;   /* the verified claims, JSON text */
+    void                 *jwt_claims;    /* json_t *, parsed on first use */
+
+    ngx_http_lgsp_outcome_e  outcome;
+    ngx_str_t             reason;        /* why a step refused: "expired" */
+} ngx_http_lgsp_ctx_t;
+
+
+typedef struct {
+    ngx_str_t             service;       /* lgsp_service CODE */
+    ngx_str_t             service_title;
+} ngx_http_lgsp_loc_conf_t;
+
+
+/* a rejection, sent as RFC 9457 application/problem+json */
+typedef struct {
+    ngx_uint_t            status;
+    ngx_http_lgsp_outcome_e  outcome;
+    ngx_str_t             type;          /* slug after the base URI */
+    ngx_str_t             title;
+    ngx_str_t             detail;        /* plain text: escaped when sent */
+    ngx_str_t             members;       /* extra JSON members, or empty */
+} ngx_http_lgsp_problem_t;
+
+
+/* the context of r->main, created with its txid on first use */
+ngx_http_lgsp_ctx_t *ngx_http_lgsp_get_ctx(ngx_http_request_t *r);
+
+/*
+ * Discards the request body and sends the problem.  Returns what
+ * ngx_http_finalize_request() should be given; from a phase handler:
+ *     ngx_http_finalize_request(r, ngx_http_lgsp_send_problem(r, &p));
+ *     return NGX_DONE;
+ */
+ngx_int_t ngx_http_lgsp_send_problem(ngx_http_request_t *r,
+    ngx_http_lgsp_problem_t *problem);
+
+/* the service code of the request's location, or the location's name */
+void ngx_http_lgsp_service_name(ngx_http_request_t *r, ngx_str_t *name);
+
+/*
+ * Adds an X-LGSP-* header to the request headers, so that proxy_pass
+ * carries it upstream; clients' own X-LGSP-* headers are removed on
+ * arrival, so what arrives upstream is always the LGSP's word.
+ */
+ngx_int_t ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value);
+
+
+extern ngx_module_t  ngx_http_lgsp_module;
+
+
+#endif /* _NGX_HTTP_LGSP_H_INCLUDED_ */
