@@ -1,0 +1,572 @@
+/*
+ * ECMA-262 patterns on PCRE2.
+ *
+ * PCRE2 runs in UTF mode without UCP, so \d, \w and \b keep their ASCII
+ * ECMA meaning.  What differs is rewritten: \s and \S (ECMA counts the
+ * Unicode spaces and U+FEFF), "." (never matches a line terminator), \v,
+ * \u escapes and surrogate pairs, long Unicode property names, "[]" and
+ * "[^]".  Escapes ECMA forbids in unicode mode (\a, \z, \Q...) are refused
+ * rather than given their different PCRE meaning.  "$" matches only at the
+ * very end (PCRE2_DOLLAR_ENDONLY).
+ */
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "lgsp_regex.h"
+
+
+/* enough for any sane pattern, small enough that no match takes long */
+#define LGSP_REGEX_MATCH_LIMIT  200000
+#define LGSP_REGEX_DEPTH_LIMIT  5000
+
+#define LGSP_ECMA_SPACE  "\\p{Xsp}\\x{feff}"
+
+
+struct lgsp_regex_s {
+    pcre2_code           *code;
+    pcre2_match_context  *mctx;
+    int                   jit;
+    char                 *source;
+};
+
+
+typedef struct {
+    char                 *data;
+    size_t                len;
+    size_t                cap;
+    int                   nomem;
+} lgsp_regex_buf_t;
+
+
+typedef struct {
+    const char           *ecma;
+    const char           *pcre;
+} lgsp_regex_property_t;
+
+
+/* General_Category long names (and aliases) PCRE2 10.42 does not know */
+static const lgsp_regex_property_t  lgsp_regex_properties[] = {
+    { "Letter", "L" }, { "Cased_Letter", "LC" },
+    { "Uppercase_Letter", "Lu" }, { "Lowercase_Letter", "Ll" },
+    { "Titlecase_Letter", "Lt" }, { "Modifier_Letter", "Lm" },
+    { "Other_Letter", "Lo" }, { "Mark", "M" }, { "Combining_Mark", "M" },
+    { "Nonspacing_Mark", "Mn" }, { "Spacing_Mark", "Mc" },
+    { "Enclosing_Mark", "Me" }, { "Number", "N" },
+    { "Decimal_Number", "Nd" }, { "digit", "Nd" },
+    { "Letter_Number", "Nl" }, { "Other_Number", "No" },
+    { "Punctuation", "P" }, { "punct", "P" },
+    { "Connector_Punctuation", "Pc" }, { "Dash_Punctuation", "Pd" },
+    { "Open_Punctuation", "Ps" }, { "Close_Punctuation", "Pe" },
+    { "Initial_Punctuation", "Pi" }, { "Final_Punctuation", "Pf" },
+    { "Other_Punctuation", "Po" }, { "Symbol", "S" },
+    { "Math_Symbol", "Sm" }, { "Currency_Symbol", "Sc" },
+    { "Modifier_Symbol", "Sk" }, { "Other_Symbol", "So" },
+    { "Separator", "Z" }, { "Space_Separator", "Zs" },
+    { "Line_Separator", "Zl" }, { "Paragraph_Separator", "Zp" },
+    { "Other", "C" }, { "Control", "Cc" }, { "cntrl", "Cc" },
+    { "Format", "Cf" }, { "Surrogate", "Cs" }, { "Private_Use", "Co" },
+    { "Unassigned", "Cn" },
+    { NULL, NULL }
+};
+
+
+static void
+lgsp_regex_put(lgsp_regex_buf_t *b, const char *s, size_t n)
+{
+    char    *p;
+    size_t   cap;
+
+    if (b->nomem) {
+        return;
+    }
+
+    if (b->len + n + 1 > b->cap) {
+        cap = (b->cap + n + 1) * 2;
+        p = realloc(b->data, cap);
+        if (p == NULL) {
+            b->nomem = 1;
+            return;
+        }
+        b->data = p;
+        b->cap = cap;
+    }
+
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+
+static void
+lgsp_regex_puts(lgsp_regex_buf_t *b, const char *s)
+{
+    lgsp_regex_put(b, s, strlen(s));
+}
+
+
+static void
+lgsp_regex_put_code_point(lgsp_regex_buf_t *b, unsigned long cp)
+{
+    char  hex[24];
+
+    snprintf(hex, sizeof(hex), "\\x{%lx}", cp);
+    lgsp_regex_puts(b, hex);
+}
+
+
+static int
+lgsp_regex_hex(const char *s, size_t n, unsigned long *value)
+{
+    size_t  i;
+    int     c;
+
+    *value = 0;
+
+    for (i = 0; i < n; i++) {
+        c = (unsigned char) s[i];
+
+        if (c >= '0' && c <= '9') {
+            c -= '0';
+        } else if (c >= 'a' && c <= 'f') {
+            c -= 'a' - 10;
+        } else if (c >= 'A' && c <= 'F') {
+            c -= 'A' - 10;
+        } else {
+            return -1;
+        }
+
+        *value = *value * 16 + c;
+    }
+
+    return 0;
+}
+
+
+/*
+ * \uXXXX, a surrogate pair \uD83D\uDE00 or \u{X...}: returns the bytes
+ * consumed after the "u", or 0 on a malformed escape.
+ */
+static size_t
+lgsp_regex_unicode_escape(const char *p, const char *end, unsigned long *cp)
+{
+    const char     *close;
+    unsigned long   low;
+
+    if (p < end && *p == '{') {
+        close = memchr(p, '}', end - p);
+        if (close == NULL || close == p + 1 || close - p > 9
+            || lgsp_regex_hex(p + 1, close - p - 1, cp) != 0
+            || *cp > 0x10ffff)
+        {
+            return 0;
+        }
+        return close - p + 1;
+    }
+
+    if (end - p < 4 || lgsp_regex_hex(p, 4, cp) != 0) {
+        return 0;
+    }
+
+    if (*cp >= 0xd800 && *cp <= 0xdbff && end - p >= 10
+        && p[4] == '\\' && p[5] == 'u'
+        && lgsp_regex_hex(p + 6, 4, &low) == 0
+        && low >= 0xdc00 && low <= 0xdfff)
+    {
+        *cp = 0x10000 + ((*cp - 0xd800) << 10) + (low - 0xdc00);
+        return 10;
+    }
+
+    if (*cp >= 0xd800 && *cp <= 0xdfff) {
+        /* a lone surrogate cannot occur in a UTF-8 subject */
+        return 0;
+    }
+
+    return 4;
+}
+
+
+/* \p{...} or \P{...}: returns the bytes consumed after the letter, 0 on
+ * a malformed property */
+static size_t
+lgsp_regex_property(lgsp_regex_buf_t *b, int negated, const char *p,
+    const char *end)
+{
+    const char                   *close, *name, *eq;
+    size_t                        len;
+    const lgsp_regex_property_t  *prop;
+
+    if (p >= end || *p != '{') {
+        return 0;
+    }
+
+    close = memchr(p, '}', end - p);
+    if (close == NULL || close == p + 1) {
+        return 0;
+    }
+
+    name = p + 1;
+    len = close - name;
+
+    eq = memchr(name, '=', len);
+    if (eq != NULL) {
+        if ((eq - name == 16 && memcmp(name, "General_Category", 16) == 0)
+            || (eq - name == 2 && memcmp(name, "gc", 2) == 0))
+        {
+            len -= eq + 1 - name;
+            name = eq + 1;
+        }
+    }
+
+    lgsp_regex_puts(b, negated ? "\\P{" : "\\p{");
+
+    for (prop = lgsp_regex_properties; prop->ecma; prop++) {
+        if (strlen(prop->ecma) == len && memcmp(prop->ecma, name, len) == 0) {
+            lgsp_regex_puts(b, prop->pcre);
+            lgsp_regex_puts(b, "}");
+            return close - p + 1;
+        }
+    }
+
+    /* short names and Script=... PCRE2 spells as ECMA does */
+    lgsp_regex_put(b, p + 1, close - p - 1);
+    lgsp_regex_puts(b, "}");
+
+    return close - p + 1;
+}
+
+
+/*
+ * One escape sequence at p (just after the backslash).  Returns the
+ * bytes consumed, or 0 when ECMA-262 (unicode mode) does not allow it.
+ */
+static size_t
+lgsp_regex_escape(lgsp_regex_buf_t *b, const char *p, const char *end,
+    int in_class)
+{
+    size_t          n;
+    unsigned long   cp;
+    int             c;
+
+    if (p >= end) {
+        return 0;
+    }
+
+    c = (unsigned char) *p;
+
+    switch (c) {
+
+    case 'd': case 'D': case 'w': case 'W':
+    case 'f': case 'n': case 'r': case 't':
+        lgsp_regex_put(b, p - 1, 2);
+        return 1;
+
+    case 'b':
+        lgsp_regex_puts(b, in_class ? "\\x{8}" : "\\b");
+        return 1;
+
+    case 'B':
+        if (in_class) {
+            return 0;
+        }
+        lgsp_regex_puts(b, "\\B");
+        return 1;
+
+    case 'v':
+        lgsp_regex_puts(b, "\\x{b}");
+        return 1;
+
+    case 's':
+        lgsp_regex_puts(b, in_class ? LGSP_ECMA_SPACE
+                                    : "[" LGSP_ECMA_SPACE "]");
+        return 1;
+
+    case 'S':
+        /* inside a class, U+FEFF cannot be subtracted: close enough */
+        lgsp_regex_puts(b, in_class ? "\\P{Xsp}"
+                                    : "[^" LGSP_ECMA_SPACE "]");
+        return 1;
+
+    case 'c':
+        if (end - p < 2
+            || !((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z')))
+        {
+            return 0;
+        }
+        lgsp_regex_put_code_point(b, (unsigned long) (p[1] & 0x1f));
+        return 2;
+
+    case 'x':
+        if (end - p < 3 || lgsp_regex_hex(p + 1, 2, &cp) != 0) {
+            return 0;
+        }
+        lgsp_regex_put_code_point(b, cp);
+        return 3;
+
+    case 'u':
+        n = lgsp_regex_unicode_escape(p + 1, end, &cp);
+        if (n == 0) {
+            return 0;
+        }
+        lgsp_regex_put_code_point(b, cp);
+        return n + 1;
+
+    case 'p': case 'P':
+        n = lgsp_regex_property(b, c == 'P', p + 1, end);
+        return n ? n + 1 : 0;
+
+    case 'k':
+        if (in_class || end - p < 2 || p[1] != '<') {
+            return 0;
+        }
+        lgsp_regex_puts(b, "\\k");
+        return 1;
+
+    case '0':
+        if (end - p > 1 && p[1] >= '0' && p[1] <= '9') {
+            return 0;
+        }
+        lgsp_regex_puts(b, "\\x{0}");
+        return 1;
+
+    default:
+        break;
+    }
+
+    if (c >= '1' && c <= '9') {
+        if (in_class) {
+            return 0;
+        }
+        n = 0;
+        while (p + n < end && p[n] >= '0' && p[n] <= '9') {
+            n++;
+        }
+        lgsp_regex_puts(b, "\\g{");
+        lgsp_regex_put(b, p, n);
+        lgsp_regex_puts(b, "}");
+        return n;
+    }
+
+    /* identity escapes of ASCII punctuation, as browsers accept them;
+     * those of letters and digits are errors in ECMA-262 */
+    if (c < 0x80 && c > 0x20 && !isalnum(c)) {
+        lgsp_regex_put(b, p - 1, 2);
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static int
+lgsp_regex_translate(const char *src, size_t len, lgsp_regex_buf_t *b,
+    const char **bad)
+{
+    const char  *p, *end;
+    size_t       n;
+    int          in_class;
+
+    p = src;
+    end = src + len;
+    in_class = 0;
+
+    while (p < end) {
+
+        switch (*p) {
+
+        case '\\':
+            n = lgsp_regex_escape(b, p + 1, end, in_class);
+            if (n == 0) {
+                *bad = "invalid escape";
+                return -1;
+            }
+            p += n + 1;
+            continue;
+
+        case '[':
+            if (in_class) {
+                lgsp_regex_puts(b, "\\[");
+                break;
+            }
+
+            if (end - p >= 2 && p[1] == ']') {
+                lgsp_regex_puts(b, "(?!)");
+                p += 2;
+                continue;
+            }
+
+            if (end - p >= 3 && p[1] == '^' && p[2] == ']') {
+                lgsp_regex_puts(b, "(?s:.)");
+                p += 3;
+                continue;
+            }
+
+            in_class = 1;
+            lgsp_regex_puts(b, "[");
+            if (end - p >= 2 && p[1] == '^') {
+                lgsp_regex_puts(b, "^");
+                p++;
+            }
+            break;
+
+        case ']':
+            lgsp_regex_puts(b, in_class ? "]" : "\\]");
+            in_class = 0;
+            break;
+
+        case '.':
+            lgsp_regex_puts(b, in_class ? "." : "[^\\n\\r\\x{2028}\\x{2029}]");
+            break;
+
+        case '(':
+            if (!in_class && end - p >= 2 && p[1] == '?'
+                && (end - p < 3 || strchr(":=!<", p[2]) == NULL))
+            {
+                *bad = "invalid group";
+                return -1;
+            }
+            lgsp_regex_puts(b, "(");
+            break;
+
+        default:
+            lgsp_regex_put(b, p, 1);
+            break;
+        }
+
+        p++;
+    }
+
+    if (in_class) {
+        *bad = "unterminated character class";
+        return -1;
+    }
+
+    return b->nomem ? -1 : 0;
+}
+
+
+lgsp_regex_t *
+lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
+{
+    int                error;
+    PCRE2_SIZE         offset;
+    PCRE2_UCHAR        msg[128];
+    const char        *bad;
+    lgsp_regex_t      *re;
+    lgsp_regex_buf_t   buf;
+
+    memset(&buf, 0, sizeof(buf));
+    bad = "out of memory";
+
+    if (lgsp_regex_translate(src, len, &buf, &bad) != 0) {
+        snprintf(err, errlen, "invalid regular expression: %s", bad);
+        free(buf.data);
+        return NULL;
+    }
+
+    re = calloc(1, sizeof(lgsp_regex_t));
+    if (re == NULL) {
+        snprintf(err, errlen, "out of memory");
+        free(buf.data);
+        return NULL;
+    }
+
+    re->code = pcre2_compile((PCRE2_SPTR) (buf.data ? buf.data : ""),
+                             buf.len, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY,
+                             &error, &offset, NULL);
+    free(buf.data);
+
+    if (re->code == NULL) {
+        pcre2_get_error_message(error, msg, sizeof(msg));
+        snprintf(err, errlen, "invalid regular expression: %s", msg);
+        free(re);
+        return NULL;
+    }
+
+    re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
+
+    re->mctx = pcre2_match_context_create(NULL);
+    re->source = malloc(len + 1);
+
+    if (re->mctx == NULL || re->source == NULL) {
+        snprintf(err, errlen, "out of memory");
+        lgsp_regex_free(re);
+        return NULL;
+    }
+
+    pcre2_set_match_limit(re->mctx, LGSP_REGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(re->mctx, LGSP_REGEX_DEPTH_LIMIT);
+
+    memcpy(re->source, src, len);
+    re->source[len] = '\0';
+
+    return re;
+}
+
+
+int
+lgsp_regex_match(const lgsp_regex_t *re, const char *subject, size_t len,
+    lgsp_regex_scratch_t *scratch)
+{
+    int                 rc;
+    pcre2_match_data   *md;
+
+    md = scratch->match_data;
+
+    if (md == NULL) {
+        /* one pair is enough: only whether it matches matters */
+        md = pcre2_match_data_create(1, NULL);
+        if (md == NULL) {
+            return -1;
+        }
+        scratch->match_data = md;
+    }
+
+    if (re->jit) {
+        rc = pcre2_jit_match(re->code, (PCRE2_SPTR) subject, len, 0, 0, md,
+                             re->mctx);
+    } else {
+        rc = pcre2_match(re->code, (PCRE2_SPTR) subject, len, 0,
+                         PCRE2_NO_UTF_CHECK, md, re->mctx);
+    }
+
+    if (rc >= 0) {
+        return 1;
+    }
+
+    return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+
+const char *
+lgsp_regex_source(const lgsp_regex_t *re)
+{
+    return re->source;
+}
+
+
+void
+lgsp_regex_free(lgsp_regex_t *re)
+{
+    if (re == NULL) {
+        return;
+    }
+
+    pcre2_code_free(re->code);
+    pcre2_match_context_free(re->mctx);
+    free(re->source);
+    free(re);
+}
+
+
+void
+lgsp_regex_scratch_free(lgsp_regex_scratch_t *scratch)
+{
+    pcre2_match_data_free(scratch->match_data);
+    scratch->match_data = NULL;
+}

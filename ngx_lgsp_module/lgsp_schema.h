@@ -1,0 +1,78 @@
+/*
+ * JSON Schema (draft 2020-12 and draft-07) compiler and validator, and a
+ * strict JSON parser for request bodies.  nginx-free: jansson and PCRE2.
+ *
+ * A schema is compiled once, at configuration time; the compiled form is
+ * read-only afterwards, so nginx workers share it after fork and threads
+ * may validate against it concurrently.
+ */
+
+#ifndef LGSP_SCHEMA_H
+#define LGSP_SCHEMA_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+
+typedef struct lgsp_schema_s  lgsp_schema_t;
+
+
+typedef struct {
+    /* 1: "format" asserts; 0: "format" is an annotation only */
+    int                format_assert;
+    /* URL prefix (e.g. "http://localhost:1234/") whose documents are read
+     * from remote_dir instead; NULL: no such mapping */
+    const char        *remote_base;
+    const char        *remote_dir;
+} lgsp_schema_options_t;
+
+
+typedef struct {
+    char              *instance_path;   /* JSON Pointer, "" for the root */
+    char              *schema_path;     /* keyword location */
+    char              *keyword;
+    char              *message;
+} lgsp_schema_error_t;
+
+
+typedef struct {
+    lgsp_schema_error_t  *errors;       /* filled by lgsp_schema_validate() */
+    size_t                n;
+    size_t                max;          /* set by the caller; 0: just 0/1 */
+} lgsp_schema_errors_t;
+
+
+enum {
+    LGSP_JSON_OK = 0,
+    LGSP_JSON_SYNTAX,
+    LGSP_JSON_DUPLICATE_KEY,
+    LGSP_JSON_TOO_DEEP
+};
+
+
+lgsp_schema_t *lgsp_schema_compile_file(const char *path,
+    const lgsp_schema_options_t *opts, char *err, size_t errlen);
+lgsp_schema_t *lgsp_schema_compile_json(json_t *schema,
+    const char *base_uri_or_path, const lgsp_schema_options_t *opts,
+    char *err, size_t errlen);
+
+/* 1: valid, 0: invalid (errors collected up to errors->max), -1: out of
+ * memory; errors may be NULL */
+int lgsp_schema_validate(const lgsp_schema_t *schema, json_t *instance,
+    lgsp_schema_errors_t *errors);
+void lgsp_schema_errors_free(lgsp_schema_errors_t *errors);
+void lgsp_schema_free(lgsp_schema_t *schema);
+
+/* the dialect the root schema uses: 2020 or 7 */
+int lgsp_schema_dialect(const lgsp_schema_t *schema);
+
+/*
+ * Parses a request body strictly: duplicate object keys and nesting deeper
+ * than max_depth are refused (depth is checked by a scan before parsing).
+ * Big integers are kept as reals.  On error returns NULL, sets *kind and
+ * writes a message with the byte offset into err.
+ */
+json_t *lgsp_json_parse_strict(const char *buf, size_t len, size_t max_depth,
+    int *kind, char *err, size_t errlen);
+
+#endif /* LGSP_SCHEMA_H */

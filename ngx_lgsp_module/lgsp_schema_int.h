@@ -1,0 +1,193 @@
+/*
+ * The compiled form of a JSON Schema, shared by the compiler
+ * (lgsp_schema_compile.c) and the validator (lgsp_schema_validate.c).
+ * Each schema object becomes one lgsp_node_t whose keywords are already
+ * checked, resolved and linked, so validation never looks at the schema
+ * document except for const/enum/required values.
+ */
+
+#ifndef LGSP_SCHEMA_INT_H
+#define LGSP_SCHEMA_INT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "lgsp_schema.h"
+#include "lgsp_regex.h"
+
+
+#define LGSP_DIALECT_2020   2020
+#define LGSP_DIALECT_7      7
+
+/* instance types, as a mask */
+#define LGSP_T_NULL         0x01
+#define LGSP_T_BOOLEAN      0x02
+#define LGSP_T_OBJECT       0x04
+#define LGSP_T_ARRAY        0x08
+#define LGSP_T_NUMBER       0x10
+#define LGSP_T_STRING       0x20
+#define LGSP_T_INTEGER      0x40
+
+/* keywords whose presence is a flag rather than a pointer */
+#define LGSP_K_TYPE         0x00000001
+#define LGSP_K_MAX_LENGTH   0x00000002
+#define LGSP_K_MIN_LENGTH   0x00000004
+#define LGSP_K_MAX_ITEMS    0x00000008
+#define LGSP_K_MIN_ITEMS    0x00000010
+#define LGSP_K_MAX_PROPS    0x00000020
+#define LGSP_K_MIN_PROPS    0x00000040
+#define LGSP_K_UNIQUE       0x00000080
+#define LGSP_K_MAX_CONTAINS 0x00000100
+#define LGSP_K_MIN_CONTAINS 0x00000200
+#define LGSP_K_CONST        0x00000400
+#define LGSP_K_FORMAT       0x00000800
+
+
+typedef struct lgsp_node_s      lgsp_node_t;
+typedef struct lgsp_resource_s  lgsp_resource_t;
+
+
+/* a subschema and the keyword location step that leads to it */
+typedef struct {
+    lgsp_node_t        *node;
+    const char         *seg;        /* e.g. "properties/name", escaped */
+} lgsp_link_t;
+
+
+/* properties, dependentSchemas: sorted by key for binary search */
+typedef struct {
+    const char         *key;
+    size_t              len;
+    lgsp_link_t         link;
+} lgsp_prop_t;
+
+
+typedef struct {
+    lgsp_regex_t       *re;
+    lgsp_link_t         link;
+} lgsp_pattern_prop_t;
+
+
+/* dependentRequired: when key is present, every name in "names" must be */
+typedef struct {
+    const char         *key;
+    size_t              len;
+    json_t             *names;
+    const char         *seg;
+} lgsp_dep_required_t;
+
+
+typedef struct {
+    const char         *name;
+    lgsp_node_t        *node;
+} lgsp_dyn_anchor_t;
+
+
+/* a schema resource: what the dynamic scope of $dynamicRef is made of */
+struct lgsp_resource_s {
+    const char         *uri;
+    lgsp_dyn_anchor_t  *dyn_anchors;
+    size_t              n_dyn_anchors;
+};
+
+
+struct lgsp_node_s {
+    uint32_t            has;            /* LGSP_K_* */
+    uint8_t             is_boolean;
+    uint8_t             truth;          /* the value of a boolean schema */
+    uint8_t             types;          /* LGSP_T_* mask of "type" */
+    uint8_t             format;         /* LGSP_FORMAT_*, asserted */
+
+    lgsp_resource_t    *resource;
+
+    lgsp_link_t         ref;
+    lgsp_link_t         dynamic_ref;
+    const char         *dynamic_name;   /* NULL: $dynamicRef acts as $ref */
+
+    lgsp_link_t        *all_of;
+    size_t              n_all_of;
+    lgsp_link_t        *any_of;
+    size_t              n_any_of;
+    lgsp_link_t        *one_of;
+    size_t              n_one_of;
+    lgsp_link_t         not;
+    lgsp_link_t         if_;
+    lgsp_link_t         then_;
+    lgsp_link_t         else_;
+
+    lgsp_prop_t        *props;
+    size_t              n_props;
+    lgsp_pattern_prop_t *pattern_props;
+    size_t              n_pattern_props;
+    lgsp_link_t         additional_props;
+    lgsp_link_t         property_names;
+    lgsp_link_t         unevaluated_props;
+    lgsp_prop_t        *dep_schemas;
+    size_t              n_dep_schemas;
+    lgsp_dep_required_t *dep_required;
+    size_t              n_dep_required;
+    json_t             *required;
+
+    lgsp_link_t        *prefix_items;
+    size_t              n_prefix_items;
+    lgsp_link_t         items;          /* items past the prefix */
+    lgsp_link_t         contains;
+    lgsp_link_t         unevaluated_items;
+
+    json_t             *const_value;
+    json_t             *enum_values;
+    json_t             *multiple_of;
+    json_t             *maximum;
+    json_t             *exclusive_maximum;
+    json_t             *minimum;
+    json_t             *exclusive_minimum;
+
+    size_t              max_length;
+    size_t              min_length;
+    size_t              max_items;
+    size_t              min_items;
+    size_t              max_props;
+    size_t              min_props;
+    size_t              max_contains;
+    size_t              min_contains;
+
+    lgsp_regex_t       *pattern;
+    const char         *format_name;
+};
+
+
+/* allocations that live as long as the compiled schema */
+typedef struct lgsp_arena_chunk_s  lgsp_arena_chunk_t;
+
+typedef struct {
+    lgsp_arena_chunk_t *chunks;
+    char               *pos;
+    size_t              left;
+} lgsp_arena_t;
+
+
+struct lgsp_schema_s {
+    lgsp_node_t        *root;
+    int                 dialect;
+    lgsp_arena_t        arena;
+    json_t             *documents;      /* array: keeps the documents alive */
+    lgsp_regex_t      **regexes;
+    size_t              n_regexes;
+};
+
+
+void *lgsp_arena_alloc(lgsp_arena_t *arena, size_t size);
+void lgsp_arena_free(lgsp_arena_t *arena);
+
+/* validation against one node; used for meta-schema checks too */
+int lgsp_schema_validate_node(const lgsp_node_t *node, json_t *instance,
+    lgsp_schema_errors_t *errors);
+
+/* the built-in meta-schema documents: NULL when uri is not one of them */
+const char *lgsp_schema_builtin(const char *uri);
+
+/* JSON equality as JSON Schema defines it: 1 equals 1.0 */
+int lgsp_json_equal(json_t *a, json_t *b);
+
+#endif /* LGSP_SCHEMA_INT_H */

@@ -1,0 +1,1511 @@
+/*
+ * LGSP on nginx: JWT authentication in the access phase.  Keys are parsed
+ * at configuration time (lgsp_jwk.c), tokens verified by lgsp_jwt.c; this
+ * file is the nginx glue: directives, the verified-token cache in shared
+ * memory, the claim variables and the RFC 6750 answers.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "ngx_http_lgsp.h"
+#include "lgsp_jwk.h"
+#include "lgsp_jwt.h"
+
+
+#define NGX_HTTP_LGSP_JWT_OFF       0
+#define NGX_HTTP_LGSP_JWT_ON        1
+#define NGX_HTTP_LGSP_JWT_OPTIONAL  2
+
+#define NGX_HTTP_LGSP_DIGEST_LEN    32
+
+/* how long a verified token without "exp" may stay in the cache */
+#define NGX_HTTP_LGSP_JWT_NO_EXP_TTL  60
+
+#define NGX_HTTP_LGSP_AGENCY_MAX    128
+
+
+typedef struct {
+    ngx_str_t                    name;
+    ngx_array_t                 *values;        /* of ngx_str_t */
+} ngx_http_lgsp_jwt_claim_rule_t;
+
+
+typedef struct {
+    ngx_rbtree_node_t            node;          /* key: digest's first word */
+    ngx_queue_t                  queue;         /* most recent first */
+    u_char                       digest[NGX_HTTP_LGSP_DIGEST_LEN];
+    time_t                       exp;           /* -1: no exp claim */
+    time_t                       expires;       /* when the entry goes */
+    u_short                      agency_len;
+    u_short                      payload_len;
+    u_char                       data[1];       /* agency, payload */
+} ngx_http_lgsp_jwt_cache_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t                 rbtree;
+    ngx_rbtree_node_t            sentinel;
+    ngx_queue_t                  queue;
+} ngx_http_lgsp_jwt_cache_sh_t;
+
+
+typedef struct {
+    ngx_http_lgsp_jwt_cache_sh_t  *sh;
+    ngx_slab_pool_t              *shpool;
+} ngx_http_lgsp_jwt_cache_t;
+
+
+typedef struct {
+    ngx_shm_zone_t              *cache;
+} ngx_http_lgsp_jwt_main_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                   mode;
+    lgsp_jwk_set_t              *keys;
+    ngx_uint_t                   algorithms;    /* LGSP_JWA_BIT() set */
+    ngx_str_t                    issuer;
+    ngx_str_t                    audience;
+    time_t                       leeway;
+    ngx_flag_t                   require_exp;
+    ngx_str_t                    agency_claim;
+    ngx_array_t                 *claim_rules;
+    ngx_http_complex_value_t    *token;
+    size_t                       max_size;
+
+    /* the digest of all the above that decides a token's fate */
+    u_char                       policy[NGX_HTTP_LGSP_DIGEST_LEN];
+} ngx_http_lgsp_jwt_loc_conf_t;
+
+
+static ngx_int_t ngx_http_lgsp_jwt_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_jwt_token(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_str_t *token);
+static ngx_int_t ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_str_t *token, u_char *digest,
+    char *err, size_t errlen);
+static ngx_int_t ngx_http_lgsp_jwt_accept(ngx_http_request_t *r,
+    ngx_str_t *agency, ngx_str_t *payload);
+static ngx_int_t ngx_http_lgsp_jwt_reject(ngx_http_request_t *r,
+    ngx_uint_t status, const char *reason, const char *detail,
+    ngx_http_lgsp_jwt_claim_rule_t *rule);
+static ngx_int_t ngx_http_lgsp_jwt_check_rules(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, json_t *payload,
+    ngx_http_lgsp_jwt_claim_rule_t **failed);
+static ngx_int_t ngx_http_lgsp_jwt_agency(json_t *payload, ngx_str_t *name,
+    ngx_str_t *agency);
+static ngx_int_t ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_cache_t *cache, u_char *digest, time_t leeway,
+    ngx_str_t *agency, ngx_str_t *payload);
+static void ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_jwt_cache_t *cache,
+    u_char *digest, time_t exp, ngx_str_t *agency, ngx_str_t *payload);
+static ngx_http_lgsp_jwt_cache_node_t *ngx_http_lgsp_jwt_cache_find(
+    ngx_http_lgsp_jwt_cache_t *cache, u_char *digest);
+static void ngx_http_lgsp_jwt_cache_delete(ngx_http_lgsp_jwt_cache_t *cache,
+    ngx_http_lgsp_jwt_cache_node_t *cn);
+static void ngx_http_lgsp_jwt_cache_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_int_t ngx_http_lgsp_jwt_cache_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_lgsp_jwt_digest(u_char *out, ngx_str_t *prefix,
+    ngx_str_t *data);
+static ngx_int_t ngx_http_lgsp_jwt_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static char *ngx_http_lgsp_jwt_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_lgsp_jwt_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_lgsp_jwt_require_claim(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_lgsp_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void ngx_http_lgsp_jwt_free_keys(void *data);
+static char *ngx_http_lgsp_jwt_policy(ngx_conf_t *cf,
+    ngx_http_lgsp_jwt_loc_conf_t *conf);
+static ngx_int_t ngx_http_lgsp_jwt_add_variables(ngx_conf_t *cf);
+static void *ngx_http_lgsp_jwt_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_lgsp_jwt_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_lgsp_jwt_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_lgsp_jwt_init(ngx_conf_t *cf);
+
+
+static ngx_conf_enum_t  ngx_http_lgsp_jwt_modes[] = {
+    { ngx_string("off"), NGX_HTTP_LGSP_JWT_OFF },
+    { ngx_string("on"), NGX_HTTP_LGSP_JWT_ON },
+    { ngx_string("optional"), NGX_HTTP_LGSP_JWT_OPTIONAL },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_str_t  ngx_http_lgsp_agency_header = ngx_string("X-LGSP-Agency");
+
+static ngx_str_t  ngx_http_lgsp_jwt_claim_prefix =
+    ngx_string("lgsp_jwt_claim_");
+
+
+/* fetched once: OpenSSL 3 would look SHA-256 up by name on every call */
+static EVP_MD      *ngx_http_lgsp_sha256;
+static EVP_MD_CTX  *ngx_http_lgsp_sha256_ctx;
+
+
+static ngx_command_t  ngx_http_lgsp_jwt_commands[] = {
+
+    { ngx_string("lgsp_jwt"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_lgsp_jwt_loc_conf_t, mode),
+      &ngx_http_lgsp_jwt_modes },
+
+    { ngx_string("lgsp_jwt_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_lgsp_jwt_key_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("lgsp_jwt_algorithms"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_lgsp_jwt_algorithms,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("lgsp_jwt_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_lgsp_jwt_loc_conf_t, issuer),
+      NULL },
+
+    { ngx_string("lgsp_jwt_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_lgsp_jwt_loc_conf_t, audience),
+      NULL },
+
+    { ngx_string("lgsp_jwt_leeway"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_lgsp_jwt_loc_conf_t, leeway),
+      NULL },
+
+    { ngx_string("lgsp_jwt_require_exp"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_lgsp_jwt_loc_conf_t, require_exp),
+      NULL },
+
+    { ngx_string("lgsp_agency_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_lgsp_jwt_loc_conf_t, agency_claim),
+      NULL },
+
+    { ngx_string("lgsp_jwt_require_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_lgsp_jwt_require_claim,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("lgsp_jwt_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_lgsp_jwt_loc_conf_t, token),
+      NULL },
+
+    { ngx_string("lgsp_jwt_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_lgsp_jwt_loc_conf_t, max_size),
+      NULL },
+
+    { ngx_string("lgsp_jwt_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_lgsp_jwt_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_lgsp_jwt_module_ctx = {
+    ngx_http_lgsp_jwt_add_variables,       /* preconfiguration */
+    ngx_http_lgsp_jwt_init,                /* postconfiguration */
+
+    ngx_http_lgsp_jwt_create_main_conf,    /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_lgsp_jwt_create_loc_conf,     /* create location configuration */
+    ngx_http_lgsp_jwt_merge_loc_conf       /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_lgsp_jwt_module = {
+    NGX_MODULE_V1,
+    &ngx_http_lgsp_jwt_module_ctx,         /* module context */
+    ngx_http_lgsp_jwt_commands,            /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
+ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
+{
+    char                            err[256];
+    u_char                          digest[NGX_HTTP_LGSP_DIGEST_LEN];
+    ngx_int_t                       rc;
+    ngx_str_t                       token, agency, payload, policy;
+    ngx_http_lgsp_jwt_cache_t      *cache;
+    ngx_http_lgsp_jwt_main_conf_t  *jmcf;
+    ngx_http_lgsp_jwt_loc_conf_t   *jlcf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    jlcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_jwt_module);
+
+    if (jlcf->mode == NGX_HTTP_LGSP_JWT_OFF) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_lgsp_jwt_token(r, jlcf, &token);
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        if (jlcf->mode == NGX_HTTP_LGSP_JWT_OPTIONAL) {
+            return NGX_DECLINED;
+        }
+
+        return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_UNAUTHORIZED, "missing",
+                                        "no bearer token", NULL);
+    }
+
+    if (token.len > jlcf->max_size) {
+        ngx_snprintf((u_char *) err, sizeof(err), "token is larger than"
+                     " %uz bytes%Z", jlcf->max_size);
+        return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_UNAUTHORIZED, "too_large",
+                                        err, NULL);
+    }
+
+    policy.len = NGX_HTTP_LGSP_DIGEST_LEN;
+    policy.data = jlcf->policy;
+
+    if (ngx_http_lgsp_jwt_digest(digest, &policy, &token) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    jmcf = ngx_http_get_module_main_conf(r, ngx_http_lgsp_jwt_module);
+    cache = jmcf->cache ? jmcf->cache->data : NULL;
+
+    if (cache) {
+        rc = ngx_http_lgsp_jwt_cache_get(r, cache, digest, jlcf->leeway,
+                                         &agency, &payload);
+        if (rc == NGX_OK) {
+            return ngx_http_lgsp_jwt_accept(r, &agency, &payload);
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_ABORT) {
+            return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_UNAUTHORIZED,
+                                            "expired", "token expired", NULL);
+        }
+    }
+
+    return ngx_http_lgsp_jwt_verify(r, jlcf, &token, digest, err,
+                                    sizeof(err));
+}
+
+
+/* NGX_DECLINED when the request carries no token */
+static ngx_int_t
+ngx_http_lgsp_jwt_token(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_str_t *token)
+{
+    u_char     *p, *end;
+    ngx_str_t  *auth;
+
+    if (jlcf->token) {
+        if (ngx_http_complex_value(r, jlcf->token, token) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return token->len ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (r->headers_in.authorization == NULL) {
+        return NGX_DECLINED;
+    }
+
+    auth = &r->headers_in.authorization->value;
+
+    if (auth->len < sizeof("Bearer ") - 1
+        || ngx_strncasecmp(auth->data, (u_char *) "Bearer ",
+                           sizeof("Bearer ") - 1)
+           != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p = auth->data + sizeof("Bearer ") - 1;
+    end = auth->data + auth->len;
+
+    while (p < end && *p == ' ') {
+        p++;
+    }
+
+    while (end > p && end[-1] == ' ') {
+        end--;
+    }
+
+    token->data = p;
+    token->len = end - p;
+
+    return token->len ? NGX_OK : NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_str_t *token, u_char *digest,
+    char *err, size_t errlen)
+{
+    char                            *issuer, *audience;
+    const char                      *reason, *name;
+    ngx_str_t                        agency, payload;
+    long long                        exp;
+    lgsp_jwt_t                       jwt;
+    lgsp_jwt_rules_t                 rules;
+    lgsp_jwt_status_e                st;
+    ngx_http_lgsp_jwt_cache_t       *cache;
+    ngx_http_lgsp_jwt_claim_rule_t  *failed;
+    ngx_http_lgsp_jwt_main_conf_t   *jmcf;
+
+    st = lgsp_jwt_verify((const char *) token->data, token->len, jlcf->keys,
+                         jlcf->algorithms, &jwt, err, errlen);
+    if (st != LGSP_JWT_OK) {
+        return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_UNAUTHORIZED,
+                                        lgsp_jwt_status_text(st), err, NULL);
+    }
+
+    issuer = jlcf->issuer.len ? (char *) jlcf->issuer.data : NULL;
+    audience = jlcf->audience.len ? (char *) jlcf->audience.data : NULL;
+
+    rules.now = ngx_time();
+    rules.leeway = jlcf->leeway;
+    rules.require_exp = jlcf->require_exp;
+    rules.issuer = issuer;
+    rules.audience = audience;
+
+    reason = NULL;
+    st = lgsp_jwt_check_claims(jwt.payload, &rules, &exp, err, errlen);
+
+    if (st != LGSP_JWT_OK) {
+        reason = lgsp_jwt_status_text(st);
+
+    } else if (lgsp_jwt_claims_clean(jwt.payload, &name) != 0) {
+        reason = "bad claim";
+        ngx_snprintf((u_char *) err, errlen, "claim \"%s\" holds a control"
+                     " character%Z", name);
+
+    } else if (ngx_http_lgsp_jwt_agency(jwt.payload, &jlcf->agency_claim,
+                                        &agency)
+               != NGX_OK)
+    {
+        reason = "no agency";
+        ngx_snprintf((u_char *) err, errlen, "token names no agency in"
+                     " claim \"%V\" (letters, digits, \".\", \"_\", \"-\","
+                     " \":\")%Z", &jlcf->agency_claim);
+    }
+
+    if (reason) {
+        lgsp_jwt_free(&jwt);
+        return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_UNAUTHORIZED, reason, err,
+                                        NULL);
+    }
+
+    if (ngx_http_lgsp_jwt_check_rules(r, jlcf, jwt.payload, &failed)
+        != NGX_OK)
+    {
+        lgsp_jwt_free(&jwt);
+        ngx_snprintf((u_char *) err, errlen, "token claim \"%V\" does not"
+                     " grant access here%Z", &failed->name);
+
+        return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_FORBIDDEN, "claim", err,
+                                        failed);
+    }
+
+    /* the identity outlives the token: copy it into the request pool */
+    payload.len = jwt.payload_len;
+    payload.data = ngx_pnalloc(r->pool, payload.len + agency.len);
+    if (payload.data == NULL) {
+        lgsp_jwt_free(&jwt);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(payload.data, jwt.payload_json, payload.len);
+    agency.data = ngx_cpymem(payload.data + payload.len, agency.data,
+                             agency.len) - agency.len;
+
+    lgsp_jwt_free(&jwt);
+
+    jmcf = ngx_http_get_module_main_conf(r, ngx_http_lgsp_jwt_module);
+    cache = jmcf->cache ? jmcf->cache->data : NULL;
+
+    if (cache) {
+        ngx_http_lgsp_jwt_cache_put(cache, digest, exp, &agency, &payload);
+    }
+
+    return ngx_http_lgsp_jwt_accept(r, &agency, &payload);
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_jwt_accept(ngx_http_request_t *r, ngx_str_t *agency,
+    ngx_str_t *payload)
+{
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->agency = *agency;
+    ctx->jwt_payload = *payload;
+    ctx->jwt_claims = NULL;
+
+    if (ngx_http_lgsp_set_upstream_header(r, &ngx_http_lgsp_agency_header,
+                                          agency)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * 401 invalid_token (RFC 6750 3.1; no error code when no token came) or
+ * 403 insufficient_scope, with a problem+json body.  Returns NGX_DONE
+ * after finalizing, which ends the access phase.
+ */
+static ngx_int_t
+ngx_http_lgsp_jwt_reject(ngx_http_request_t *r, ngx_uint_t status,
+    const char *reason, const char *detail,
+    ngx_http_lgsp_jwt_claim_rule_t *rule)
+{
+    u_char                   *p, *safe, c;
+    size_t                    len, dlen, i;
+    ngx_str_t                *values;
+    ngx_table_elt_t          *h;
+    ngx_http_lgsp_ctx_t      *ctx;
+    ngx_http_lgsp_problem_t   problem;
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->reason.data = (u_char *) reason;
+    ctx->reason.len = ngx_strlen(reason);
+
+    /* RFC 6750 3: the description is printable ASCII without " and \ */
+    dlen = ngx_strlen(detail);
+    safe = ngx_pnalloc(r->pool, dlen);
+    if (safe == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < dlen; i++) {
+        c = detail[i];
+        safe[i] = (c == '"') ? '\''
+                  : (c < 0x20 || c > 0x7e || c == '\\') ? '?' : c;
+    }
+
+    len = sizeof("Bearer realm=\"lgsp\", error=\"insufficient_scope\","
+                 " error_description=\"\", scope=\"\"") - 1 + dlen;
+
+    if (rule) {
+        values = rule->values->elts;
+
+        for (i = 0; i < rule->values->nelts; i++) {
+            len += values[i].len + 1;
+        }
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value.data = ngx_pnalloc(r->pool, len);
+    if (h->value.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_strcmp(reason, "missing") == 0) {
+        p = ngx_sprintf(h->value.data, "Bearer realm=\"lgsp\"");
+
+    } else {
+        p = ngx_sprintf(h->value.data,
+                        "Bearer realm=\"lgsp\", error=\"%s\","
+                        " error_description=\"%*s\"",
+                        rule ? "insufficient_scope" : "invalid_token",
+                        dlen, safe);
+    }
+
+    /* RFC 6750 3: scope lists what would have been enough */
+    if (rule && rule->name.len == 5
+        && ngx_strncmp(rule->name.data, "scope", 5) == 0)
+    {
+        p = ngx_cpymem(p, ", scope=\"", sizeof(", scope=\"") - 1);
+
+        for (i = 0; i < rule->values->nelts; i++) {
+            p = ngx_sprintf(p, "%s%V", i ? " " : "", &values[i]);
+        }
+
+        *p++ = '"';
+    }
+
+    h->value.len = p - h->value.data;
+    h->hash = 1;
+    ngx_str_set(&h->key, "WWW-Authenticate");
+    r->headers_out.www_authenticate = h;
+
+    problem.status = status;
+    problem.outcome = NGX_HTTP_LGSP_OUTCOME_AUTH;
+
+    if (rule) {
+        ngx_str_set(&problem.type, "insufficient-scope");
+        ngx_str_set(&problem.title, "Forbidden");
+
+    } else {
+        ngx_str_set(&problem.type, "invalid-token");
+        ngx_str_set(&problem.title, "Unauthorized");
+    }
+
+    problem.detail.data = safe;
+    problem.detail.len = dlen;
+    ngx_str_null(&problem.members);
+
+    ngx_http_finalize_request(r, ngx_http_lgsp_send_problem(r, &problem));
+
+    return NGX_DONE;
+}
+
+
+/* every lgsp_jwt_require_claim must match one of its values */
+static ngx_int_t
+ngx_http_lgsp_jwt_check_rules(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, json_t *payload,
+    ngx_http_lgsp_jwt_claim_rule_t **failed)
+{
+    json_t                          *claim;
+    ngx_str_t                       *values;
+    ngx_uint_t                       i, j;
+    ngx_http_lgsp_jwt_claim_rule_t  *rules;
+
+    if (jlcf->claim_rules == NULL) {
+        return NGX_OK;
+    }
+
+    rules = jlcf->claim_rules->elts;
+
+    for (i = 0; i < jlcf->claim_rules->nelts; i++) {
+        claim = json_object_get(payload, (char *) rules[i].name.data);
+        values = rules[i].values->elts;
+
+        for (j = 0; j < rules[i].values->nelts; j++) {
+            if (claim && lgsp_jwt_claim_matches(claim,
+                                                (char *) values[j].data,
+                                                values[j].len))
+            {
+                break;
+            }
+        }
+
+        if (j == rules[i].values->nelts) {
+            *failed = &rules[i];
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the agency code goes into headers, keys and records: keep it plain */
+static ngx_int_t
+ngx_http_lgsp_jwt_agency(json_t *payload, ngx_str_t *name, ngx_str_t *agency)
+{
+    size_t   i;
+    u_char   c;
+    json_t  *claim;
+
+    claim = json_object_get(payload, (char *) name->data);
+
+    if (!json_is_string(claim)) {
+        return NGX_DECLINED;
+    }
+
+    agency->data = (u_char *) json_string_value(claim);
+    agency->len = json_string_length(claim);
+
+    if (agency->len == 0 || agency->len > NGX_HTTP_LGSP_AGENCY_MAX) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < agency->len; i++) {
+        c = agency->data[i];
+
+        if (!(ngx_isalnum(c) || c == '.' || c == '_' || c == '-' || c == ':'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_OK: found, agency and payload copied into the request pool;
+ * NGX_DECLINED: not cached; NGX_ABORT: cached but expired.
+ */
+static ngx_int_t
+ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_cache_t *cache, u_char *digest, time_t leeway,
+    ngx_str_t *agency, ngx_str_t *payload)
+{
+    u_char                          *p;
+    time_t                           now;
+    ngx_int_t                        rc;
+    ngx_http_lgsp_jwt_cache_node_t  *cn;
+
+    now = ngx_time();
+    p = NULL;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    cn = ngx_http_lgsp_jwt_cache_find(cache, digest);
+
+    if (cn == NULL) {
+        rc = NGX_DECLINED;
+
+    } else if (cn->exp != -1 && now >= cn->exp + leeway) {
+        ngx_http_lgsp_jwt_cache_delete(cache, cn);
+        rc = NGX_ABORT;
+
+    } else if (now >= cn->expires) {
+        ngx_http_lgsp_jwt_cache_delete(cache, cn);
+        rc = NGX_DECLINED;
+
+    } else {
+        ngx_queue_remove(&cn->queue);
+        ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
+
+        p = ngx_pnalloc(r->pool, cn->agency_len + cn->payload_len);
+        rc = (p == NULL) ? NGX_ERROR : NGX_OK;
+
+        if (p) {
+            ngx_memcpy(p, cn->data, cn->agency_len + cn->payload_len);
+            agency->data = p;
+            agency->len = cn->agency_len;
+            payload->data = p + cn->agency_len;
+            payload->len = cn->payload_len;
+        }
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return rc;
+}
+
+
+static void
+ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_jwt_cache_t *cache, u_char *digest,
+    time_t exp, ngx_str_t *agency, ngx_str_t *payload)
+{
+    size_t                           size;
+    time_t                           now;
+    ngx_uint_t                       n;
+    ngx_queue_t                     *q;
+    ngx_http_lgsp_jwt_cache_node_t  *cn;
+
+    if (payload->len > 0xffff) {
+        return;
+    }
+
+    now = ngx_time();
+    size = offsetof(ngx_http_lgsp_jwt_cache_node_t, data)
+           + agency->len + payload->len;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    if (ngx_http_lgsp_jwt_cache_find(cache, digest) != NULL) {
+        goto done;
+    }
+
+    /* make room: expired entries first, then the least recently used */
+    for (n = 0; n < 3 && !ngx_queue_empty(&cache->sh->queue); n++) {
+        q = ngx_queue_last(&cache->sh->queue);
+        cn = ngx_queue_data(q, ngx_http_lgsp_jwt_cache_node_t, queue);
+
+        if (now < cn->expires) {
+            break;
+        }
+
+        ngx_http_lgsp_jwt_cache_delete(cache, cn);
+    }
+
+    for ( ;; ) {
+        cn = ngx_slab_alloc_locked(cache->shpool, size);
+        if (cn != NULL) {
+            break;
+        }
+
+        if (ngx_queue_empty(&cache->sh->queue)) {
+            goto done;
+        }
+
+        q = ngx_queue_last(&cache->sh->queue);
+        ngx_http_lgsp_jwt_cache_delete(cache,
+            ngx_queue_data(q, ngx_http_lgsp_jwt_cache_node_t, queue));
+    }
+
+    ngx_memcpy(cn->digest, digest, NGX_HTTP_LGSP_DIGEST_LEN);
+    ngx_memcpy(&cn->node.key, digest, sizeof(ngx_rbtree_key_t));
+    cn->exp = exp;
+    cn->expires = (exp == -1) ? now + NGX_HTTP_LGSP_JWT_NO_EXP_TTL : exp;
+    cn->agency_len = (u_short) agency->len;
+    cn->payload_len = (u_short) payload->len;
+    ngx_memcpy(ngx_cpymem(cn->data, agency->data, agency->len),
+               payload->data, payload->len);
+
+    ngx_rbtree_insert(&cache->sh->rbtree, &cn->node);
+    ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
+
+done:
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+static ngx_http_lgsp_jwt_cache_node_t *
+ngx_http_lgsp_jwt_cache_find(ngx_http_lgsp_jwt_cache_t *cache,
+    u_char *digest)
+{
+    ngx_int_t                        rc;
+    ngx_rbtree_key_t                 key;
+    ngx_rbtree_node_t               *node, *sentinel;
+    ngx_http_lgsp_jwt_cache_node_t  *cn;
+
+    ngx_memcpy(&key, digest, sizeof(ngx_rbtree_key_t));
+
+    node = cache->sh->rbtree.root;
+    sentinel = cache->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (key != node->key) {
+            node = (key < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        cn = (ngx_http_lgsp_jwt_cache_node_t *) node;
+        rc = ngx_memcmp(digest, cn->digest, NGX_HTTP_LGSP_DIGEST_LEN);
+
+        if (rc == 0) {
+            return cn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_lgsp_jwt_cache_delete(ngx_http_lgsp_jwt_cache_t *cache,
+    ngx_http_lgsp_jwt_cache_node_t *cn)
+{
+    ngx_queue_remove(&cn->queue);
+    ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
+    ngx_slab_free_locked(cache->shpool, cn);
+}
+
+
+static void
+ngx_http_lgsp_jwt_cache_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t               **p;
+    ngx_http_lgsp_jwt_cache_node_t   *cn, *cnt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            cn = (ngx_http_lgsp_jwt_cache_node_t *) node;
+            cnt = (ngx_http_lgsp_jwt_cache_node_t *) temp;
+
+            p = (ngx_memcmp(cn->digest, cnt->digest,
+                            NGX_HTTP_LGSP_DIGEST_LEN) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_jwt_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_lgsp_jwt_cache_t  *ocache = data;
+
+    size_t                      len;
+    ngx_http_lgsp_jwt_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    if (ocache) {
+        cache->sh = ocache->sh;
+        cache->shpool = ocache->shpool;
+        return NGX_OK;
+    }
+
+    cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        cache->sh = cache->shpool->data;
+        return NGX_OK;
+    }
+
+    cache->sh = ngx_slab_alloc(cache->shpool,
+                               sizeof(ngx_http_lgsp_jwt_cache_sh_t));
+    if (cache->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    cache->shpool->data = cache->sh;
+
+    ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
+                    ngx_http_lgsp_jwt_cache_insert_value);
+    ngx_queue_init(&cache->sh->queue);
+
+    len = sizeof(" in lgsp_jwt_cache zone \"\"") + shm_zone->shm.name.len;
+
+    cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
+    if (cache->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(cache->shpool->log_ctx, " in lgsp_jwt_cache zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* a full cache evicts; that is no news for the error log */
+    cache->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/* SHA-256 of prefix || data */
+static ngx_int_t
+ngx_http_lgsp_jwt_digest(u_char *out, ngx_str_t *prefix, ngx_str_t *data)
+{
+    if (EVP_DigestInit_ex2(ngx_http_lgsp_sha256_ctx, ngx_http_lgsp_sha256,
+                           NULL)
+           != 1
+        || EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, prefix->data,
+                            prefix->len)
+           != 1
+        || EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, data->data, data->len)
+           != 1
+        || EVP_DigestFinal_ex(ngx_http_lgsp_sha256_ctx, out, NULL) != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_lgsp_jwt_json_cleanup(void *data)
+{
+    json_decref(data);
+}
+
+
+/* $lgsp_jwt_claim_NAME: a top-level claim of the verified token */
+static ngx_int_t
+ngx_http_lgsp_jwt_claim_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t *name = (ngx_str_t *) data;
+
+    char                 *dump;
+    u_char               *key;
+    json_t               *claim;
+    ngx_pool_cleanup_t   *cln;
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->not_found = 1;
+
+    if (ctx->jwt_payload.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ctx->jwt_claims == NULL) {
+        cln = ngx_pool_cleanup_add(r->main->pool, 0);
+        if (cln == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->jwt_claims = json_loadb((char *) ctx->jwt_payload.data,
+                                     ctx->jwt_payload.len, 0, NULL);
+        if (ctx->jwt_claims == NULL) {
+            return NGX_ERROR;
+        }
+
+        cln->handler = ngx_http_lgsp_jwt_json_cleanup;
+        cln->data = ctx->jwt_claims;
+    }
+
+    key = ngx_pnalloc(r->pool, name->len - ngx_http_lgsp_jwt_claim_prefix.len
+                               + 1);
+    if (key == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn(key, name->data + ngx_http_lgsp_jwt_claim_prefix.len,
+                name->len - ngx_http_lgsp_jwt_claim_prefix.len + 1);
+
+    claim = json_object_get(ctx->jwt_claims, (char *) key);
+    if (claim == NULL || json_is_null(claim)) {
+        return NGX_OK;
+    }
+
+    if (json_is_string(claim)) {
+        v->data = (u_char *) json_string_value(claim);
+        v->len = json_string_length(claim);
+
+    } else {
+        dump = json_dumps(claim, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (dump == NULL) {
+            return NGX_ERROR;
+        }
+
+        v->len = ngx_strlen(dump);
+        v->data = ngx_pnalloc(r->pool, v->len);
+        if (v->data == NULL) {
+            free(dump);
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(v->data, dump, v->len);
+        free(dump);
+    }
+
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_lgsp_jwt_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf = conf;
+
+    char                 err[256];
+    u_char              *kid;
+    ngx_str_t           *value, path;
+    ngx_pool_cleanup_t  *cln;
+
+    value = cf->args->elts;
+    kid = NULL;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "kid=", 4) != 0 || value[2].len == 4) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        kid = value[2].data + 4;
+    }
+
+    if (jlcf->keys == NGX_CONF_UNSET_PTR) {
+        cln = ngx_pool_cleanup_add(cf->pool, sizeof(lgsp_jwk_set_t));
+        if (cln == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(cln->data, sizeof(lgsp_jwk_set_t));
+        cln->handler = ngx_http_lgsp_jwt_free_keys;
+        jlcf->keys = cln->data;
+    }
+
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (lgsp_jwk_set_add_file(jlcf->keys, (char *) path.data, (char *) kid,
+                              err, sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid key file \"%V\": %s", &path, err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_lgsp_jwt_algorithms(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf = conf;
+
+    int          alg;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (jlcf->algorithms != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    jlcf->algorithms = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        alg = lgsp_jwa_from_name((char *) value[i].data, value[i].len);
+
+        if (alg < 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s algorithm \"%V\"",
+                               ngx_strcasecmp(value[i].data,
+                                              (u_char *) "none") == 0
+                               ? "unsigned tokens are never accepted:"
+                                 " invalid"
+                               : "unknown", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        jlcf->algorithms |= LGSP_JWA_BIT(alg);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_lgsp_jwt_require_claim(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf = conf;
+
+    ngx_str_t                       *value, *v;
+    ngx_uint_t                       i;
+    ngx_http_lgsp_jwt_claim_rule_t  *rule;
+
+    if (jlcf->claim_rules == NGX_CONF_UNSET_PTR) {
+        jlcf->claim_rules = ngx_array_create(cf->pool, 2,
+                                    sizeof(ngx_http_lgsp_jwt_claim_rule_t));
+        if (jlcf->claim_rules == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    rule = ngx_array_push(jlcf->claim_rules);
+    if (rule == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rule->name = value[1];
+    rule->values = ngx_array_create(cf->pool, cf->args->nelts - 2,
+                                    sizeof(ngx_str_t));
+    if (rule->values == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        v = ngx_array_push(rule->values);
+        if (v == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *v = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_lgsp_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_lgsp_jwt_main_conf_t *jmcf = conf;
+
+    u_char                     *p;
+    ssize_t                     size;
+    ngx_str_t                  *value, name, s;
+    ngx_http_lgsp_jwt_cache_t  *cache;
+
+    if (jmcf->cache) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strncmp(value[1].data, "zone=", 5) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\": use zone=NAME:SIZE",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data + 5;
+    p = (u_char *) ngx_strchr(name.data, ':');
+
+    if (p == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.len = p - name.data;
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (name.len == 0 || size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone \"%V\": name and a size of at"
+                           " least %uzk", &value[1], 8 * ngx_pagesize / 1024);
+        return NGX_CONF_ERROR;
+    }
+
+    cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_jwt_cache_t));
+    if (cache == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    jmcf->cache = ngx_shared_memory_add(cf, &name, size,
+                                        &ngx_http_lgsp_jwt_module);
+    if (jmcf->cache == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (jmcf->cache->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already in use", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    jmcf->cache->init = ngx_http_lgsp_jwt_cache_init_zone;
+    jmcf->cache->data = cache;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_lgsp_jwt_free_keys(void *data)
+{
+    lgsp_jwk_set_free(data);
+}
+
+
+/*
+ * Checks what lgsp_jwt on needs and digests the verification policy; the
+ * digest prefixes the token in cache keys, so a token verified under one
+ * policy (keys, algorithms, issuer...) is never taken as verified under
+ * another, also across reloads, while the cache zone lives on.
+ */
+static char *
+ngx_http_lgsp_jwt_policy(ngx_conf_t *cf, ngx_http_lgsp_jwt_loc_conf_t *conf)
+{
+    u_char                          *p;
+    size_t                           i, j;
+    unsigned                         usable;
+    ngx_str_t                        text, none, *values;
+    lgsp_jwk_t                      *key;
+    unsigned char                   *der;
+    ngx_http_lgsp_jwt_claim_rule_t  *rules;
+    u_char                           buf[1024];
+
+    if (conf->keys == NULL || conf->keys->nkeys == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "lgsp_jwt is on, but no lgsp_jwt_key_file"
+                           " is given");
+        return NGX_CONF_ERROR;
+    }
+
+    usable = lgsp_jwk_set_algs(conf->keys);
+
+    if (conf->algorithms == 0) {
+        conf->algorithms = usable;
+
+    } else if ((conf->algorithms & usable) == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no key given by lgsp_jwt_key_file can serve an"
+                           " algorithm of lgsp_jwt_algorithms");
+        return NGX_CONF_ERROR;
+    }
+
+    if (EVP_DigestInit_ex2(ngx_http_lgsp_sha256_ctx, ngx_http_lgsp_sha256,
+                           NULL)
+        != 1)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < conf->keys->nkeys; i++) {
+        key = &conf->keys->keys[i];
+        der = NULL;
+
+        p = ngx_snprintf(buf, sizeof(buf), "key %d %s %ud ", key->type,
+                         key->kid ? key->kid : "", key->algs);
+        EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, buf, p - buf);
+
+        if (key->secret) {
+            EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, key->secret,
+                             key->secret_len);
+
+        } else {
+            text.len = i2d_PUBKEY(key->pkey, &der);
+            if (der == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, der, text.len);
+            OPENSSL_free(der);
+        }
+    }
+
+    ngx_str_set(&none, "");
+
+    p = ngx_snprintf(buf, sizeof(buf), "|algs %ui|iss %V|aud %V|leeway %T"
+                     "|exp %i|agency %V|",
+                     conf->algorithms,
+                     conf->issuer.len ? &conf->issuer : &none,
+                     conf->audience.len ? &conf->audience : &none,
+                     conf->leeway, conf->require_exp, &conf->agency_claim);
+    EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, buf, p - buf);
+
+    if (conf->claim_rules) {
+        rules = conf->claim_rules->elts;
+
+        for (i = 0; i < conf->claim_rules->nelts; i++) {
+            EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, rules[i].name.data,
+                             rules[i].name.len + 1);
+            values = rules[i].values->elts;
+
+            for (j = 0; j < rules[i].values->nelts; j++) {
+                EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, values[j].data,
+                                 values[j].len + 1);
+            }
+        }
+    }
+
+    if (EVP_DigestFinal_ex(ngx_http_lgsp_sha256_ctx, conf->policy, NULL) != 1)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_jwt_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var;
+
+    var = ngx_http_add_variable(cf, &ngx_http_lgsp_jwt_claim_prefix,
+                                NGX_HTTP_VAR_PREFIX|NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_lgsp_jwt_claim_variable;
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_lgsp_jwt_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_lgsp_jwt_main_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_jwt_main_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->cache = NULL;
+     */
+
+    if (ngx_http_lgsp_sha256 == NULL) {
+        ngx_http_lgsp_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+        ngx_http_lgsp_sha256_ctx = EVP_MD_CTX_new();
+
+        if (ngx_http_lgsp_sha256 == NULL || ngx_http_lgsp_sha256_ctx == NULL)
+        {
+            return NULL;
+        }
+    }
+
+    return conf;
+}
+
+
+static void *
+ngx_http_lgsp_jwt_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_lgsp_jwt_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_jwt_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->issuer = { 0, NULL };
+     *     conf->audience = { 0, NULL };
+     *     conf->agency_claim = { 0, NULL };
+     *     conf->policy = { 0 };
+     */
+
+    conf->mode = NGX_CONF_UNSET_UINT;
+    conf->keys = NGX_CONF_UNSET_PTR;
+    conf->algorithms = NGX_CONF_UNSET_UINT;
+    conf->leeway = NGX_CONF_UNSET;
+    conf->require_exp = NGX_CONF_UNSET;
+    conf->claim_rules = NGX_CONF_UNSET_PTR;
+    conf->token = NGX_CONF_UNSET_PTR;
+    conf->max_size = NGX_CONF_UNSET_SIZE;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_lgsp_jwt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_lgsp_jwt_loc_conf_t *prev = parent;
+    ngx_http_lgsp_jwt_loc_conf_t *conf = child;
+
+    ngx_conf_merge_uint_value(conf->mode, prev->mode,
+                              NGX_HTTP_LGSP_JWT_OFF);
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_uint_value(conf->algorithms, prev->algorithms, 0);
+    ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
+    ngx_conf_merge_str_value(conf->audience, prev->audience, "");
+    ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 0);
+    ngx_conf_merge_value(conf->require_exp, prev->require_exp, 1);
+    ngx_conf_merge_str_value(conf->agency_claim, prev->agency_claim,
+                             "agency");
+    ngx_conf_merge_ptr_value(conf->claim_rules, prev->claim_rules, NULL);
+    ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
+    ngx_conf_merge_size_value(conf->max_size, prev->max_size, 8192);
+
+    if (conf->mode == NGX_HTTP_LGSP_JWT_OFF) {
+        return NGX_CONF_OK;
+    }
+
+    return ngx_http_lgsp_jwt_policy(cf, conf);
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_jwt_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_lgsp_jwt_handler;
+
+    return NGX_OK;
+}

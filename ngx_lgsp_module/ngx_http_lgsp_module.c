@@ -1,0 +1,673 @@
+/*
+ * LGSP on nginx: the core module.  Gives every request its transaction id
+ * (post-read phase), removes the X-LGSP-* headers clients send, returns
+ * the id to the caller, names the service of a location, and sends the
+ * problem+json answers of every LGSP module.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/rand.h>
+
+#include "ngx_http_lgsp.h"
+
+
+static ngx_int_t ngx_http_lgsp_post_read_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_header_filter(ngx_http_request_t *r);
+static void ngx_http_lgsp_txid(u_char *txid);
+static void ngx_http_lgsp_ctx_cleanup(void *data);
+static ngx_int_t ngx_http_lgsp_txid_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_lgsp_agency_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_lgsp_service_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static char *ngx_http_lgsp_service(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_lgsp_add_variables(ngx_conf_t *cf);
+static void *ngx_http_lgsp_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_lgsp_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_lgsp_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_lgsp_init_process(ngx_cycle_t *cycle);
+
+
+static ngx_str_t  ngx_http_lgsp_txid_header =
+    ngx_string("X-LGSP-Transaction-ID");
+
+
+/* the UUIDv7 state of this worker: a random node part and a sequence */
+static uint64_t   ngx_http_lgsp_node;
+static uint64_t   ngx_http_lgsp_last_ms;
+static ngx_uint_t ngx_http_lgsp_seq;
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
+static ngx_command_t  ngx_http_lgsp_commands[] = {
+
+    { ngx_string("lgsp_service"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_lgsp_service,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_lgsp_module_ctx = {
+    ngx_http_lgsp_add_variables,           /* preconfiguration */
+    ngx_http_lgsp_init,                    /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_lgsp_create_loc_conf,         /* create location configuration */
+    ngx_http_lgsp_merge_loc_conf           /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_lgsp_module = {
+    NGX_MODULE_V1,
+    &ngx_http_lgsp_module_ctx,             /* module context */
+    ngx_http_lgsp_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_lgsp_init_process,            /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_lgsp_vars[] = {
+
+    { ngx_string("lgsp_txid"), NULL, ngx_http_lgsp_txid_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("lgsp_agency"), NULL, ngx_http_lgsp_agency_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("lgsp_service"), NULL, ngx_http_lgsp_service_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_http_lgsp_ctx_t *
+ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t   *cln;
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    r = r->main;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_module);
+    if (ctx) {
+        return ctx;
+    }
+
+    /* an internal redirect clears module contexts; the pool keeps ours */
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_lgsp_ctx_cleanup) {
+            ctx = cln->data;
+            ngx_http_set_ctx(r, ctx, ngx_http_lgsp_module);
+            return ctx;
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_lgsp_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_lgsp_ctx_t));
+    ngx_http_lgsp_txid(ctx->txid);
+
+    cln->handler = ngx_http_lgsp_ctx_cleanup;
+    ngx_http_set_ctx(r, ctx, ngx_http_lgsp_module);
+
+    return ctx;
+}
+
+
+ngx_int_t
+ngx_http_lgsp_send_problem(ngx_http_request_t *r,
+    ngx_http_lgsp_problem_t *problem)
+{
+    u_char               *p;
+    size_t                len;
+    ngx_int_t             rc;
+    ngx_buf_t            *b;
+    ngx_chain_t           out;
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->outcome = problem->outcome;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    len = sizeof("{\"type\":\"" NGX_HTTP_LGSP_PROBLEM_BASE "\",\"title\":\""
+                 "\",\"status\":000,\"detail\":\"\",\"instance\":\"\"}") - 1
+          + problem->type.len
+          + problem->title.len
+          + problem->detail.len
+          + ngx_escape_json(NULL, problem->detail.data, problem->detail.len)
+          + NGX_HTTP_LGSP_TXID_LEN;
+
+    if (problem->members.len) {
+        len += sizeof(",") - 1 + problem->members.len;
+    }
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(b->last, "{\"type\":\"" NGX_HTTP_LGSP_PROBLEM_BASE
+                    "%V\",\"title\":\"%V\",\"status\":%03ui,\"detail\":\"",
+                    &problem->type, &problem->title, problem->status);
+    p = (u_char *) ngx_escape_json(p, problem->detail.data,
+                                   problem->detail.len);
+    p = ngx_sprintf(p, "\",\"instance\":\"%*s\"", NGX_HTTP_LGSP_TXID_LEN,
+                    ctx->txid);
+
+    if (problem->members.len) {
+        *p++ = ',';
+        p = ngx_copy(p, problem->members.data, problem->members.len);
+    }
+
+    *p++ = '}';
+    b->last = p;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = problem->status;
+    r->headers_out.content_length_n = b->last - b->pos;
+    ngx_str_set(&r->headers_out.content_type, "application/problem+json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+void
+ngx_http_lgsp_service_name(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_http_lgsp_loc_conf_t  *llcf;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
+
+    if (llcf->service.len) {
+        *name = llcf->service;
+        return;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    *name = clcf->name;
+}
+
+
+ngx_int_t
+ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == name->len
+            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
+        {
+            h[i].value = *value;
+            return NGX_OK;
+        }
+    }
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = *name;
+    h->value = *value;
+    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* proxy_set_header of the same name must still win: hash it right */
+    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_post_read_handler(ngx_http_request_t *r)
+{
+    ngx_str_t             txid;
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    txid.len = NGX_HTTP_LGSP_TXID_LEN;
+    txid.data = ctx->txid;
+
+    if (ngx_http_lgsp_set_upstream_header(r, &ngx_http_lgsp_txid_header,
+                                          &txid)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* rebuilds the header list without the X-LGSP-* headers a client sent */
+static ngx_int_t
+ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, found, total;
+    ngx_list_t        kept;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *k;
+
+    found = 0;
+    total = 0;
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            total++;
+
+            if (h[i].key.len >= sizeof("X-LGSP-") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "X-LGSP-",
+                                   sizeof("X-LGSP-") - 1)
+                   == 0)
+            {
+                found++;
+            }
+        }
+    }
+
+    if (found == 0) {
+        return NGX_OK;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "lgsp: removing %ui client X-LGSP-* headers", found);
+
+    if (ngx_list_init(&kept, r->pool, total - found + 4,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].key.len >= sizeof("X-LGSP-") - 1
+                && ngx_strncasecmp(h[i].key.data, (u_char *) "X-LGSP-",
+                                   sizeof("X-LGSP-") - 1)
+                   == 0)
+            {
+                continue;
+            }
+
+            k = ngx_list_push(&kept);
+            if (k == NULL) {
+                return NGX_ERROR;
+            }
+
+            *k = h[i];
+        }
+    }
+
+    r->headers_in.headers = kept;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_header_filter(ngx_http_request_t *r)
+{
+    ngx_table_elt_t      *h;
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    if (r != r->main) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key = ngx_http_lgsp_txid_header;
+    h->value.len = NGX_HTTP_LGSP_TXID_LEN;
+    h->value.data = ctx->txid;
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+/*
+ * UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then a 12-bit sequence
+ * that keeps ids of one worker in order within a millisecond, then 62
+ * random bits drawn once per worker, which keep workers and nodes apart.
+ */
+static void
+ngx_http_lgsp_txid(u_char *txid)
+{
+    uint64_t     ms, hi, lo;
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+    ms = (uint64_t) tp->sec * 1000 + tp->msec;
+
+    if (ms > ngx_http_lgsp_last_ms) {
+        ngx_http_lgsp_last_ms = ms;
+        ngx_http_lgsp_seq = 0;
+
+    } else if (++ngx_http_lgsp_seq > 0xfff) {
+        /* more than 4096 ids in a millisecond: borrow the next one */
+        ngx_http_lgsp_last_ms++;
+        ngx_http_lgsp_seq = 0;
+    }
+
+    hi = (ngx_http_lgsp_last_ms << 16) | 0x7000 | ngx_http_lgsp_seq;
+    lo = 0x8000000000000000ULL | ngx_http_lgsp_node;
+
+    ngx_sprintf(txid, "%08xL-%04xL-%04xL-%04xL-%012xL",
+                hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
+                lo >> 48, lo & 0xffffffffffffULL);
+}
+
+
+static void
+ngx_http_lgsp_ctx_cleanup(void *data)
+{
+    /* the context lives in the pool; its presence is the marker */
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_txid_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = NGX_HTTP_LGSP_TXID_LEN;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = ctx->txid;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_agency_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->agency.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->agency.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = ctx->agency.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_service_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_lgsp_loc_conf_t  *llcf;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
+
+    if (llcf->service.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = llcf->service.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = llcf->service.data;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_lgsp_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_lgsp_loc_conf_t *llcf = conf;
+
+    ngx_uint_t   i;
+    ngx_str_t   *value;
+
+    if (llcf->service.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* a code goes into headers, records and metric labels: keep it plain */
+    for (i = 0; i < value[1].len; i++) {
+        if (!(isalnum(value[1].data[i]) || value[1].data[i] == '.'
+              || value[1].data[i] == '_' || value[1].data[i] == '-'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid service code \"%V\": use letters,"
+                               " digits, \".\", \"_\" and \"-\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (value[1].len == 0 || value[1].len > 128) {
+        return "takes a service code of 1 to 128 characters";
+    }
+
+    llcf->service = value[1];
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "title=", 6) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        llcf->service_title.data = value[2].data + 6;
+        llcf->service_title.len = value[2].len - 6;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_lgsp_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_lgsp_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_lgsp_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->service = { 0, NULL };
+     *     conf->service_title = { 0, NULL };
+     */
+
+    return conf;
+}
+
+
+static char *
+ngx_http_lgsp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_lgsp_loc_conf_t *prev = parent;
+    ngx_http_lgsp_loc_conf_t *conf = child;
+
+    if (conf->service.data == NULL) {
+        conf->service = prev->service;
+        conf->service_title = prev->service_title;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_lgsp_post_read_handler;
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_lgsp_header_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_init_process(ngx_cycle_t *cycle)
+{
+    if (RAND_bytes((u_char *) &ngx_http_lgsp_node,
+                   sizeof(ngx_http_lgsp_node))
+        != 1)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "lgsp: RAND_bytes() failed for transaction ids");
+        return NGX_ERROR;
+    }
+
+    ngx_http_lgsp_node &= 0x3fffffffffffffffULL;
+
+    return NGX_OK;
+}
