@@ -246,8 +246,7 @@ lgsp_format_duration(const char *s, size_t len)
         p++;
     }
 
-    /* "PT" alone, or "P1DT" are caught above; "P" needs a component */
-    return any && s[len - 1] != 'T';
+    return any;
 }
 
 
@@ -508,7 +507,7 @@ lgsp_uri_chars(const char *s, size_t len, const char *extra, int iri)
         c = (unsigned char) s[i];
 
         if (c == '%') {
-            if (i + 2 >= len + 0 || !lgsp_is_hex(s[i + 1])
+            if (i + 2 >= len || !lgsp_is_hex(s[i + 1])
                 || !lgsp_is_hex(s[i + 2]))
             {
                 return 0;

@@ -692,7 +692,7 @@ ngx_http_lgsp_jwt_agency(json_t *payload, ngx_str_t *name, ngx_str_t *agency)
     for (i = 0; i < agency->len; i++) {
         c = agency->data[i];
 
-        if (!(ngx_isalnum(c) || c == '.' || c == '_' || c == '-' || c == ':'))
+        if (!(isalnum(c) || c == '.' || c == '_' || c == '-' || c == ':'))
         {
             return NGX_DECLINED;
         }
