@@ -1,0 +1,416 @@
+package LGSP::Test;
+
+# The test harness: each test gets its own folder, writes the nginx.conf
+# it runs under, starts Debian's nginx with the built module on free
+# loopback ports (and redis-server when it asks), sends real HTTP
+# requests and stops everything at the end.
+#
+#   my $t = LGSP::Test->new;
+#   $t->write_file('hs.key', $secret);
+#   $t->start(<<'EOF');            # the inside of http { }
+#   server {
+#       listen 127.0.0.1:%%PORT%%;
+#       location / { lgsp_jwt on; lgsp_jwt_key_file hs.key; empty_gif; }
+#   }
+#   EOF
+#   my $r = $t->get('/', Authorization => "Bearer $token");
+#   is $r->{status}, 200;
+#
+# In the configuration, %%PORT%% is the test's main port, %%PORT_n%% the
+# n-th extra free port, %%DIR%% the test's folder, %%REDIS_PORT%% the port
+# of the Redis server that start_redis() started.
+
+use strict;
+use warnings;
+
+use Carp qw(croak);
+use Cwd qw(abs_path);
+use File::Path qw(make_path remove_tree);
+use File::Spec;
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::XS;
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(sleep time);
+
+our $REPO = abs_path(File::Spec->catdir(__FILE__, '..', '..', '..', '..'));
+
+
+sub new {
+    my ($class, %opt) = @_;
+
+    my $module = $ENV{LGSP_MODULE} || "$REPO/build/ngx_http_lgsp_module.so";
+    croak "module $module not built: run make" unless -f $module;
+
+    my $dir = tempdir('lgsp-test-XXXXXX', TMPDIR => 1,
+                      CLEANUP => !$ENV{LGSP_KEEP});
+
+    make_path("$dir/conf", "$dir/logs", "$dir/tmp");
+
+    my $self = bless {
+        dir      => $dir,
+        module   => $module,
+        workers  => $opt{workers} || 1,
+        port     => free_port(),
+        ports    => [],
+        pids     => [],
+        nginx    => undef,
+    }, $class;
+
+    return $self;
+}
+
+
+sub dir { $_[0]{dir} }
+sub port { $_[0]{port} }
+
+
+# the n-th extra free port (1-based), the same one for every call
+sub extra_port {
+    my ($self, $n) = @_;
+
+    $self->{ports}[$n - 1] //= free_port();
+
+    return $self->{ports}[$n - 1];
+}
+
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, Proto => 'tcp', ReuseAddr => 1)
+        or die "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+
+sub write_file {
+    my ($self, $name, $content) = @_;
+
+    my $path = "$self->{dir}/conf/$name";
+    my ($folder) = $path =~ m{^(.*)/};
+    make_path($folder);
+
+    open my $fh, '>:raw', $path or die "$path: $!";
+    print $fh $content;
+    close $fh;
+
+    return $path;
+}
+
+
+sub read_file {
+    my ($self, $name) = @_;
+
+    my $path = $name =~ m{^/} ? $name : "$self->{dir}/$name";
+    open my $fh, '<:raw', $path or return '';
+    local $/;
+    my $content = <$fh>;
+    close $fh;
+
+    return $content;
+}
+
+
+# the full nginx.conf around the http { } body a test gives
+sub config {
+    my ($self, $http, %opt) = @_;
+
+    my $dir = $self->{dir};
+    my $workers = $opt{workers} || $self->{workers};
+    my $main = $opt{main} // '';
+
+    my $conf = <<"EOF";
+load_module $self->{module};
+
+worker_processes $workers;
+error_log $dir/logs/error.log info;
+pid $dir/logs/nginx.pid;
+$main
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+
+$http
+}
+EOF
+
+    return $self->expand($conf);
+}
+
+
+sub expand {
+    my ($self, $text) = @_;
+
+    $text =~ s/%%PORT%%/$self->{port}/g;
+    $text =~ s/%%PORT_(\d+)%%/$self->extra_port($1)/ge;
+    $text =~ s/%%DIR%%/$self->{dir}/g;
+    $text =~ s/%%REPO%%/$REPO/g;
+
+    if ($text =~ /%%REDIS_PORT%%/) {
+        croak 'start_redis() first' unless $self->{redis_port};
+        $text =~ s/%%REDIS_PORT%%/$self->{redis_port}/g;
+    }
+
+    return $text;
+}
+
+
+# runs "nginx -t" on a configuration; returns (ok, output)
+sub test_config {
+    my ($self, $http, %opt) = @_;
+
+    $self->write_file('nginx.conf', $self->config($http, %opt));
+
+    my $out = `nginx -p $self->{dir}/ -c $self->{dir}/conf/nginx.conf -t 2>&1`;
+
+    return ($? == 0, $out);
+}
+
+
+sub start {
+    my ($self, $http, %opt) = @_;
+
+    $self->write_file('nginx.conf', $self->config($http, %opt));
+    unlink "$self->{dir}/logs/nginx.pid";
+
+    my $pid = fork // die "fork: $!";
+
+    if ($pid == 0) {
+        open STDOUT, '>>', "$self->{dir}/logs/stdout.log";
+        open STDERR, '>&', \*STDOUT;
+        exec 'nginx', '-p', "$self->{dir}/", '-c',
+             "$self->{dir}/conf/nginx.conf", '-g', 'daemon off;';
+        exit 127;
+    }
+
+    $self->{nginx} = $pid;
+
+    my $port = $opt{wait_port} || $self->{port};
+    unless (wait_port($port, $pid)) {
+        my $log = $self->read_file('logs/error.log')
+                  . $self->read_file('logs/stdout.log');
+        $self->stop;
+        croak "nginx did not start:\n$log";
+    }
+
+    # every worker up: the master writes the pid file before forking them
+    sleep 0.1;
+
+    return $self;
+}
+
+
+sub wait_port {
+    my ($port, $pid) = @_;
+
+    for (1 .. 200) {
+        return 1 if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                          Proto => 'tcp');
+        return 0 if $pid && waitpid($pid, WNOHANG) == $pid;
+        sleep 0.05;
+    }
+
+    return 0;
+}
+
+
+# sends a signal to the running nginx master: 'HUP' reload, 'USR1' reopen
+sub signal {
+    my ($self, $sig) = @_;
+    kill $sig, $self->{nginx} if $self->{nginx};
+}
+
+
+sub stop {
+    my ($self) = @_;
+
+    if (my $pid = delete $self->{nginx}) {
+        kill 'TERM', $pid;
+        wait_exit($pid);
+    }
+
+    for my $pid (@{ $self->{pids} }) {
+        kill 'TERM', $pid;
+        wait_exit($pid);
+    }
+
+    $self->{pids} = [];
+
+    return $self;
+}
+
+
+sub wait_exit {
+    my ($pid) = @_;
+
+    for (1 .. 100) {
+        return if waitpid($pid, WNOHANG) != 0;
+        sleep 0.05;
+    }
+
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+}
+
+
+# starts a helper process (a mock upstream, redis...) stopped with the test
+sub spawn {
+    my ($self, @cmd) = @_;
+
+    my $pid = fork // die "fork: $!";
+
+    if ($pid == 0) {
+        open STDOUT, '>>', "$self->{dir}/logs/spawn.log";
+        open STDERR, '>&', \*STDOUT;
+        exec @cmd;
+        exit 127;
+    }
+
+    push @{ $self->{pids} }, $pid;
+
+    return $pid;
+}
+
+
+# a real redis-server on a free loopback port, with its data in the test
+sub start_redis {
+    my ($self, %opt) = @_;
+
+    my $port = $self->{redis_port} = free_port();
+    my @args = ('--port', $port, '--bind', '127.0.0.1', '--save', '',
+                '--appendonly', 'no', '--dir', "$self->{dir}/tmp");
+
+    push @args, '--requirepass', $opt{password} if $opt{password};
+
+    $self->{redis_pid} = $self->spawn('redis-server', @args);
+
+    croak 'redis-server did not start'
+        unless wait_port($port, $self->{redis_pid});
+
+    return $port;
+}
+
+
+sub redis_port { $_[0]{redis_port} }
+
+
+# an HTTP request; returns HTTP::Tiny's hash, with {json} when decodable
+sub request {
+    my ($self, $method, $path, %opt) = @_;
+
+    my $headers = $opt{headers} || {};
+    my $port = $opt{port} || $self->{port};
+    my $http = HTTP::Tiny->new(timeout => $opt{timeout} || 10,
+                               max_redirect => 0);
+
+    my $res = $http->request($method, "http://127.0.0.1:$port$path", {
+        headers => $headers,
+        defined $opt{body} ? (content => $opt{body}) : (),
+    });
+
+    if (($res->{headers}{'content-type'} // '') =~ m{json}
+        && length($res->{content} // ''))
+    {
+        $res->{json} = eval { JSON::XS->new->decode($res->{content}) };
+    }
+
+    return $res;
+}
+
+
+sub get {
+    my ($self, $path, %headers) = @_;
+    return $self->request('GET', $path, headers => \%headers);
+}
+
+
+sub post_json {
+    my ($self, $path, $body, %headers) = @_;
+
+    $headers{'Content-Type'} //= 'application/json';
+    $body = JSON::XS->new->canonical->encode($body) if ref $body;
+
+    return $self->request('POST', $path, headers => \%headers, body => $body);
+}
+
+
+# raw bytes over a socket, for what HTTP::Tiny will not send; the answer
+sub raw {
+    my ($self, $data, %opt) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$self->{port}",
+                                  Proto => 'tcp', Timeout => 10)
+        or die "connect: $!";
+
+    print $s $data;
+    shutdown $s, 1 if $opt{half_close};
+
+    local $/;
+    my $answer = <$s>;
+    close $s;
+
+    return $answer // '';
+}
+
+
+sub error_log {
+    my ($self) = @_;
+    return $self->read_file('logs/error.log');
+}
+
+
+# an error.log with no crash, alert or emergency in it
+sub error_log_clean {
+    my ($self) = @_;
+    return $self->error_log !~ /\[(?:alert|emerg|crit)\]|signal \d+/;
+}
+
+
+# generates a key pair with the openssl command; returns the paths
+sub openssl_key {
+    my ($self, $name, $kind) = @_;
+
+    my $priv = "$self->{dir}/conf/$name.key";
+    my $pub = "$self->{dir}/conf/$name.pub";
+
+    my %genpkey = (
+        rsa     => '-algorithm RSA -pkeyopt rsa_keygen_bits:2048',
+        rsa1024 => '-algorithm RSA -pkeyopt rsa_keygen_bits:1024',
+        p256    => '-algorithm EC -pkeyopt ec_paramgen_curve:P-256',
+        p384    => '-algorithm EC -pkeyopt ec_paramgen_curve:P-384',
+        p521    => '-algorithm EC -pkeyopt ec_paramgen_curve:P-521',
+        secp256k1 => '-algorithm EC -pkeyopt ec_paramgen_curve:secp256k1',
+        ed25519 => '-algorithm ED25519',
+    );
+
+    my $opts = $genpkey{$kind} or croak "unknown key kind $kind";
+
+    system("openssl genpkey $opts -out $priv 2>/dev/null") == 0
+        or die "openssl genpkey $kind failed";
+    system("openssl pkey -in $priv -pubout -out $pub 2>/dev/null") == 0
+        or die "openssl pkey $kind failed";
+
+    return ($priv, $pub);
+}
+
+
+sub DESTROY {
+    my ($self) = @_;
+    local $?;
+    $self->stop;
+}
+
+
+1;
