@@ -16,7 +16,9 @@
 
 static ngx_int_t ngx_http_lgsp_post_read_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_lgsp_header_filter(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_lgsp_is_txid_header(ngx_str_t *name);
 static void ngx_http_lgsp_txid(u_char *txid);
 static void ngx_http_lgsp_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_lgsp_txid_variable(ngx_http_request_t *r,
@@ -328,7 +330,7 @@ static ngx_int_t
 ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r)
 {
     ngx_uint_t        i, found, total;
-    ngx_list_t        kept;
+    ngx_list_t        sent;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h, *k;
 
@@ -340,14 +342,7 @@ ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r)
 
         for (i = 0; i < part->nelts; i++) {
             total++;
-
-            if (h[i].key.len >= sizeof("X-LGSP-") - 1
-                && ngx_strncasecmp(h[i].key.data, (u_char *) "X-LGSP-",
-                                   sizeof("X-LGSP-") - 1)
-                   == 0)
-            {
-                found++;
-            }
+            found += ngx_http_lgsp_is_lgsp_header(&h[i]);
         }
     }
 
@@ -358,26 +353,25 @@ ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r)
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "lgsp: removing %ui client X-LGSP-* headers", found);
 
-    if (ngx_list_init(&kept, r->pool, total - found + 4,
+    /* the elements stay in the pool, where headers_in's pointers hold */
+    sent = r->headers_in.headers;
+
+    if (ngx_list_init(&r->headers_in.headers, r->pool, total - found + 4,
                       sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    for (part = &r->headers_in.headers.part; part; part = part->next) {
+    for (part = &sent.part; part; part = part->next) {
         h = part->elts;
 
         for (i = 0; i < part->nelts; i++) {
-            if (h[i].key.len >= sizeof("X-LGSP-") - 1
-                && ngx_strncasecmp(h[i].key.data, (u_char *) "X-LGSP-",
-                                   sizeof("X-LGSP-") - 1)
-                   == 0)
-            {
+            if (ngx_http_lgsp_is_lgsp_header(&h[i])) {
                 continue;
             }
 
-            k = ngx_list_push(&kept);
+            k = ngx_list_push(&r->headers_in.headers);
             if (k == NULL) {
                 return NGX_ERROR;
             }
@@ -386,15 +380,25 @@ ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r)
         }
     }
 
-    r->headers_in.headers = kept;
-
     return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h)
+{
+    return h->key.len >= sizeof("X-LGSP-") - 1
+           && ngx_strncasecmp(h->key.data, (u_char *) "X-LGSP-",
+                              sizeof("X-LGSP-") - 1) == 0;
 }
 
 
 static ngx_int_t
 ngx_http_lgsp_header_filter(ngx_http_request_t *r)
 {
+    ngx_str_t             txid;
+    ngx_uint_t            i;
+    ngx_list_part_t      *part;
     ngx_table_elt_t      *h;
     ngx_http_lgsp_ctx_t  *ctx;
 
@@ -407,6 +411,31 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
+    txid.len = NGX_HTTP_LGSP_TXID_LEN;
+    txid.data = ctx->txid;
+
+    /* an upstream's own id gives way: the caller holds ours */
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && ngx_http_lgsp_is_txid_header(&h[i].key)) {
+            h[i].value = txid;
+            return ngx_http_next_header_filter(r);
+        }
+    }
+
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
         return NGX_ERROR;
@@ -414,10 +443,18 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
 
     h->hash = 1;
     h->key = ngx_http_lgsp_txid_header;
-    h->value.len = NGX_HTTP_LGSP_TXID_LEN;
-    h->value.data = ctx->txid;
+    h->value = txid;
 
     return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_uint_t
+ngx_http_lgsp_is_txid_header(ngx_str_t *name)
+{
+    return name->len == ngx_http_lgsp_txid_header.len
+           && ngx_strncasecmp(name->data, ngx_http_lgsp_txid_header.data,
+                              name->len) == 0;
 }
 
 

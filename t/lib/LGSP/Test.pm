@@ -306,6 +306,21 @@ sub start_redis {
 sub redis_port { $_[0]{redis_port} }
 
 
+# the mock agency system of scripts/mock/agency.pl on the n-th extra port:
+# it answers JSON that echoes the request that reached it
+sub start_agency {
+    my ($self, $n, $name) = @_;
+
+    my $port = $self->extra_port($n);
+    my $pid = $self->spawn($^X, "$REPO/scripts/mock/agency.pl", $port,
+                           $name // 'agency', 2);
+
+    croak 'mock agency did not start' unless wait_port($port, $pid);
+
+    return $port;
+}
+
+
 # an HTTP request; returns HTTP::Tiny's hash, with {json} when decodable
 sub request {
     my ($self, $method, $path, %opt) = @_;
