@@ -302,7 +302,9 @@ lgsp_jwt_claim_matches(json_t *claim, const char *value, size_t len)
                 s++;
             }
 
-            if ((size_t) (s - word) == len && memcmp(word, value, len) == 0) {
+            if (len && (size_t) (s - word) == len
+                && memcmp(word, value, len) == 0)
+            {
                 return 1;
             }
 
