@@ -12,7 +12,9 @@ MODULE    := $(BUILD)/ngx_http_lgsp_module.so
 # nginx-free cores: unit-tested, fuzzed and benchmarked without nginx.
 CORE_SRCS := \
 	$(LGSP)/lgsp_jwk.c \
-	$(LGSP)/lgsp_jwt.c
+	$(LGSP)/lgsp_jwt.c \
+	$(LGSP)/lgsp_acl.c \
+	$(LGSP)/lgsp_oauth.c
 CORE_LIBS := -ljansson -lpcre2-8 -lcrypto
 UNIT_LIBS := $(CORE_LIBS) -ljwt
 
