@@ -190,7 +190,8 @@ sub start {
     if ($pid == 0) {
         open STDOUT, '>>', "$self->{dir}/logs/stdout.log";
         open STDERR, '>&', \*STDOUT;
-        exec 'nginx', '-p', "$self->{dir}/", '-c',
+        my @pin = defined $opt{cpu} ? ('taskset', '-c', $opt{cpu}) : ();
+        exec @pin, 'nginx', '-p', "$self->{dir}/", '-c',
              "$self->{dir}/conf/nginx.conf", '-g', 'daemon off;';
         exit 127;
     }
