@@ -24,6 +24,9 @@ typedef struct {
      * from remote_dir instead; NULL: no such mapping */
     const char        *remote_base;
     const char        *remote_dir;
+    /* the dialect of a schema without $schema: 7 for draft-07; 0 (or
+     * 2020) for draft 2020-12 */
+    int                dialect;
 } lgsp_schema_options_t;
 
 

@@ -1,0 +1,1746 @@
+/*
+ * The JSON Schema validator: walks the compiled nodes against a parsed
+ * instance.  Nothing in the compiled schema is written, so any number of
+ * threads may validate against it at once.
+ *
+ * Paths are linked lists on the C stack and become strings only when an
+ * error is reported.  Annotations (which properties and items were
+ * evaluated) are collected only below a schema that has
+ * unevaluatedProperties or unevaluatedItems.  Subschemas whose failure
+ * is not itself an error (anyOf, oneOf, not, if, contains) run quietly.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include "lgsp_schema_int.h"
+#include "lgsp_format.h"
+
+
+/* evaluation depth: deep instances and recursive schemas end here */
+#define LGSP_MAX_EVAL_DEPTH  1000
+
+
+typedef struct {
+    lgsp_schema_errors_t  *errors;
+    int                    collect;     /* errors wanted at this point */
+    int                    full;        /* errors->max reached */
+    int                    oom;
+    unsigned               depth;
+    lgsp_regex_scratch_t   scratch;
+} lgsp_vctx_t;
+
+
+typedef struct lgsp_ipath_s  lgsp_ipath_t;
+
+struct lgsp_ipath_s {
+    const lgsp_ipath_t    *up;
+    const char            *key;         /* NULL: an array index */
+    size_t                 len;
+    size_t                 index;
+};
+
+
+typedef struct lgsp_spath_s  lgsp_spath_t;
+
+struct lgsp_spath_s {
+    const lgsp_spath_t    *up;
+    const char            *seg;
+};
+
+
+/* the dynamic scope: resources entered on the way here */
+typedef struct lgsp_scope_s  lgsp_scope_t;
+
+struct lgsp_scope_s {
+    const lgsp_scope_t    *up;
+    const lgsp_resource_t *res;
+};
+
+
+typedef struct {
+    const char            *key;
+    size_t                 len;
+} lgsp_name_t;
+
+
+/* annotations: the properties and items evaluated so far */
+typedef struct {
+    lgsp_name_t           *names;
+    size_t                 n_names;
+    size_t                 cap;
+    int                    all_props;
+    int                    all_items;
+    size_t                 items_upto;
+    unsigned char         *marks;       /* items matched by "contains" */
+    size_t                 n_marks;
+} lgsp_eval_t;
+
+
+static int lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
+    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
+    lgsp_eval_t *ev);
+
+
+/* stop at the first failure: no errors wanted, or no room for more */
+#define lgsp_stop(v)  (!(v)->collect || (v)->full)
+
+#define LGSP_FAIL(v, valid)                                                  \
+    do {                                                                     \
+        (valid) = 0;                                                         \
+        if (lgsp_stop(v)) {                                                  \
+            goto done;                                                       \
+        }                                                                    \
+    } while (0)
+
+
+/* building error paths and messages */
+
+typedef struct {
+    char                  *data;
+    size_t                 len;
+    size_t                 cap;
+    int                    nomem;
+} lgsp_sbuf_t;
+
+
+static void
+lgsp_sbuf_put(lgsp_sbuf_t *b, const char *s, size_t n)
+{
+    char    *p;
+    size_t   cap;
+
+    if (b->nomem) {
+        return;
+    }
+
+    if (b->len + n + 1 > b->cap) {
+        cap = (b->len + n + 1) * 2;
+        p = realloc(b->data, cap);
+        if (p == NULL) {
+            b->nomem = 1;
+            return;
+        }
+        b->data = p;
+        b->cap = cap;
+    }
+
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+
+static void
+lgsp_sbuf_escaped(lgsp_sbuf_t *b, const char *s, size_t n)
+{
+    size_t  i, start;
+
+    for (i = 0, start = 0; i < n; i++) {
+        if (s[i] == '~' || s[i] == '/') {
+            lgsp_sbuf_put(b, s + start, i - start);
+            lgsp_sbuf_put(b, s[i] == '~' ? "~0" : "~1", 2);
+            start = i + 1;
+        }
+    }
+
+    lgsp_sbuf_put(b, s + start, n - start);
+}
+
+
+static char *
+lgsp_sbuf_done(lgsp_sbuf_t *b)
+{
+    if (b->nomem) {
+        free(b->data);
+        return NULL;
+    }
+
+    if (b->data == NULL) {
+        return calloc(1, 1);
+    }
+
+    return b->data;
+}
+
+
+static char *
+lgsp_instance_path(const lgsp_ipath_t *ip)
+{
+    char                 index[32];
+    size_t               n, i;
+    lgsp_sbuf_t          b;
+    const lgsp_ipath_t  *p, **steps;
+
+    for (n = 0, p = ip; p; p = p->up) {
+        n++;
+    }
+
+    steps = malloc((n + 1) * sizeof(lgsp_ipath_t *));
+    if (steps == NULL) {
+        return NULL;
+    }
+
+    for (i = n, p = ip; p; p = p->up) {
+        steps[--i] = p;
+    }
+
+    memset(&b, 0, sizeof(lgsp_sbuf_t));
+
+    for (i = 0; i < n; i++) {
+        lgsp_sbuf_put(&b, "/", 1);
+        if (steps[i]->key != NULL) {
+            lgsp_sbuf_escaped(&b, steps[i]->key, steps[i]->len);
+        } else {
+            snprintf(index, sizeof(index), "%zu", steps[i]->index);
+            lgsp_sbuf_put(&b, index, strlen(index));
+        }
+    }
+
+    free(steps);
+
+    return lgsp_sbuf_done(&b);
+}
+
+
+static char *
+lgsp_schema_path(const lgsp_spath_t *sp, const char *keyword)
+{
+    size_t               n, i;
+    lgsp_sbuf_t          b;
+    const lgsp_spath_t  *p, **steps;
+
+    for (n = 0, p = sp; p; p = p->up) {
+        n++;
+    }
+
+    steps = malloc((n + 1) * sizeof(lgsp_spath_t *));
+    if (steps == NULL) {
+        return NULL;
+    }
+
+    for (i = n, p = sp; p; p = p->up) {
+        steps[--i] = p;
+    }
+
+    memset(&b, 0, sizeof(lgsp_sbuf_t));
+
+    for (i = 0; i < n; i++) {
+        lgsp_sbuf_put(&b, "/", 1);
+        lgsp_sbuf_put(&b, steps[i]->seg, strlen(steps[i]->seg));
+    }
+
+    if (keyword != NULL) {
+        lgsp_sbuf_put(&b, "/", 1);
+        lgsp_sbuf_put(&b, keyword, strlen(keyword));
+    }
+
+    free(steps);
+
+    return lgsp_sbuf_done(&b);
+}
+
+
+static void
+lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
+    const char *keyword, const char *fmt, ...)
+{
+    int                    n;
+    char                  *msg;
+    size_t                 klen;
+    va_list                args;
+    lgsp_schema_errors_t  *errs;
+    lgsp_schema_error_t   *e;
+
+    if (!v->collect || v->full) {
+        return;
+    }
+
+    errs = v->errors;
+
+    if (errs->errors == NULL) {
+        errs->errors = calloc(errs->max, sizeof(lgsp_schema_error_t));
+        if (errs->errors == NULL) {
+            v->oom = 1;
+            v->full = 1;
+            return;
+        }
+    }
+
+    va_start(args, fmt);
+    n = vsnprintf(NULL, 0, fmt, args);
+    va_end(args);
+
+    msg = malloc(n + 1);
+    if (msg != NULL) {
+        va_start(args, fmt);
+        vsnprintf(msg, n + 1, fmt, args);
+        va_end(args);
+    }
+
+    e = &errs->errors[errs->n];
+    e->instance_path = lgsp_instance_path(ip);
+    e->schema_path = lgsp_schema_path(sp, keyword);
+    if (keyword != NULL) {
+        e->keyword = strdup(keyword);
+    } else if (sp != NULL) {
+        /* a false subschema: the keyword that holds it */
+        klen = strcspn(sp->seg, "/");
+        e->keyword = strndup(sp->seg, klen);
+    } else {
+        e->keyword = strdup("false");
+    }
+    e->message = msg;
+
+    if (e->instance_path == NULL || e->schema_path == NULL
+        || e->keyword == NULL || e->message == NULL)
+    {
+        free(e->instance_path);
+        free(e->schema_path);
+        free(e->keyword);
+        free(e->message);
+        memset(e, 0, sizeof(lgsp_schema_error_t));
+        v->oom = 1;
+        v->full = 1;
+        return;
+    }
+
+    if (++errs->n >= errs->max) {
+        v->full = 1;
+    }
+}
+
+
+static const char *
+lgsp_type_name(json_t *inst)
+{
+    switch (json_typeof(inst)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
+}
+
+
+/* "a string or null" for a type mask */
+static void
+lgsp_types_text(unsigned types, char *buf, size_t size)
+{
+    size_t               i, len;
+    static const char   *names[] = { "null", "a boolean", "an object",
+                                     "an array", "a number", "a string",
+                                     "an integer" };
+
+    buf[0] = '\0';
+
+    for (i = 0; i < 7; i++) {
+        if (!(types & (1u << i))) {
+            continue;
+        }
+        len = strlen(buf);
+        types &= ~(1u << i);
+        snprintf(buf + len, size - len, "%s%s", len ? (types ? ", " : " or ")
+                                                    : "", names[i]);
+    }
+}
+
+
+/* a short JSON text of a schema value, for messages */
+static char *
+lgsp_json_text(json_t *value)
+{
+    char    *s;
+    size_t   len;
+
+    s = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    len = strlen(s);
+    if (len > 80) {
+        memcpy(s + 76, "...", 4);
+    }
+
+    return s;
+}
+
+
+static void
+lgsp_number_text(json_t *value, char *buf, size_t size)
+{
+    if (json_is_integer(value)) {
+        snprintf(buf, size, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(value));
+    } else {
+        snprintf(buf, size, "%.15g", json_real_value(value));
+    }
+}
+
+
+/* numbers and equality */
+
+static int
+lgsp_num_cmp(json_t *a, json_t *b)
+{
+    long double  x, y;
+
+    if (json_is_integer(a) && json_is_integer(b)) {
+        return (json_integer_value(a) > json_integer_value(b))
+               - (json_integer_value(a) < json_integer_value(b));
+    }
+
+    /* long double holds every 64-bit integer and every double exactly */
+    x = json_is_integer(a) ? (long double) json_integer_value(a)
+                           : (long double) json_real_value(a);
+    y = json_is_integer(b) ? (long double) json_integer_value(b)
+                           : (long double) json_real_value(b);
+
+    return (x > y) - (x < y);
+}
+
+
+static int
+lgsp_is_integral(json_t *inst)
+{
+    double  d;
+
+    if (json_is_integer(inst)) {
+        return 1;
+    }
+
+    d = json_real_value(inst);
+
+    return isfinite(d) && d == floor(d);
+}
+
+
+static int
+lgsp_multiple_of(json_t *inst, json_t *divisor)
+{
+    double     x, d, q;
+    json_int_t  a, b;
+
+    if (json_is_integer(inst) && json_is_integer(divisor)) {
+        a = json_integer_value(inst);
+        b = json_integer_value(divisor);
+        return b == 1 || a % b == 0;
+    }
+
+    x = json_number_value(inst);
+    d = json_number_value(divisor);
+
+    if (d == floor(d)) {
+        /* an integral divisor: fmod() is exact */
+        return x == floor(x) && fmod(x, d) == 0;
+    }
+
+    q = x / d;
+    if (!isfinite(q)) {
+        return fmod(x, d) == 0;
+    }
+
+    /* a decimal divisor like 0.01 has no exact binary value */
+    return fabs(q - nearbyint(q)) <= 1e-9 * fmax(1.0, fabs(q));
+}
+
+
+int
+lgsp_json_equal(json_t *a, json_t *b)
+{
+    size_t       i, len;
+    json_t      *value, *other;
+    const char  *key;
+
+    if (a == b) {
+        return 1;
+    }
+
+    if (json_is_number(a) && json_is_number(b)) {
+        return lgsp_num_cmp(a, b) == 0;
+    }
+
+    if (json_typeof(a) != json_typeof(b)) {
+        return 0;
+    }
+
+    switch (json_typeof(a)) {
+
+    case JSON_STRING:
+        return json_string_length(a) == json_string_length(b)
+               && memcmp(json_string_value(a), json_string_value(b),
+                         json_string_length(a)) == 0;
+
+    case JSON_ARRAY:
+        if (json_array_size(a) != json_array_size(b)) {
+            return 0;
+        }
+        for (i = 0; i < json_array_size(a); i++) {
+            if (!lgsp_json_equal(json_array_get(a, i), json_array_get(b, i))) {
+                return 0;
+            }
+        }
+        return 1;
+
+    case JSON_OBJECT:
+        if (json_object_size(a) != json_object_size(b)) {
+            return 0;
+        }
+        json_object_keylen_foreach(a, key, len, value) {
+            other = json_object_getn(b, key, len);
+            if (other == NULL || !lgsp_json_equal(value, other)) {
+                return 0;
+            }
+        }
+        return 1;
+
+    default:
+        /* null, true, false: the same type is the same value */
+        return 1;
+    }
+}
+
+
+static uint64_t
+lgsp_bytes_hash(uint64_t h, const char *s, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        h = (h ^ (unsigned char) s[i]) * 0x100000001b3ULL;
+    }
+
+    return h;
+}
+
+
+/* equal values (1 and 1.0, objects in any order) hash equal */
+static uint64_t
+lgsp_json_hash(json_t *value)
+{
+    double       d;
+    size_t       i, len;
+    int64_t      n;
+    uint64_t     h, sum;
+    json_t      *item;
+    const char  *key;
+
+    switch (json_typeof(value)) {
+
+    case JSON_INTEGER:
+        n = json_integer_value(value);
+        return lgsp_bytes_hash(0x11, (const char *) &n, sizeof(n));
+
+    case JSON_REAL:
+        d = json_real_value(value);
+        if (d == floor(d) && d >= -9.2e18 && d <= 9.2e18) {
+            n = (int64_t) d;
+            return lgsp_bytes_hash(0x11, (const char *) &n, sizeof(n));
+        }
+        return lgsp_bytes_hash(0x12, (const char *) &d, sizeof(d));
+
+    case JSON_STRING:
+        return lgsp_bytes_hash(0x13, json_string_value(value),
+                               json_string_length(value));
+
+    case JSON_ARRAY:
+        h = 0x14;
+        json_array_foreach(value, i, item) {
+            h = (h ^ lgsp_json_hash(item)) * 0x100000001b3ULL;
+        }
+        return h;
+
+    case JSON_OBJECT:
+        sum = 0x15;
+        json_object_keylen_foreach(value, key, len, item) {
+            sum += lgsp_bytes_hash(0x16, key, len) * 31
+                   + lgsp_json_hash(item);
+        }
+        return sum;
+
+    default:
+        return json_typeof(value) + 1;
+    }
+}
+
+
+typedef struct {
+    uint64_t   hash;
+    size_t     index;
+} lgsp_hashed_t;
+
+
+static int
+lgsp_hashed_cmp(const void *a, const void *b)
+{
+    const lgsp_hashed_t  *x = a, *y = b;
+
+    if (x->hash != y->hash) {
+        return x->hash < y->hash ? -1 : 1;
+    }
+
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+
+/*
+ * uniqueItems: 0 when two items are equal (their indexes in *i < *j),
+ * 1 when all differ, -1 out of memory.  Hashing keeps big arrays linear.
+ */
+static int
+lgsp_unique(json_t *array, size_t *i, size_t *j)
+{
+    size_t          n, a, b;
+    lgsp_hashed_t  *h;
+
+    n = json_array_size(array);
+
+    if (n <= 16) {
+        for (a = 0; a < n; a++) {
+            for (b = a + 1; b < n; b++) {
+                if (lgsp_json_equal(json_array_get(array, a),
+                                    json_array_get(array, b)))
+                {
+                    *i = a;
+                    *j = b;
+                    return 0;
+                }
+            }
+        }
+        return 1;
+    }
+
+    h = malloc(n * sizeof(lgsp_hashed_t));
+    if (h == NULL) {
+        return -1;
+    }
+
+    for (a = 0; a < n; a++) {
+        h[a].hash = lgsp_json_hash(json_array_get(array, a));
+        h[a].index = a;
+    }
+
+    qsort(h, n, sizeof(lgsp_hashed_t), lgsp_hashed_cmp);
+
+    for (a = 0; a < n; a++) {
+        for (b = a + 1; b < n && h[b].hash == h[a].hash; b++) {
+            if (lgsp_json_equal(json_array_get(array, h[a].index),
+                                json_array_get(array, h[b].index)))
+            {
+                *i = h[a].index;
+                *j = h[b].index;
+                free(h);
+                return 0;
+            }
+        }
+    }
+
+    free(h);
+
+    return 1;
+}
+
+
+/* annotations */
+
+static int
+lgsp_eval_has(const lgsp_eval_t *ev, const char *key, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < ev->n_names; i++) {
+        if (ev->names[i].len == len && memcmp(ev->names[i].key, key, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+lgsp_eval_add(lgsp_vctx_t *v, lgsp_eval_t *ev, const char *key, size_t len)
+{
+    size_t        cap;
+    lgsp_name_t  *names;
+
+    if (ev->all_props) {
+        return;
+    }
+
+    if (ev->n_names == ev->cap) {
+        cap = ev->cap ? ev->cap * 2 : 8;
+        names = realloc(ev->names, cap * sizeof(lgsp_name_t));
+        if (names == NULL) {
+            v->oom = 1;
+            return;
+        }
+        ev->names = names;
+        ev->cap = cap;
+    }
+
+    ev->names[ev->n_names].key = key;
+    ev->names[ev->n_names++].len = len;
+}
+
+
+static void
+lgsp_eval_mark(lgsp_vctx_t *v, lgsp_eval_t *ev, size_t index, size_t size)
+{
+    if (ev->marks == NULL) {
+        ev->marks = calloc(size, 1);
+        if (ev->marks == NULL) {
+            v->oom = 1;
+            return;
+        }
+        ev->n_marks = size;
+    }
+
+    if (index < ev->n_marks) {
+        ev->marks[index] = 1;
+    }
+}
+
+
+static void
+lgsp_eval_merge(lgsp_vctx_t *v, lgsp_eval_t *dst, const lgsp_eval_t *src)
+{
+    size_t  i;
+
+    dst->all_props |= src->all_props;
+    dst->all_items |= src->all_items;
+
+    if (src->items_upto > dst->items_upto) {
+        dst->items_upto = src->items_upto;
+    }
+
+    for (i = 0; i < src->n_names && !dst->all_props; i++) {
+        lgsp_eval_add(v, dst, src->names[i].key, src->names[i].len);
+    }
+
+    for (i = 0; i < src->n_marks; i++) {
+        if (src->marks[i]) {
+            lgsp_eval_mark(v, dst, i, src->n_marks);
+        }
+    }
+}
+
+
+static void
+lgsp_eval_free(lgsp_eval_t *ev)
+{
+    free(ev->names);
+    free(ev->marks);
+}
+
+
+/* keywords by instance type */
+
+static int
+lgsp_type_matches(unsigned types, json_t *inst)
+{
+    switch (json_typeof(inst)) {
+    case JSON_OBJECT:
+        return types & LGSP_T_OBJECT;
+    case JSON_ARRAY:
+        return types & LGSP_T_ARRAY;
+    case JSON_STRING:
+        return types & LGSP_T_STRING;
+    case JSON_INTEGER:
+        return types & (LGSP_T_NUMBER | LGSP_T_INTEGER);
+    case JSON_REAL:
+        return (types & LGSP_T_NUMBER)
+               || ((types & LGSP_T_INTEGER) && lgsp_is_integral(inst));
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return types & LGSP_T_BOOLEAN;
+    default:
+        return types & LGSP_T_NULL;
+    }
+}
+
+
+static int
+lgsp_validate_number(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
+    const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
+{
+    int   valid;
+    char  limit[48], have[48];
+
+    valid = 1;
+
+    if (n->multiple_of && !lgsp_multiple_of(inst, n->multiple_of)) {
+        lgsp_number_text(n->multiple_of, limit, sizeof(limit));
+        lgsp_error(v, ip, sp, "multipleOf", "must be a multiple of %s", limit);
+        LGSP_FAIL(v, valid);
+    }
+
+    lgsp_number_text(inst, have, sizeof(have));
+
+    if (n->maximum && lgsp_num_cmp(inst, n->maximum) > 0) {
+        lgsp_number_text(n->maximum, limit, sizeof(limit));
+        lgsp_error(v, ip, sp, "maximum", "must be at most %s (it is %s)",
+                   limit, have);
+        LGSP_FAIL(v, valid);
+    }
+
+    if (n->exclusive_maximum && lgsp_num_cmp(inst, n->exclusive_maximum) >= 0)
+    {
+        lgsp_number_text(n->exclusive_maximum, limit, sizeof(limit));
+        lgsp_error(v, ip, sp, "exclusiveMaximum",
+                   "must be less than %s (it is %s)", limit, have);
+        LGSP_FAIL(v, valid);
+    }
+
+    if (n->minimum && lgsp_num_cmp(inst, n->minimum) < 0) {
+        lgsp_number_text(n->minimum, limit, sizeof(limit));
+        lgsp_error(v, ip, sp, "minimum", "must be at least %s (it is %s)",
+                   limit, have);
+        LGSP_FAIL(v, valid);
+    }
+
+    if (n->exclusive_minimum && lgsp_num_cmp(inst, n->exclusive_minimum) <= 0)
+    {
+        lgsp_number_text(n->exclusive_minimum, limit, sizeof(limit));
+        lgsp_error(v, ip, sp, "exclusiveMinimum",
+                   "must be greater than %s (it is %s)", limit, have);
+        LGSP_FAIL(v, valid);
+    }
+
+done:
+
+    return valid;
+}
+
+
+/* UTF-8 code points: every byte that does not continue a sequence */
+static size_t
+lgsp_utf8_length(const char *s, size_t n)
+{
+    size_t  i, count;
+
+    for (i = 0, count = 0; i < n; i++) {
+        count += ((unsigned char) s[i] & 0xc0) != 0x80;
+    }
+
+    return count;
+}
+
+
+static int
+lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
+    const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
+{
+    int          valid, rc;
+    size_t       bytes, len;
+    const char  *s;
+
+    valid = 1;
+    s = json_string_value(inst);
+    bytes = json_string_length(inst);
+
+    if (n->has & (LGSP_K_MAX_LENGTH | LGSP_K_MIN_LENGTH)) {
+        len = lgsp_utf8_length(s, bytes);
+
+        if ((n->has & LGSP_K_MAX_LENGTH) && len > n->max_length) {
+            lgsp_error(v, ip, sp, "maxLength", "must be at most %zu "
+                       "character%s long (it has %zu)", n->max_length,
+                       n->max_length == 1 ? "" : "s", len);
+            LGSP_FAIL(v, valid);
+        }
+
+        if ((n->has & LGSP_K_MIN_LENGTH) && len < n->min_length) {
+            lgsp_error(v, ip, sp, "minLength", "must be at least %zu "
+                       "character%s long (it has %zu)", n->min_length,
+                       n->min_length == 1 ? "" : "s", len);
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    if (n->pattern) {
+        rc = lgsp_regex_match(n->pattern, s, bytes, &v->scratch);
+        if (rc == 0) {
+            lgsp_error(v, ip, sp, "pattern", "must match the pattern \"%s\"",
+                       lgsp_regex_source(n->pattern));
+            LGSP_FAIL(v, valid);
+        }
+        if (rc < 0) {
+            lgsp_error(v, ip, sp, "pattern", "could not be checked against "
+                       "the pattern \"%s\": the match is too complex",
+                       lgsp_regex_source(n->pattern));
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    if (n->format && !lgsp_format_check(n->format, s, bytes)) {
+        lgsp_error(v, ip, sp, "format", "must be a valid %s",
+                   n->format_name);
+        LGSP_FAIL(v, valid);
+    }
+
+done:
+
+    return valid;
+}
+
+
+static int
+lgsp_validate_array(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
+    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
+    lgsp_eval_t *ev)
+{
+    int            valid, saved, rc;
+    size_t         size, i, j, count, upto;
+    lgsp_ipath_t   item;
+    lgsp_spath_t   sub;
+
+    valid = 1;
+    size = json_array_size(inst);
+
+    if ((n->has & LGSP_K_MAX_ITEMS) && size > n->max_items) {
+        lgsp_error(v, ip, sp, "maxItems", "must have at most %zu item%s "
+                   "(it has %zu)", n->max_items, n->max_items == 1 ? "" : "s",
+                   size);
+        LGSP_FAIL(v, valid);
+    }
+
+    if ((n->has & LGSP_K_MIN_ITEMS) && size < n->min_items) {
+        lgsp_error(v, ip, sp, "minItems", "must have at least %zu item%s "
+                   "(it has %zu)", n->min_items, n->min_items == 1 ? "" : "s",
+                   size);
+        LGSP_FAIL(v, valid);
+    }
+
+    if (n->has & LGSP_K_UNIQUE) {
+        rc = lgsp_unique(inst, &i, &j);
+        if (rc < 0) {
+            v->oom = 1;
+            return 0;
+        }
+        if (rc == 0) {
+            lgsp_error(v, ip, sp, "uniqueItems", "must not contain duplicate "
+                       "items (items %zu and %zu are equal)", i, j);
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    item.up = ip;
+    item.key = NULL;
+    item.len = 0;
+    sub.up = sp;
+
+    upto = n->n_prefix_items < size ? n->n_prefix_items : size;
+
+    for (i = 0; i < upto; i++) {
+        item.index = i;
+        sub.seg = n->prefix_items[i].seg;
+        if (!lgsp_validate(v, n->prefix_items[i].node,
+                           json_array_get(inst, i), &item, &sub, scope, NULL))
+        {
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    if (ev != NULL && upto > ev->items_upto) {
+        ev->items_upto = upto;
+    }
+
+    if (n->items.node) {
+        sub.seg = n->items.seg;
+        for (i = upto; i < size; i++) {
+            item.index = i;
+            if (!lgsp_validate(v, n->items.node, json_array_get(inst, i),
+                               &item, &sub, scope, NULL))
+            {
+                LGSP_FAIL(v, valid);
+            }
+        }
+        if (ev != NULL) {
+            ev->all_items = 1;
+        }
+    }
+
+    if (n->contains.node) {
+        saved = v->collect;
+        v->collect = 0;
+        count = 0;
+        sub.seg = n->contains.seg;
+
+        for (i = 0; i < size; i++) {
+            item.index = i;
+            if (lgsp_validate(v, n->contains.node, json_array_get(inst, i),
+                              &item, &sub, scope, NULL))
+            {
+                count++;
+                if (ev != NULL) {
+                    lgsp_eval_mark(v, ev, i, size);
+                } else if (!(n->has & LGSP_K_MAX_CONTAINS)
+                           && count >= n->min_contains)
+                {
+                    break;
+                }
+            }
+        }
+
+        v->collect = saved;
+
+        if (count < n->min_contains) {
+            if (n->has & LGSP_K_MIN_CONTAINS) {
+                lgsp_error(v, ip, sp, "minContains", "must contain at least "
+                           "%zu item%s matching the schema in \"contains\" "
+                           "(it has %zu)", n->min_contains,
+                           n->min_contains == 1 ? "" : "s", count);
+            } else {
+                lgsp_error(v, ip, sp, "contains", "must contain an item "
+                           "matching the schema in \"contains\"");
+            }
+            LGSP_FAIL(v, valid);
+        }
+
+        if ((n->has & LGSP_K_MAX_CONTAINS) && count > n->max_contains) {
+            lgsp_error(v, ip, sp, "maxContains", "must contain at most %zu "
+                       "item%s matching the schema in \"contains\" "
+                       "(it has %zu)", n->max_contains,
+                       n->max_contains == 1 ? "" : "s", count);
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+done:
+
+    return valid;
+}
+
+
+static const lgsp_prop_t *
+lgsp_find_prop(const lgsp_node_t *n, const char *key, size_t len)
+{
+    int                 rc;
+    size_t              lo, hi, mid;
+    const lgsp_prop_t  *p;
+
+    lo = 0;
+    hi = n->n_props;
+
+    while (lo < hi) {
+        mid = (lo + hi) / 2;
+        p = &n->props[mid];
+
+        rc = memcmp(p->key, key, p->len < len ? p->len : len);
+        if (rc == 0) {
+            rc = (p->len > len) - (p->len < len);
+        }
+
+        if (rc == 0) {
+            return p;
+        }
+
+        if (rc < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+
+    return NULL;
+}
+
+
+static int
+lgsp_validate_property_name(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const char *key, size_t len, const lgsp_ipath_t *prop,
+    const lgsp_spath_t *sp, const lgsp_scope_t *scope)
+{
+    int            ok, saved;
+    json_t        *name;
+    lgsp_spath_t   sub;
+
+    name = json_stringn_nocheck(key, len);
+    if (name == NULL) {
+        v->oom = 1;
+        return 0;
+    }
+
+    sub.up = sp;
+    sub.seg = n->property_names.seg;
+
+    saved = v->collect;
+    v->collect = 0;
+    ok = lgsp_validate(v, n->property_names.node, name, prop, &sub, scope,
+                       NULL);
+    v->collect = saved;
+
+    json_decref(name);
+
+    if (!ok) {
+        lgsp_error(v, prop, sp, "propertyNames", "the property name \"%.*s\" "
+                   "does not match the schema in \"propertyNames\"",
+                   (int) len, key);
+    }
+
+    return ok;
+}
+
+
+/*
+ * properties, patternProperties, additionalProperties, propertyNames:
+ * one pass over the instance's properties.
+ */
+static int
+lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
+    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
+    lgsp_eval_t *ev)
+{
+    int                   valid, matched, rc;
+    size_t                i, len;
+    void                 *it;
+    json_t               *value;
+    const char           *key;
+    lgsp_ipath_t          prop;
+    lgsp_spath_t          sub;
+    const lgsp_prop_t    *p;
+
+    valid = 1;
+    prop.up = ip;
+    prop.index = 0;
+    sub.up = sp;
+
+    if (n->n_pattern_props == 0 && n->additional_props.node == NULL
+        && n->property_names.node == NULL)
+    {
+        /* properties alone: look the few named ones up */
+        for (i = 0; i < n->n_props; i++) {
+            p = &n->props[i];
+            value = json_object_getn(inst, p->key, p->len);
+            if (value == NULL) {
+                continue;
+            }
+            prop.key = p->key;
+            prop.len = p->len;
+            sub.seg = p->link.seg;
+            if (!lgsp_validate(v, p->link.node, value, &prop, &sub, scope,
+                               NULL))
+            {
+                LGSP_FAIL(v, valid);
+            }
+            if (ev != NULL) {
+                lgsp_eval_add(v, ev, p->key, p->len);
+            }
+        }
+
+        goto done;
+    }
+
+    for (it = json_object_iter(inst); it;
+         it = json_object_iter_next(inst, it))
+    {
+        key = json_object_iter_key(it);
+        len = json_object_iter_key_len(it);
+        value = json_object_iter_value(it);
+        prop.key = key;
+        prop.len = len;
+        matched = 0;
+
+        if (n->property_names.node
+            && !lgsp_validate_property_name(v, n, key, len, &prop, sp, scope))
+        {
+            LGSP_FAIL(v, valid);
+        }
+
+        p = n->n_props ? lgsp_find_prop(n, key, len) : NULL;
+        if (p != NULL) {
+            matched = 1;
+            sub.seg = p->link.seg;
+            if (!lgsp_validate(v, p->link.node, value, &prop, &sub, scope,
+                               NULL))
+            {
+                LGSP_FAIL(v, valid);
+            }
+        }
+
+        for (i = 0; i < n->n_pattern_props; i++) {
+            rc = lgsp_regex_match(n->pattern_props[i].re, key, len,
+                                  &v->scratch);
+            if (rc < 0) {
+                sub.seg = n->pattern_props[i].link.seg;
+                lgsp_error(v, &prop, &sub, NULL, "could not be checked "
+                           "against the pattern: the match is too complex");
+                LGSP_FAIL(v, valid);
+            }
+            if (rc == 0) {
+                continue;
+            }
+            matched = 1;
+            sub.seg = n->pattern_props[i].link.seg;
+            if (!lgsp_validate(v, n->pattern_props[i].link.node, value, &prop,
+                               &sub, scope, NULL))
+            {
+                LGSP_FAIL(v, valid);
+            }
+        }
+
+        if (!matched && n->additional_props.node) {
+            sub.seg = n->additional_props.seg;
+            if (!lgsp_validate(v, n->additional_props.node, value, &prop,
+                               &sub, scope, NULL))
+            {
+                LGSP_FAIL(v, valid);
+            }
+        }
+
+        if (ev != NULL && matched) {
+            lgsp_eval_add(v, ev, key, len);
+        }
+    }
+
+    if (ev != NULL && n->additional_props.node) {
+        ev->all_props = 1;
+    }
+
+done:
+
+    return valid;
+}
+
+
+static int
+lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
+    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
+    lgsp_eval_t *ev)
+{
+    int                         valid;
+    size_t                      size, i, k;
+    json_t                     *name;
+    lgsp_spath_t                sub;
+    const lgsp_dep_required_t  *dr;
+
+    valid = 1;
+    size = json_object_size(inst);
+
+    if ((n->has & LGSP_K_MAX_PROPS) && size > n->max_props) {
+        lgsp_error(v, ip, sp, "maxProperties", "must have at most %zu "
+                   "propert%s (it has %zu)", n->max_props,
+                   n->max_props == 1 ? "y" : "ies", size);
+        LGSP_FAIL(v, valid);
+    }
+
+    if ((n->has & LGSP_K_MIN_PROPS) && size < n->min_props) {
+        lgsp_error(v, ip, sp, "minProperties", "must have at least %zu "
+                   "propert%s (it has %zu)", n->min_props,
+                   n->min_props == 1 ? "y" : "ies", size);
+        LGSP_FAIL(v, valid);
+    }
+
+    if (n->required) {
+        json_array_foreach(n->required, i, name) {
+            if (json_object_getn(inst, json_string_value(name),
+                                 json_string_length(name)) == NULL)
+            {
+                lgsp_error(v, ip, sp, "required", "must have the required "
+                           "property \"%s\"", json_string_value(name));
+                LGSP_FAIL(v, valid);
+            }
+        }
+    }
+
+    for (k = 0; k < n->n_dep_required; k++) {
+        dr = &n->dep_required[k];
+        if (json_object_getn(inst, dr->key, dr->len) == NULL) {
+            continue;
+        }
+        sub.up = sp;
+        sub.seg = dr->seg;
+        json_array_foreach(dr->names, i, name) {
+            if (json_object_getn(inst, json_string_value(name),
+                                 json_string_length(name)) == NULL)
+            {
+                lgsp_error(v, ip, &sub, NULL, "must have the property \"%s\" "
+                           "when it has \"%s\"", json_string_value(name),
+                           dr->key);
+                LGSP_FAIL(v, valid);
+            }
+        }
+    }
+
+    if ((n->n_props || n->n_pattern_props || n->additional_props.node
+         || n->property_names.node)
+        && !lgsp_validate_props(v, n, inst, ip, sp, scope, ev))
+    {
+        LGSP_FAIL(v, valid);
+    }
+
+    for (k = 0; k < n->n_dep_schemas; k++) {
+        if (json_object_getn(inst, n->dep_schemas[k].key,
+                             n->dep_schemas[k].len) == NULL)
+        {
+            continue;
+        }
+        sub.up = sp;
+        sub.seg = n->dep_schemas[k].link.seg;
+        if (!lgsp_validate(v, n->dep_schemas[k].link.node, inst, ip, &sub,
+                           scope, ev))
+        {
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+done:
+
+    return valid;
+}
+
+
+/* allOf, anyOf, oneOf, not, if/then/else */
+static int
+lgsp_validate_in_place(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
+    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
+    lgsp_eval_t *ev)
+{
+    int            valid, saved, ok;
+    size_t         i, count, first, second;
+    lgsp_spath_t   sub;
+    lgsp_eval_t    tmp;
+
+    valid = 1;
+    sub.up = sp;
+
+    for (i = 0; i < n->n_all_of; i++) {
+        sub.seg = n->all_of[i].seg;
+        if (!lgsp_validate(v, n->all_of[i].node, inst, ip, &sub, scope, ev)) {
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    if (n->n_any_of) {
+        saved = v->collect;
+        v->collect = 0;
+        count = 0;
+
+        for (i = 0; i < n->n_any_of; i++) {
+            sub.seg = n->any_of[i].seg;
+            memset(&tmp, 0, sizeof(lgsp_eval_t));
+            ok = lgsp_validate(v, n->any_of[i].node, inst, ip, &sub, scope,
+                               ev ? &tmp : NULL);
+            if (ok) {
+                count++;
+                if (ev != NULL) {
+                    lgsp_eval_merge(v, ev, &tmp);
+                }
+            }
+            lgsp_eval_free(&tmp);
+            /* annotations need every branch; validity needs just one */
+            if (ok && ev == NULL) {
+                break;
+            }
+        }
+
+        v->collect = saved;
+
+        if (count == 0) {
+            lgsp_error(v, ip, sp, "anyOf", "must match at least one of the "
+                       "schemas in \"anyOf\"");
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    if (n->n_one_of) {
+        saved = v->collect;
+        v->collect = 0;
+        count = 0;
+        first = 0;
+        second = 0;
+
+        for (i = 0; i < n->n_one_of && count < 2; i++) {
+            sub.seg = n->one_of[i].seg;
+            memset(&tmp, 0, sizeof(lgsp_eval_t));
+            ok = lgsp_validate(v, n->one_of[i].node, inst, ip, &sub, scope,
+                               ev ? &tmp : NULL);
+            if (ok) {
+                if (count++ == 0) {
+                    first = i;
+                    if (ev != NULL) {
+                        lgsp_eval_merge(v, ev, &tmp);
+                    }
+                } else {
+                    second = i;
+                }
+            }
+            lgsp_eval_free(&tmp);
+        }
+
+        v->collect = saved;
+
+        if (count == 0) {
+            lgsp_error(v, ip, sp, "oneOf", "must match exactly one of the "
+                       "schemas in \"oneOf\" (it matches none)");
+            LGSP_FAIL(v, valid);
+        }
+
+        if (count > 1) {
+            lgsp_error(v, ip, sp, "oneOf", "must match exactly one of the "
+                       "schemas in \"oneOf\" (it matches %zu and %zu)",
+                       first, second);
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    if (n->not.node) {
+        saved = v->collect;
+        v->collect = 0;
+        sub.seg = n->not.seg;
+        ok = lgsp_validate(v, n->not.node, inst, ip, &sub, scope, NULL);
+        v->collect = saved;
+
+        if (ok) {
+            lgsp_error(v, ip, sp, "not", "must not match the schema in "
+                       "\"not\"");
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    if (n->if_.node) {
+        saved = v->collect;
+        v->collect = 0;
+        sub.seg = n->if_.seg;
+        memset(&tmp, 0, sizeof(lgsp_eval_t));
+        ok = lgsp_validate(v, n->if_.node, inst, ip, &sub, scope,
+                           ev ? &tmp : NULL);
+        v->collect = saved;
+
+        if (ok && ev != NULL) {
+            lgsp_eval_merge(v, ev, &tmp);
+        }
+        lgsp_eval_free(&tmp);
+
+        if (ok && n->then_.node) {
+            sub.seg = n->then_.seg;
+            if (!lgsp_validate(v, n->then_.node, inst, ip, &sub, scope, ev)) {
+                LGSP_FAIL(v, valid);
+            }
+        }
+
+        if (!ok && n->else_.node) {
+            sub.seg = n->else_.seg;
+            if (!lgsp_validate(v, n->else_.node, inst, ip, &sub, scope, ev)) {
+                LGSP_FAIL(v, valid);
+            }
+        }
+    }
+
+done:
+
+    return valid;
+}
+
+
+static int
+lgsp_validate_unevaluated(lgsp_vctx_t *v, const lgsp_node_t *n,
+    json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
+    const lgsp_scope_t *scope, lgsp_eval_t *ev)
+{
+    int            valid;
+    void          *it;
+    size_t         i, size;
+    lgsp_ipath_t   sub_ip;
+    lgsp_spath_t   sub;
+
+    valid = 1;
+    sub.up = sp;
+    sub_ip.up = ip;
+
+    if (n->unevaluated_props.node && json_is_object(inst) && !ev->all_props) {
+        sub.seg = n->unevaluated_props.seg;
+        sub_ip.index = 0;
+
+        for (it = json_object_iter(inst); it;
+             it = json_object_iter_next(inst, it))
+        {
+            sub_ip.key = json_object_iter_key(it);
+            sub_ip.len = json_object_iter_key_len(it);
+
+            if (lgsp_eval_has(ev, sub_ip.key, sub_ip.len)) {
+                continue;
+            }
+
+            if (!lgsp_validate(v, n->unevaluated_props.node,
+                               json_object_iter_value(it), &sub_ip, &sub,
+                               scope, NULL))
+            {
+                LGSP_FAIL(v, valid);
+            }
+        }
+
+        ev->all_props = 1;
+    }
+
+    if (n->unevaluated_items.node && json_is_array(inst) && !ev->all_items) {
+        sub.seg = n->unevaluated_items.seg;
+        sub_ip.key = NULL;
+        sub_ip.len = 0;
+        size = json_array_size(inst);
+
+        for (i = ev->items_upto; i < size; i++) {
+            if (i < ev->n_marks && ev->marks[i]) {
+                continue;
+            }
+            sub_ip.index = i;
+            if (!lgsp_validate(v, n->unevaluated_items.node,
+                               json_array_get(inst, i), &sub_ip, &sub, scope,
+                               NULL))
+            {
+                LGSP_FAIL(v, valid);
+            }
+        }
+
+        ev->all_items = 1;
+    }
+
+done:
+
+    return valid;
+}
+
+
+/* $dynamicRef: the outermost resource in scope with the anchor wins */
+static const lgsp_node_t *
+lgsp_dynamic_target(const lgsp_node_t *n, const lgsp_scope_t *scope)
+{
+    size_t               i;
+    const lgsp_node_t   *target;
+    const lgsp_scope_t  *s;
+
+    target = n->dynamic_ref.node;
+
+    if (n->dynamic_name == NULL) {
+        return target;
+    }
+
+    for (s = scope; s; s = s->up) {
+        for (i = 0; i < s->res->n_dyn_anchors; i++) {
+            if (strcmp(s->res->dyn_anchors[i].name, n->dynamic_name) == 0) {
+                target = s->res->dyn_anchors[i].node;
+                break;
+            }
+        }
+    }
+
+    return target;
+}
+
+
+static int
+lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
+    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
+    lgsp_eval_t *ev)
+{
+    int            valid, own_eval;
+    char           types[96];
+    char          *text;
+    size_t         i;
+    json_t        *value;
+    lgsp_spath_t   sub;
+    lgsp_eval_t    local, *cev;
+    lgsp_scope_t   here;
+
+    if (n->is_boolean) {
+        if (n->truth) {
+            return 1;
+        }
+        if (ip != NULL && ip->key != NULL) {
+            lgsp_error(v, ip, sp, NULL, "the property \"%.*s\" is not "
+                       "allowed here", (int) ip->len, ip->key);
+        } else if (ip != NULL) {
+            lgsp_error(v, ip, sp, NULL, "item %zu is not allowed here",
+                       ip->index);
+        } else {
+            lgsp_error(v, ip, sp, NULL, "no value is allowed here");
+        }
+        return 0;
+    }
+
+    if (v->depth >= LGSP_MAX_EVAL_DEPTH) {
+        lgsp_error(v, ip, sp, "$ref", "is nested too deeply to be checked");
+        return 0;
+    }
+
+    v->depth++;
+    valid = 1;
+    sub.up = sp;
+
+    if (scope == NULL || scope->res != n->resource) {
+        here.up = scope;
+        here.res = n->resource;
+        scope = &here;
+    }
+
+    own_eval = n->unevaluated_props.node || n->unevaluated_items.node;
+    if (own_eval) {
+        memset(&local, 0, sizeof(lgsp_eval_t));
+        cev = &local;
+    } else {
+        cev = ev;
+    }
+
+    if (n->ref.node) {
+        sub.seg = n->ref.seg;
+        if (!lgsp_validate(v, n->ref.node, inst, ip, &sub, scope, cev)) {
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    if (n->dynamic_ref.node) {
+        sub.seg = n->dynamic_ref.seg;
+        if (!lgsp_validate(v, lgsp_dynamic_target(n, scope), inst, ip, &sub,
+                           scope, cev))
+        {
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    if ((n->has & LGSP_K_TYPE) && !lgsp_type_matches(n->types, inst)) {
+        lgsp_types_text(n->types, types, sizeof(types));
+        lgsp_error(v, ip, sp, "type", "must be %s (it is %s)", types,
+                   lgsp_type_name(inst));
+        LGSP_FAIL(v, valid);
+    }
+
+    if (n->const_value && !lgsp_json_equal(inst, n->const_value)) {
+        text = v->collect ? lgsp_json_text(n->const_value) : NULL;
+        lgsp_error(v, ip, sp, "const", "must be %s", text ? text : "...");
+        free(text);
+        LGSP_FAIL(v, valid);
+    }
+
+    if (n->enum_values) {
+        json_array_foreach(n->enum_values, i, value) {
+            if (lgsp_json_equal(inst, value)) {
+                break;
+            }
+        }
+
+        if (i == json_array_size(n->enum_values)) {
+            text = v->collect ? lgsp_json_text(n->enum_values) : NULL;
+            lgsp_error(v, ip, sp, "enum", "must be one of %s",
+                       text ? text : "...");
+            free(text);
+            LGSP_FAIL(v, valid);
+        }
+    }
+
+    switch (json_typeof(inst)) {
+
+    case JSON_INTEGER:
+    case JSON_REAL:
+        if (!lgsp_validate_number(v, n, inst, ip, sp)) {
+            LGSP_FAIL(v, valid);
+        }
+        break;
+
+    case JSON_STRING:
+        if (!lgsp_validate_string(v, n, inst, ip, sp)) {
+            LGSP_FAIL(v, valid);
+        }
+        break;
+
+    case JSON_ARRAY:
+        if (!lgsp_validate_array(v, n, inst, ip, sp, scope, cev)) {
+            LGSP_FAIL(v, valid);
+        }
+        break;
+
+    case JSON_OBJECT:
+        if (!lgsp_validate_object(v, n, inst, ip, sp, scope, cev)) {
+            LGSP_FAIL(v, valid);
+        }
+        break;
+
+    default:
+        break;
+    }
+
+    if ((n->n_all_of || n->n_any_of || n->n_one_of || n->not.node
+         || n->if_.node)
+        && !lgsp_validate_in_place(v, n, inst, ip, sp, scope, cev))
+    {
+        LGSP_FAIL(v, valid);
+    }
+
+    if (own_eval && !lgsp_validate_unevaluated(v, n, inst, ip, sp, scope, cev))
+    {
+        LGSP_FAIL(v, valid);
+    }
+
+done:
+
+    if (own_eval) {
+        if (valid && ev != NULL) {
+            lgsp_eval_merge(v, ev, &local);
+        }
+        lgsp_eval_free(&local);
+    }
+
+    v->depth--;
+
+    return valid && !v->oom;
+}
+
+
+int
+lgsp_schema_validate_node(const lgsp_node_t *node, json_t *instance,
+    lgsp_schema_errors_t *errors)
+{
+    int          valid;
+    lgsp_vctx_t  v;
+
+    memset(&v, 0, sizeof(lgsp_vctx_t));
+    v.errors = errors;
+    v.collect = errors != NULL && errors->max > 0;
+
+    valid = lgsp_validate(&v, node, instance, NULL, NULL, NULL, NULL);
+
+    lgsp_regex_scratch_free(&v.scratch);
+
+    return v.oom ? -1 : valid;
+}
+
+
+int
+lgsp_schema_validate(const lgsp_schema_t *schema, json_t *instance,
+    lgsp_schema_errors_t *errors)
+{
+    return lgsp_schema_validate_node(schema->root, instance, errors);
+}
+
+
+void
+lgsp_schema_errors_free(lgsp_schema_errors_t *errors)
+{
+    size_t  i;
+
+    for (i = 0; i < errors->n; i++) {
+        free(errors->errors[i].instance_path);
+        free(errors->errors[i].schema_path);
+        free(errors->errors[i].keyword);
+        free(errors->errors[i].message);
+    }
+
+    free(errors->errors);
+    errors->errors = NULL;
+    errors->n = 0;
+}

@@ -1,0 +1,246 @@
+/*
+ * Runs the JSON-Schema-Test-Suite against lgsp_schema: every test file of
+ * draft 2020-12 and draft-07, required and optional.  Remote references
+ * (http://localhost:1234/...) are read from the suite's remotes/ folder.
+ *
+ *   run [-v] [SUITE_DIR]
+ *
+ * Prints passed/failed per file and the totals, and exits 1 when any
+ * required test fails.  -v also names each failing test.
+ */
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lgsp_schema.h"
+
+
+typedef struct {
+    const char  *name;          /* folder under tests/ */
+    int          dialect;
+    size_t       passed[2];     /* [0] required, [1] optional */
+    size_t       failed[2];
+} lgsp_suite_dialect_t;
+
+
+static int  verbose;
+
+
+static int
+lgsp_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+
+/* the *.json files of dir, sorted; NULL when there is no such folder */
+static char **
+lgsp_list_json(const char *dir, size_t *n)
+{
+    DIR            *d;
+    char          **names, **more;
+    size_t          len;
+    struct dirent  *e;
+
+    *n = 0;
+    d = opendir(dir);
+    if (d == NULL) {
+        return NULL;
+    }
+
+    names = NULL;
+
+    while ((e = readdir(d)) != NULL) {
+        len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0) {
+            continue;
+        }
+        more = realloc(names, (*n + 1) * sizeof(char *));
+        if (more == NULL) {
+            break;
+        }
+        names = more;
+        names[(*n)++] = strdup(e->d_name);
+    }
+
+    closedir(d);
+
+    if (names != NULL) {
+        qsort(names, *n, sizeof(char *), lgsp_name_cmp);
+    }
+
+    return names;
+}
+
+
+static json_t *
+lgsp_load(const char *path)
+{
+    json_t        *json;
+    json_error_t   error;
+
+    json = json_load_file(path, JSON_ALLOW_NUL, &error);
+
+    if (json == NULL && strstr(error.text, "too big") != NULL) {
+        json = json_load_file(path, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL,
+                              &error);
+    }
+
+    if (json == NULL) {
+        fprintf(stderr, "%s: %s (line %d)\n", path, error.text, error.line);
+    }
+
+    return json;
+}
+
+
+static void
+lgsp_run_file(const char *path, const char *label,
+    const lgsp_schema_options_t *opts, size_t *passed, size_t *failed)
+{
+    int                    rc, want;
+    char                   err[1024];
+    size_t                 g, t, ok, bad;
+    json_t                *groups, *group, *tests, *test;
+    lgsp_schema_t         *schema;
+    lgsp_schema_errors_t   errors;
+
+    groups = lgsp_load(path);
+    if (groups == NULL) {
+        printf("%-58s  not readable\n", label);
+        (*failed)++;
+        return;
+    }
+
+    ok = 0;
+    bad = 0;
+
+    json_array_foreach(groups, g, group) {
+        tests = json_object_get(group, "tests");
+
+        schema = lgsp_schema_compile_json(json_object_get(group, "schema"),
+                                          NULL, opts, err, sizeof(err));
+        if (schema == NULL && verbose) {
+            printf("  %s: \"%s\": does not compile: %s\n", label,
+                   json_string_value(json_object_get(group, "description")),
+                   err);
+        }
+
+        json_array_foreach(tests, t, test) {
+            want = json_is_true(json_object_get(test, "valid"));
+
+            memset(&errors, 0, sizeof(errors));
+            errors.max = 5;
+
+            rc = schema ? lgsp_schema_validate(schema,
+                                               json_object_get(test, "data"),
+                                               &errors)
+                        : -1;
+
+            if (rc == want) {
+                ok++;
+            } else {
+                bad++;
+                if (verbose && schema != NULL) {
+                    printf("  %s: \"%s\" / \"%s\": expected %s%s%s\n", label,
+                           json_string_value(json_object_get(group,
+                                                             "description")),
+                           json_string_value(json_object_get(test,
+                                                             "description")),
+                           want ? "valid" : "invalid",
+                           errors.n ? ", got: " : "",
+                           errors.n ? errors.errors[0].message : "");
+                }
+            }
+
+            lgsp_schema_errors_free(&errors);
+        }
+
+        lgsp_schema_free(schema);
+    }
+
+    json_decref(groups);
+
+    printf("%-58s  %4zu passed  %4zu failed\n", label, ok, bad);
+
+    *passed += ok;
+    *failed += bad;
+}
+
+
+static void
+lgsp_run_folder(const char *suite, lgsp_suite_dialect_t *d,
+    const char *sub, int optional, int format_assert)
+{
+    char                   dir[2048], path[4096], remotes[2048],
+                           label[512];
+    char                 **names;
+    size_t                 n, i;
+    lgsp_schema_options_t  opts;
+
+    snprintf(dir, sizeof(dir), "%s/tests/%s%s", suite, d->name, sub);
+    snprintf(remotes, sizeof(remotes), "%s/remotes", suite);
+
+    memset(&opts, 0, sizeof(opts));
+    opts.format_assert = format_assert;
+    opts.remote_base = "http://localhost:1234/";
+    opts.remote_dir = remotes;
+    opts.dialect = d->dialect;
+
+    names = lgsp_list_json(dir, &n);
+
+    for (i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        snprintf(label, sizeof(label), "%s%s/%s", d->name, sub, names[i]);
+        lgsp_run_file(path, label, &opts, &d->passed[optional],
+                      &d->failed[optional]);
+        free(names[i]);
+    }
+
+    free(names);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int                    i, bad;
+    const char            *suite;
+    lgsp_suite_dialect_t   dialects[] = {
+        { "draft2020-12", 2020, { 0, 0 }, { 0, 0 } },
+        { "draft7", 7, { 0, 0 }, { 0, 0 } }
+    };
+
+    suite = "../shared/conformance/JSON-Schema-Test-Suite";
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-v") == 0) {
+            verbose = 1;
+        } else {
+            suite = argv[i];
+        }
+    }
+
+    for (i = 0; i < 2; i++) {
+        lgsp_run_folder(suite, &dialects[i], "", 0, 0);
+        lgsp_run_folder(suite, &dialects[i], "/optional", 1, 0);
+        lgsp_run_folder(suite, &dialects[i], "/optional/format", 1, 1);
+    }
+
+    bad = 0;
+    printf("\n");
+
+    for (i = 0; i < 2; i++) {
+        printf("%-13s required: %4zu passed, %3zu failed;"
+               "  optional: %4zu passed, %3zu failed\n", dialects[i].name,
+               dialects[i].passed[0], dialects[i].failed[0],
+               dialects[i].passed[1], dialects[i].failed[1]);
+        if (dialects[i].failed[0] || dialects[i].passed[0] == 0) {
+            bad = 1;
+        }
+    }
+
+    return bad;
+}
