@@ -41,8 +41,8 @@ int
 lgsp_acl_entry_match(const char *entry, size_t len, const char *agency,
     size_t agency_len)
 {
-    if (agency_len == 0) {
-        return 0;
+    if (len == 1 && entry[0] == '*') {
+        return 1;
     }
 
     if (entry[len - 1] == '*') {

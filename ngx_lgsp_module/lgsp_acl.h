@@ -14,7 +14,10 @@
 /* an entry is valid when it is "*" or a code, optionally ending in "*" */
 int lgsp_acl_entry_valid(const char *entry, size_t len);
 
-/* 1 when the agency is the entry's code or starts with its prefix */
+/*
+ * 1 when the agency is the entry's code or starts with its prefix; "*"
+ * alone matches every caller, an anonymous one (agency_len 0) too.
+ */
 int lgsp_acl_entry_match(const char *entry, size_t len, const char *agency,
     size_t agency_len);
 

@@ -30,7 +30,9 @@ static void
 test_acl_match(void)
 {
     UNIT_OK(lgsp_acl_entry_match(S("*"), S("H29")), "star matches all");
-    UNIT_OK(!lgsp_acl_entry_match(S("*"), S("")), "nobody is no agency");
+    UNIT_OK(lgsp_acl_entry_match(S("*"), S("")), "star matches anonymous");
+    UNIT_OK(!lgsp_acl_entry_match(S("H29*"), S("")),
+            "a prefix never matches an anonymous caller");
     UNIT_OK(lgsp_acl_entry_match(S("H29.BTP"), S("H29.BTP")),
             "a code matches itself");
     UNIT_OK(!lgsp_acl_entry_match(S("H29.BTP"), S("H29.BTPX")),

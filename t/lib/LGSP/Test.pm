@@ -307,6 +307,19 @@ sub start_redis {
 sub redis_port { $_[0]{redis_port} }
 
 
+# a mock system of scripts/ (an agency system, the national platform) on
+# the given port, stopped with the test:  $t->mock('mock-hotich.pl', $port)
+sub mock {
+    my ($self, $script, $port, @args) = @_;
+
+    my $pid = $self->spawn($^X, "$REPO/scripts/$script", $port, @args);
+
+    croak "$script did not start" unless wait_port($port, $pid);
+
+    return $pid;
+}
+
+
 # the mock agency system of scripts/mock/agency.pl on the n-th extra port:
 # it answers JSON that echoes the request that reached it
 sub start_agency {
