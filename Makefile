@@ -13,6 +13,7 @@ MODULE    := $(BUILD)/ngx_http_lgsp_module.so
 CORE_SRCS := \
 	$(LGSP)/lgsp_jwk.c \
 	$(LGSP)/lgsp_jwt.c \
+	$(LGSP)/lgsp_chain.c \
 	$(LGSP)/lgsp_quota.c \
 	$(LGSP)/lgsp_acl.c \
 	$(LGSP)/lgsp_oauth.c
