@@ -61,6 +61,7 @@ static long lgsp_jwk_member_bytes(json_t *jwk, const char *name,
     unsigned char **out, char *err, size_t errlen);
 static EVP_PKEY *lgsp_jwk_from_params(const char *type,
     OSSL_PARAM_BLD *bld);
+static int lgsp_jwk_key_hmac(lgsp_jwk_t *key, char *err, size_t errlen);
 static void lgsp_jwk_clear(lgsp_jwk_t *key);
 
 
@@ -85,6 +86,28 @@ const char *
 lgsp_jwa_name(lgsp_jwa_e alg)
 {
     return (alg < LGSP_JWA_COUNT) ? lgsp_jwa_names[alg] : "?";
+}
+
+
+/* OpenSSL 3 looks a digest up by name on every use unless fetched once */
+const EVP_MD *
+lgsp_jwa_digest(lgsp_jwa_e alg)
+{
+    size_t         i;
+    static EVP_MD  *mds[3];
+    static const char  *names[3] = { "SHA256", "SHA384", "SHA512" };
+
+    if (alg == LGSP_JWA_EDDSA) {
+        return NULL;
+    }
+
+    i = (alg - LGSP_JWA_HS256) % 3;
+
+    if (mds[i] == NULL) {
+        mds[i] = EVP_MD_fetch(NULL, names[i], NULL);
+    }
+
+    return mds[i];
 }
 
 
@@ -381,6 +404,10 @@ lgsp_jwk_add_jwk(lgsp_jwk_set_t *set, json_t *jwk, size_t index,
             goto failed;
         }
 
+        if (lgsp_jwk_key_hmac(key, err, errlen) != 0) {
+            goto failed;
+        }
+
     } else {
         if (strcmp(kty, "RSA") == 0) {
             pkey = lgsp_jwk_rsa_from_json(jwk, err, errlen);
@@ -531,6 +558,12 @@ lgsp_jwk_add_secret(lgsp_jwk_set_t *set, const unsigned char *data,
     }
 
     memcpy(key->secret, data, len);
+
+    if (lgsp_jwk_key_hmac(key, err, errlen) != 0) {
+        lgsp_jwk_clear(key);
+        set->nkeys--;
+        return -1;
+    }
 
     return 0;
 }
@@ -866,9 +899,55 @@ done:
 }
 
 
+static int
+lgsp_jwk_key_hmac(lgsp_jwk_t *key, char *err, size_t errlen)
+{
+    int          i;
+    EVP_MAC     *mac;
+    OSSL_PARAM   params[2];
+    const char  *names[3] = { "SHA256", "SHA384", "SHA512" };
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) {
+        return lgsp_jwk_fail(err, errlen, "HMAC is not available");
+    }
+
+    for (i = 0; i < 3; i++) {
+        if (!(key->algs & LGSP_JWA_BIT(LGSP_JWA_HS256 + i))) {
+            continue;
+        }
+
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                     (char *) names[i], 0);
+        params[1] = OSSL_PARAM_construct_end();
+
+        key->hmac[i] = EVP_MAC_CTX_new(mac);
+
+        if (key->hmac[i] == NULL
+            || !EVP_MAC_init(key->hmac[i], key->secret, key->secret_len,
+                             params))
+        {
+            EVP_MAC_free(mac);
+            ERR_clear_error();
+            return lgsp_jwk_fail(err, errlen, "cannot key HMAC");
+        }
+    }
+
+    EVP_MAC_free(mac);
+
+    return 0;
+}
+
+
 static void
 lgsp_jwk_clear(lgsp_jwk_t *key)
 {
+    int  i;
+
+    for (i = 0; i < 3; i++) {
+        EVP_MAC_CTX_free(key->hmac[i]);
+    }
+
     if (key->secret) {
         OPENSSL_cleanse(key->secret, key->secret_len);
         free(key->secret);

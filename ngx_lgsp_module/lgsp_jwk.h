@@ -52,6 +52,9 @@ typedef struct {
     EVP_PKEY         *pkey;         /* RSA, EC, Ed25519 */
     unsigned char    *secret;       /* HMAC */
     size_t            secret_len;
+
+    /* HMAC keyed once per HS algorithm: a verification copies one */
+    EVP_MAC_CTX      *hmac[3];
 } lgsp_jwk_t;
 
 
@@ -80,6 +83,9 @@ int lgsp_jwk_set_add_buffer(lgsp_jwk_set_t *set, const unsigned char *data,
 unsigned lgsp_jwk_set_algs(const lgsp_jwk_set_t *set);
 
 void lgsp_jwk_set_free(lgsp_jwk_set_t *set);
+
+/* the digest of an algorithm, fetched once; NULL for EdDSA */
+const EVP_MD *lgsp_jwa_digest(lgsp_jwa_e alg);
 
 /* strict base64url without padding; returns the length or -1 */
 long lgsp_base64url_decode(unsigned char *dst, const char *src, size_t len);

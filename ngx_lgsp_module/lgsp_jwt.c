@@ -9,7 +9,6 @@
 #include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
-#include <openssl/hmac.h>
 #include <openssl/rsa.h>
 
 #include "lgsp_jwt.h"
@@ -23,7 +22,6 @@ static json_t *lgsp_jwt_decode_part(const char *part, size_t len);
 static int lgsp_jwt_verify_key(const lgsp_jwk_t *key, lgsp_jwa_e alg,
     const unsigned char *data, size_t len, const unsigned char *sig,
     size_t siglen);
-static const EVP_MD *lgsp_jwt_digest(lgsp_jwa_e alg);
 static int lgsp_jwt_ecdsa_to_der(const unsigned char *sig, size_t siglen,
     size_t half, unsigned char *der, size_t *derlen);
 static lgsp_jwt_status_e lgsp_jwt_time_claim(json_t *payload,
@@ -423,25 +421,29 @@ lgsp_jwt_verify_key(const lgsp_jwk_t *key, lgsp_jwa_e alg,
     size_t siglen)
 {
     int             ok;
-    size_t          derlen;
-    unsigned int    maclen;
+    size_t          derlen, maclen;
     const EVP_MD   *md;
     EVP_MD_CTX     *ctx;
+    EVP_MAC_CTX    *mctx;
     EVP_PKEY_CTX   *pctx;
     unsigned char   mac[EVP_MAX_MD_SIZE], der[2 * 66 + 16];
 
-    md = lgsp_jwt_digest(alg);
-
     if (key->type == LGSP_KEY_HMAC) {
-        if (HMAC(md, key->secret, (int) key->secret_len, data, len, mac,
-                 &maclen) == NULL)
-        {
-            ERR_clear_error();
-            return 0;
-        }
+        mctx = EVP_MAC_CTX_dup(key->hmac[alg - LGSP_JWA_HS256]);
 
-        return maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0;
+        ok = mctx != NULL
+             && EVP_MAC_update(mctx, data, len)
+             && EVP_MAC_final(mctx, mac, &maclen, sizeof(mac))
+             && maclen == siglen
+             && CRYPTO_memcmp(mac, sig, siglen) == 0;
+
+        EVP_MAC_CTX_free(mctx);
+        ERR_clear_error();
+
+        return ok;
     }
+
+    md = lgsp_jwa_digest(alg);
 
     if (key->type == LGSP_KEY_EC) {
         derlen = sizeof(der);
@@ -477,32 +479,6 @@ lgsp_jwt_verify_key(const lgsp_jwk_t *key, lgsp_jwa_e alg,
     ERR_clear_error();
 
     return ok;
-}
-
-
-static const EVP_MD *
-lgsp_jwt_digest(lgsp_jwa_e alg)
-{
-    switch (alg) {
-
-    case LGSP_JWA_HS256:
-    case LGSP_JWA_RS256:
-    case LGSP_JWA_PS256:
-    case LGSP_JWA_ES256:
-        return EVP_sha256();
-
-    case LGSP_JWA_HS384:
-    case LGSP_JWA_RS384:
-    case LGSP_JWA_PS384:
-    case LGSP_JWA_ES384:
-        return EVP_sha384();
-
-    case LGSP_JWA_EDDSA:
-        return NULL;
-
-    default:
-        return EVP_sha512();
-    }
 }
 
 
