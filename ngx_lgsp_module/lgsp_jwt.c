@@ -29,19 +29,20 @@ static lgsp_jwt_status_e lgsp_jwt_time_claim(json_t *payload,
 static int lgsp_jwt_has_control(const char *s, size_t len);
 
 
+/* short tokens: they become metric labels and record fields */
 static const char  *lgsp_jwt_status_texts[] = {
     "ok",
     "malformed",
-    "algorithm refused",
+    "algorithm_refused",
     "unsupported",
-    "no key",
-    "bad signature",
+    "no_key",
+    "bad_signature",
     "expired",
-    "not yet valid",
-    "no expiry",
-    "bad claim",
-    "wrong issuer",
-    "wrong audience"
+    "not_yet_valid",
+    "no_expiry",
+    "bad_claim",
+    "wrong_issuer",
+    "wrong_audience"
 };
 
 

@@ -41,7 +41,13 @@ typedef struct {
     void                 *jwt_claims;    /* json_t *, parsed on first use */
 
     ngx_http_lgsp_outcome_e  outcome;
-    ngx_str_t             reason;        /* why a step refused: "expired" */
+    /*
+     * why a step refused, a short token: JWT gives missing, too_large,
+     * malformed, algorithm_refused, unsupported, no_key, bad_signature,
+     * expired, not_yet_valid, no_expiry, bad_claim, wrong_issuer,
+     * wrong_audience, no_agency, insufficient_scope
+     */
+    ngx_str_t             reason;
 } ngx_http_lgsp_ctx_t;
 
 

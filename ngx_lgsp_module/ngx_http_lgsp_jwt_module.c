@@ -436,7 +436,7 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
         reason = lgsp_jwt_status_text(st);
 
     } else if (lgsp_jwt_claims_clean(jwt.payload, &name) != 0) {
-        reason = "bad claim";
+        reason = "bad_claim";
         ngx_snprintf((u_char *) err, errlen, "claim \"%s\" holds a control"
                      " character%Z", name);
 
@@ -444,7 +444,7 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
                                         &agency)
                != NGX_OK)
     {
-        reason = "no agency";
+        reason = "no_agency";
         ngx_snprintf((u_char *) err, errlen, "token names no agency in"
                      " claim \"%V\" (letters, digits, \".\", \"_\", \"-\","
                      " \":\")%Z", &jlcf->agency_claim);
@@ -463,8 +463,8 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
         ngx_snprintf((u_char *) err, errlen, "token claim \"%V\" does not"
                      " grant access here%Z", &failed->name);
 
-        return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_FORBIDDEN, "claim", err,
-                                        failed);
+        return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_FORBIDDEN,
+                                        "insufficient_scope", err, failed);
     }
 
     /* the identity outlives the token: copy it into the request pool */
