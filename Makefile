@@ -10,19 +10,35 @@ LGSP      := ngx_lgsp_module
 MODULE    := $(BUILD)/ngx_http_lgsp_module.so
 
 # nginx-free cores: unit-tested, fuzzed and benchmarked without nginx.
+SCHEMA_SRCS := \
+	$(LGSP)/lgsp_schema_compile.c \
+	$(LGSP)/lgsp_schema_validate.c \
+	$(LGSP)/lgsp_schema_meta.c \
+	$(LGSP)/lgsp_schema_json.c \
+	$(LGSP)/lgsp_regex.c \
+	$(LGSP)/lgsp_format.c
+SCHEMA_LIBS := -ljansson -lpcre2-8 -lm
 CORE_SRCS := \
 	$(LGSP)/lgsp_jwk.c \
 	$(LGSP)/lgsp_jwt.c \
 	$(LGSP)/lgsp_chain.c \
 	$(LGSP)/lgsp_quota.c \
 	$(LGSP)/lgsp_acl.c \
-	$(LGSP)/lgsp_oauth.c
-CORE_LIBS := -ljansson -lpcre2-8 -lcrypto
+	$(LGSP)/lgsp_oauth.c \
+	$(SCHEMA_SRCS)
+CORE_LIBS := -ljansson -lpcre2-8 -lcrypto -lm
 UNIT_LIBS := $(CORE_LIBS) -ljwt
 
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
 
-.PHONY: all deps module unit test run bench clean
+# the JSON Schema test suite sits beside the repository, never inside it
+SCHEMA_SUITE ?= ../shared/conformance/JSON-Schema-Test-Suite
+FUZZ_SECONDS ?= 20
+FUZZ_CC      ?= clang
+FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
+
+.PHONY: all deps module unit test run bench clean conformance fuzz \
+	bench-schema
 
 all: module
 
@@ -39,7 +55,31 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(CORE_SRCS) $(wildcard $(LGSP)/lgsp_*
 unit: deps $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do $$t; done
 
-test: module unit
+$(BUILD)/conformance: t/conformance/run.c $(SCHEMA_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(LGSP) -o $@ $< $(SCHEMA_SRCS) $(SCHEMA_LIBS)
+
+conformance: $(BUILD)/conformance
+	$(BUILD)/conformance $(SCHEMA_SUITE)
+
+$(BUILD)/fuzz/%: t/fuzz/%.c $(CORE_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -I$(LGSP) \
+		-o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
+
+# each target runs FUZZ_SECONDS from its seeds in t/fuzz/seeds/NAME/
+fuzz: $(FUZZ_TARGETS)
+	@set -e; for f in $(FUZZ_TARGETS); do \
+		n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			$(BUILD)/fuzz/corpus-$$n $$(ls -d t/fuzz/seeds/$$n 2>/dev/null); \
+	done
+
+bench-schema:
+	@scripts/bench-schema/run.sh $(BUILD)
+
+test: module unit fuzz
+	@if [ -d $(SCHEMA_SUITE) ]; then $(MAKE) conformance; fi
 	LGSP_MODULE=$(abspath $(MODULE)) prove -r t
 
 run: module

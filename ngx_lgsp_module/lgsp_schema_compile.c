@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <math.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "lgsp_schema_int.h"
 #include "lgsp_format.h"
@@ -118,6 +119,11 @@ typedef struct {
 
 static lgsp_node_t *lgsp_compile_node(lgsp_compiler_t *c, json_t *json,
     lgsp_cres_t *res, const char *ptr);
+static char *lgsp_strdup_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static void lgsp_compile_error(lgsp_compiler_t *c, const lgsp_info_t *info,
+    const char *keyword, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static lgsp_cres_t *lgsp_load_document(lgsp_compiler_t *c, const char *uri,
     int dialect, unsigned vocab);
 
@@ -255,11 +261,11 @@ static char *
 lgsp_strdup_printf(const char *fmt, ...)
 {
     int       n;
-    char     *s;
+    char     *s, probe[1];
     va_list   args;
 
     va_start(args, fmt);
-    n = vsnprintf(NULL, 0, fmt, args);
+    n = vsnprintf(probe, sizeof(probe), fmt, args);
     va_end(args);
 
     s = malloc(n + 1);
@@ -1146,6 +1152,7 @@ lgsp_load_document(lgsp_compiler_t *c, const char *uri, int dialect,
     size_t         n;
     json_t        *doc;
     const char    *text;
+    struct stat    st;
     lgsp_cres_t   *res;
     json_error_t   error;
 
@@ -1184,6 +1191,13 @@ lgsp_load_document(lgsp_compiler_t *c, const char *uri, int dialect,
     }
 
     lgsp_uri_percent_decode(path);
+
+    /* a device or a FIFO would block or never end */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        lgsp_compile_error(c, NULL, NULL, "%s: not a readable file", path);
+        free(path);
+        return NULL;
+    }
 
     doc = lgsp_json_load_file(path, &error);
     if (doc == NULL) {

@@ -83,6 +83,9 @@ typedef struct {
 static int lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
     const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
     lgsp_eval_t *ev);
+static void lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
+    const lgsp_spath_t *sp, const char *keyword, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 
 /* stop at the first failure: no errors wanted, or no room for more */
@@ -249,7 +252,7 @@ lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
     const char *keyword, const char *fmt, ...)
 {
     int                    n;
-    char                  *msg;
+    char                  *msg, probe[1];
     size_t                 klen;
     va_list                args;
     lgsp_schema_errors_t  *errs;
@@ -271,7 +274,7 @@ lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
     }
 
     va_start(args, fmt);
-    n = vsnprintf(NULL, 0, fmt, args);
+    n = vsnprintf(probe, sizeof(probe), fmt, args);
     va_end(args);
 
     msg = malloc(n + 1);
