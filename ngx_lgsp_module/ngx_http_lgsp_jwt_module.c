@@ -558,6 +558,7 @@ ngx_http_lgsp_jwt_reject(ngx_http_request_t *r, ngx_uint_t status,
 
     len = sizeof("Bearer realm=\"lgsp\", error=\"insufficient_scope\","
                  " error_description=\"\", scope=\"\"") - 1 + dlen;
+    values = NULL;
 
     if (rule) {
         values = rule->values->elts;

@@ -173,6 +173,7 @@ sub test_config {
 
     $self->write_file('nginx.conf', $self->config($http, %opt));
 
+    local $ENV{LD_PRELOAD} = $ENV{LGSP_PRELOAD} if $ENV{LGSP_PRELOAD};
     my $out = `nginx -p $self->{dir}/ -c $self->{dir}/conf/nginx.conf -t 2>&1`;
 
     return ($? == 0, $out);
@@ -190,6 +191,9 @@ sub start {
     if ($pid == 0) {
         open STDOUT, '>>', "$self->{dir}/logs/stdout.log";
         open STDERR, '>&', \*STDOUT;
+        # make asan: the sanitizer runtime goes into nginx, and only there
+        $ENV{LD_PRELOAD} = $ENV{LGSP_PRELOAD} if $ENV{LGSP_PRELOAD};
+
         my @pin = defined $opt{cpu} ? ('taskset', '-c', $opt{cpu}) : ();
         exec @pin, 'nginx', '-p', "$self->{dir}/", '-c',
              "$self->{dir}/conf/nginx.conf", '-g', 'daemon off;';
