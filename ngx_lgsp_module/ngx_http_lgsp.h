@@ -48,6 +48,9 @@ typedef struct {
      * wrong_audience, no_agency, insufficient_scope
      */
     ngx_str_t             reason;
+
+    /* the quota module's state: a redirect must not take a quota twice */
+    void                 *quota;
 } ngx_http_lgsp_ctx_t;
 
 

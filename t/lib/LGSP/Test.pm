@@ -293,7 +293,8 @@ sub spawn {
 sub start_redis {
     my ($self, %opt) = @_;
 
-    my $port = $self->{redis_port} = free_port();
+    # port => N starts it again where a stopped one listened
+    my $port = $self->{redis_port} = $opt{port} || free_port();
     my @args = ('--port', $port, '--bind', '127.0.0.1', '--save', '',
                 '--appendonly', 'no', '--dir', "$self->{dir}/tmp");
 
@@ -309,6 +310,7 @@ sub start_redis {
 
 
 sub redis_port { $_[0]{redis_port} }
+sub redis_pid { $_[0]{redis_pid} }
 
 
 # a mock system of scripts/ (an agency system, the national platform) on

@@ -1,0 +1,66 @@
+/*
+ * LGSP on nginx: the Redis adapter.  hiredis's asynchronous API driven by
+ * nginx's own event loop: one connection per worker, made lazily, to the
+ * first server of a failover list that answers; commands pipelined, each
+ * with its own timeout; on an error the connection is dropped and made
+ * again after a backoff, while callers fall back.  A worker never blocks:
+ * host names are resolved by nginx -t, never in a worker.
+ */
+
+#ifndef _NGX_HTTP_LGSP_REDIS_H_INCLUDED_
+#define _NGX_HTTP_LGSP_REDIS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/hiredis.h>
+
+
+typedef struct ngx_http_lgsp_redis_s      ngx_http_lgsp_redis_t;
+typedef struct ngx_http_lgsp_redis_cmd_s  ngx_http_lgsp_redis_cmd_t;
+
+
+/*
+ * A command's answer: the reply, or NULL when Redis failed, timed out or
+ * went away.  Called from an event handler, never from inside the call
+ * that sent the command.
+ */
+typedef void (*ngx_http_lgsp_redis_handler_pt)(void *data,
+    redisReply *reply);
+
+
+/* a Lua script, loaded once per connection and run by EVALSHA */
+typedef struct {
+    ngx_str_t                       text;
+    u_char                          sha1[40];
+} ngx_http_lgsp_redis_script_t;
+
+
+/* the set of servers of the lgsp_redis lines, with their per-worker link */
+ngx_http_lgsp_redis_t *ngx_http_lgsp_redis_create(ngx_conf_t *cf,
+    void *tag);
+
+/* one lgsp_redis line: HOST:PORT [db=] [password_file=] [timeout=] ... */
+char *ngx_http_lgsp_redis_add_server(ngx_conf_t *cf,
+    ngx_http_lgsp_redis_t *redis);
+
+ngx_int_t ngx_http_lgsp_redis_add_script(ngx_conf_t *cf,
+    ngx_http_lgsp_redis_t *redis, ngx_http_lgsp_redis_script_t *script);
+
+/*
+ * Runs a script with its keys and arguments (nkeys + nargs strings).
+ * NGX_AGAIN: sent, the handler will be called; NGX_DECLINED: Redis is
+ * unavailable now (the caller falls back at once); NGX_ERROR: no memory.
+ */
+ngx_int_t ngx_http_lgsp_redis_eval(ngx_http_lgsp_redis_t *redis,
+    ngx_http_lgsp_redis_script_t *script, ngx_str_t *keys, ngx_uint_t nkeys,
+    ngx_str_t *args, ngx_uint_t nargs, ngx_http_lgsp_redis_handler_pt handler,
+    void *data, ngx_http_lgsp_redis_cmd_t **cmd);
+
+/* the caller went away: its handler will not be called */
+void ngx_http_lgsp_redis_cancel(ngx_http_lgsp_redis_cmd_t *cmd);
+
+
+#endif /* _NGX_HTTP_LGSP_REDIS_H_INCLUDED_ */
