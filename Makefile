@@ -88,5 +88,20 @@ run: module
 bench: module
 	@scripts/bench $(BUILD)
 
+# the transaction log verifier (scripts/lgsp-logverify runs it) and a
+# picture of the lgsp_status dashboard, $(BUILD)/status.png, to look at
+.PHONY: logverify screenshot
+
+$(BUILD)/lgsp-logverify: scripts/lgsp_logverify.c $(LGSP)/lgsp_chain.c \
+		$(LGSP)/lgsp_chain.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(LGSP) -o $@ scripts/lgsp_logverify.c \
+		$(LGSP)/lgsp_chain.c -ljansson -lcrypto
+
+logverify: $(BUILD)/lgsp-logverify
+
+screenshot: module
+	@scripts/status-screenshot $(BUILD)
+
 clean:
 	rm -rf $(BUILD)

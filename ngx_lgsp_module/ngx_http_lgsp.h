@@ -51,6 +51,13 @@ typedef struct {
 
     /* the quota module's state: a redirect must not take a quota twice */
     void                 *quota;
+
+    /*
+     * set by the log module in the preaccess phase: the service of the
+     * location the request reached, which records and metrics name even
+     * after an error_page redirect
+     */
+    ngx_str_t             service;
 } ngx_http_lgsp_ctx_t;
 
 
@@ -85,6 +92,14 @@ ngx_int_t ngx_http_lgsp_send_problem(ngx_http_request_t *r,
 
 /* the service code of the request's location, or the location's name */
 void ngx_http_lgsp_service_name(ngx_http_request_t *r, ngx_str_t *name);
+
+/*
+ * What became of a request, for records and metrics: "ok", "auth",
+ * "access", "quota", "schema", "upstream" or "error".  A request no step
+ * refused is "upstream" when its provider answered 5xx or could not be
+ * reached, "error" when nginx itself answered 4xx or 5xx.
+ */
+ngx_str_t *ngx_http_lgsp_outcome_name(ngx_http_request_t *r);
 
 /*
  * Adds an X-LGSP-* header to the request headers, so that proxy_pass

@@ -242,6 +242,46 @@ ngx_http_lgsp_service_name(ngx_http_request_t *r, ngx_str_t *name)
 }
 
 
+ngx_str_t *
+ngx_http_lgsp_outcome_name(ngx_http_request_t *r)
+{
+    ngx_uint_t            status;
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    static ngx_str_t  names[] = {
+        ngx_string("ok"),
+        ngx_string("auth"),
+        ngx_string("access"),
+        ngx_string("quota"),
+        ngx_string("schema"),
+        ngx_string("upstream"),
+        ngx_string("error")
+    };
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return &names[NGX_HTTP_LGSP_OUTCOME_ERROR];
+    }
+
+    if (ctx->outcome != NGX_HTTP_LGSP_OUTCOME_OK) {
+        return &names[ctx->outcome];
+    }
+
+    r = r->main;
+    status = r->err_status ? r->err_status : r->headers_out.status;
+
+    if (r->upstream_states && r->upstream_states->nelts) {
+        return &names[status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+                      ? NGX_HTTP_LGSP_OUTCOME_UPSTREAM
+                      : NGX_HTTP_LGSP_OUTCOME_OK];
+    }
+
+    return &names[status >= NGX_HTTP_BAD_REQUEST
+                  ? NGX_HTTP_LGSP_OUTCOME_ERROR
+                  : NGX_HTTP_LGSP_OUTCOME_OK];
+}
+
+
 ngx_int_t
 ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
