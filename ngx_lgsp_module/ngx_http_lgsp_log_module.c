@@ -1,0 +1,1154 @@
+/*
+ * LGSP on nginx: transaction records.  After every request one JSON line
+ * goes to the transaction log, chained by hash to the line before it
+ * across all workers (lgsp_chain.h has the canonical form): the head of
+ * the chain lives in shared memory, behind the zone's lock, and lines are
+ * written whole with O_APPEND.  With key=, signed checkpoints follow every
+ * N records or seconds.  The chain continues across reloads, reopens and
+ * restarts; a log that cannot be written loses records, counted and logged
+ * once per incident, and, with on_error=deny, refuses new requests.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+
+#include "ngx_http_lgsp.h"
+#include "ngx_http_lgsp_log.h"
+#include "ngx_http_lgsp_metrics.h"
+#include "lgsp_chain.h"
+
+
+/* a restart reads the chain's head from this much of the log's end */
+#define NGX_HTTP_LGSP_LOG_TAIL       (256 * 1024)
+
+/* room before a record's members for {"seq":N, */
+#define NGX_HTTP_LGSP_LOG_SEQ_ROOM   (sizeof("{\"seq\":,") - 1 + NGX_INT64_LEN)
+
+#define NGX_HTTP_LGSP_LOG_TIME_LEN   (sizeof("1970-01-01T00:00:00.000Z") - 1)
+
+
+typedef struct {
+    uint64_t                     seq;        /* of the chain's last line */
+    u_char                       head[LGSP_CHAIN_HASH_HEX];
+    uint64_t                     unsigned_lines;  /* since a checkpoint */
+    time_t                       checkpoint_time;
+
+    /* the file the last line went to: rotation shows as a new one */
+    ngx_file_uniq_t              uniq;
+    dev_t                        dev;
+    ngx_uint_t                   generation;
+
+    ngx_atomic_t                 broken;     /* read without the lock */
+    uint64_t                     lost;       /* in the current incident */
+    uint64_t                     lost_total;
+} ngx_http_lgsp_log_sh_t;
+
+
+typedef struct {
+    ngx_str_t                    path;
+    ngx_open_file_t             *file;
+    ngx_shm_zone_t              *zone;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_lgsp_log_sh_t      *sh;
+
+    ngx_str_t                    key_path;
+    EVP_PKEY                    *key;
+    char                         key_id[LGSP_CHAIN_KEY_ID_HEX + 1];
+    ngx_uint_t                   every;      /* checkpoint every N lines */
+    time_t                       interval;   /* or every N seconds */
+    ngx_flag_t                   deny;
+
+    /* this worker's view of the file */
+    ngx_fd_t                     fd_seen;
+    ngx_uint_t                   generation;
+    ngx_event_t                  timer;
+} ngx_http_lgsp_log_t;
+
+
+typedef struct {
+    ngx_array_t                  logs;       /* of ngx_http_lgsp_log_t * */
+} ngx_http_lgsp_log_main_conf_t;
+
+
+typedef struct {
+    ngx_http_lgsp_log_t         *log;        /* NULL: off */
+} ngx_http_lgsp_log_srv_conf_t;
+
+
+static ngx_int_t ngx_http_lgsp_log_handler(ngx_http_request_t *r);
+static u_char *ngx_http_lgsp_log_record(ngx_http_request_t *r,
+    u_char *p, ngx_str_t *server, ngx_str_t *service, ngx_str_t *path,
+    ngx_str_t *upstream_addr, u_char *body_hash);
+static ngx_int_t ngx_http_lgsp_log_body_hash(ngx_http_request_t *r,
+    u_char *hex);
+static void ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log,
+    u_char *members, size_t len, ngx_log_t *elog);
+static void ngx_http_lgsp_log_checkpoint(ngx_http_lgsp_log_t *log,
+    ngx_log_t *elog);
+static ngx_int_t ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log,
+    u_char *members, size_t len, ngx_log_t *elog);
+static void ngx_http_lgsp_log_follow(ngx_http_lgsp_log_t *log,
+    ngx_log_t *elog);
+static u_char *ngx_http_lgsp_log_time(u_char *p, time_t sec,
+    ngx_msec_t msec);
+static u_char *ngx_http_lgsp_log_string(u_char *p, ngx_str_t *s);
+static size_t ngx_http_lgsp_log_string_len(ngx_str_t *s);
+static void ngx_http_lgsp_log_timer(ngx_event_t *ev);
+static ngx_int_t ngx_http_lgsp_log_preaccess(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_log_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_lgsp_log_read_head(ngx_http_lgsp_log_t *log,
+    ngx_log_t *elog);
+static char *ngx_http_lgsp_transaction_log(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void ngx_http_lgsp_log_free_key(void *data);
+static void *ngx_http_lgsp_log_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_lgsp_log_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_http_lgsp_log_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_lgsp_log_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_lgsp_log_init_process(ngx_cycle_t *cycle);
+
+
+static ngx_command_t  ngx_http_lgsp_log_commands[] = {
+
+    { ngx_string("lgsp_transaction_log"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_lgsp_transaction_log,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_lgsp_log_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_lgsp_log_init,                /* postconfiguration */
+
+    ngx_http_lgsp_log_create_main_conf,    /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    ngx_http_lgsp_log_create_srv_conf,     /* create server configuration */
+    ngx_http_lgsp_log_merge_srv_conf,      /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_lgsp_log_module = {
+    NGX_MODULE_V1,
+    &ngx_http_lgsp_log_module_ctx,         /* module context */
+    ngx_http_lgsp_log_commands,            /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_lgsp_log_init_process,        /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_http_lgsp_log_null = ngx_string("null");
+
+
+void
+ngx_http_lgsp_record_service(ngx_http_request_t *r, ngx_str_t *service)
+{
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+
+    if (ctx && ctx->service.len) {
+        *service = ctx->service;
+        return;
+    }
+
+    ngx_http_lgsp_service_name(r, service);
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_log_handler(ngx_http_request_t *r)
+{
+    u_char                        *buf, *p;
+    size_t                         len;
+    ngx_str_t                      service, path, addr, *server;
+    ngx_http_lgsp_ctx_t           *ctx;
+    ngx_http_upstream_state_t     *state;
+    ngx_http_core_srv_conf_t      *cscf;
+    ngx_http_lgsp_log_srv_conf_t  *lscf;
+    u_char                         body_hash[LGSP_CHAIN_HASH_HEX];
+
+    lscf = ngx_http_get_module_srv_conf(r, ngx_http_lgsp_log_module);
+
+    if (lscf->log == NULL || r != r->main) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+    server = &cscf->server_name;
+
+    ngx_http_lgsp_record_service(r, &service);
+
+    /* the path as sent, without the query: arguments may be personal */
+    path = r->unparsed_uri;
+    p = ngx_strlchr(path.data, path.data + path.len, '?');
+    if (p) {
+        path.len = p - path.data;
+    }
+
+    addr = ngx_http_lgsp_log_null;
+
+    if (r->upstream_states && r->upstream_states->nelts) {
+        state = r->upstream_states->elts;
+        state = &state[r->upstream_states->nelts - 1];
+
+        if (state->peer) {
+            addr = *state->peer;
+        }
+    }
+
+    len = NGX_HTTP_LGSP_LOG_SEQ_ROOM
+          + sizeof("\"time\":\"\",\"txid\":\"\",\"server\":,\"agency\":,"
+                   "\"service\":,\"method\":,\"path\":,\"status\":,"
+                   "\"upstream_status\":,\"upstream_addr\":,\"bytes_in\":,"
+                   "\"bytes_out\":,\"request_time\":,\"upstream_time\":,"
+                   "\"body_sha256\":,\"outcome\":\"\",\"reason\":") - 1
+          + NGX_HTTP_LGSP_LOG_TIME_LEN + NGX_HTTP_LGSP_TXID_LEN
+          + ngx_http_lgsp_log_string_len(server)
+          + ngx_http_lgsp_log_string_len(&ctx->agency)
+          + ngx_http_lgsp_log_string_len(&service)
+          + ngx_http_lgsp_log_string_len(&r->method_name)
+          + ngx_http_lgsp_log_string_len(&path)
+          + ngx_http_lgsp_log_string_len(&addr)
+          + ngx_http_lgsp_log_string_len(&ctx->reason)
+          + 2 * NGX_INT_T_LEN + 2 * NGX_OFF_T_LEN + 2 * (NGX_TIME_T_LEN + 4)
+          + LGSP_CHAIN_HASH_HEX + 2 + sizeof("upstream") - 1
+          + LGSP_CHAIN_SEAL_LEN;
+
+    buf = ngx_pnalloc(r->pool, len);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_lgsp_log_body_hash(r, body_hash) != NGX_OK) {
+        body_hash[0] = '\0';
+    }
+
+    p = ngx_http_lgsp_log_record(r, buf + NGX_HTTP_LGSP_LOG_SEQ_ROOM, server,
+                                 &service, &path, &addr, body_hash);
+
+    ngx_http_lgsp_log_append(lscf->log, buf + NGX_HTTP_LGSP_LOG_SEQ_ROOM,
+                             p - buf - NGX_HTTP_LGSP_LOG_SEQ_ROOM,
+                             r->connection->log);
+
+    return NGX_OK;
+}
+
+
+/* the members of a record after "seq", in the order of the README */
+static u_char *
+ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
+    ngx_str_t *service, ngx_str_t *path, ngx_str_t *upstream_addr,
+    u_char *body_hash)
+{
+    ngx_uint_t                  i, status;
+    ngx_msec_t                  ms, ums;
+    ngx_time_t                 *tp;
+    ngx_http_lgsp_ctx_t        *ctx;
+    ngx_http_upstream_state_t  *state;
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+
+    p = ngx_cpymem(p, "\"time\":\"", sizeof("\"time\":\"") - 1);
+    p = ngx_http_lgsp_log_time(p, r->start_sec, r->start_msec);
+    p = ngx_sprintf(p, "\",\"txid\":\"%*s\",\"server\":",
+                    (size_t) NGX_HTTP_LGSP_TXID_LEN, ctx->txid);
+    p = ngx_http_lgsp_log_string(p, server);
+    p = ngx_cpymem(p, ",\"agency\":", sizeof(",\"agency\":") - 1);
+    p = ngx_http_lgsp_log_string(p, &ctx->agency);
+    p = ngx_cpymem(p, ",\"service\":", sizeof(",\"service\":") - 1);
+    p = ngx_http_lgsp_log_string(p, service);
+    p = ngx_cpymem(p, ",\"method\":", sizeof(",\"method\":") - 1);
+    p = ngx_http_lgsp_log_string(p, &r->method_name);
+    p = ngx_cpymem(p, ",\"path\":", sizeof(",\"path\":") - 1);
+    p = ngx_http_lgsp_log_string(p, path);
+
+    status = r->err_status ? r->err_status : r->headers_out.status;
+    p = ngx_sprintf(p, ",\"status\":%ui,\"upstream_status\":", status);
+
+    ums = 0;
+    state = NULL;
+
+    if (r->upstream_states && r->upstream_states->nelts) {
+        state = r->upstream_states->elts;
+
+        for (i = 0; i < r->upstream_states->nelts; i++) {
+            if (state[i].status) {
+                ums += state[i].response_time;
+            }
+        }
+
+        state = &state[r->upstream_states->nelts - 1];
+    }
+
+    if (state && state->status) {
+        p = ngx_sprintf(p, "%ui", state->status);
+
+    } else {
+        p = ngx_cpymem(p, "null", 4);
+    }
+
+    p = ngx_cpymem(p, ",\"upstream_addr\":",
+                   sizeof(",\"upstream_addr\":") - 1);
+    p = (upstream_addr->data == ngx_http_lgsp_log_null.data)
+        ? ngx_cpymem(p, "null", 4)
+        : ngx_http_lgsp_log_string(p, upstream_addr);
+
+    tp = ngx_timeofday();
+    ms = (ngx_msec_t) ((tp->sec - r->start_sec) * 1000
+                       + (tp->msec - r->start_msec));
+    ms = ngx_max((ngx_msec_int_t) ms, 0);
+
+    p = ngx_sprintf(p, ",\"bytes_in\":%O,\"bytes_out\":%O,"
+                    "\"request_time\":%T.%03M,\"upstream_time\":",
+                    r->request_length, r->connection->sent,
+                    (time_t) ms / 1000, ms % 1000);
+
+    if (state) {
+        p = ngx_sprintf(p, "%T.%03M", (time_t) ums / 1000, ums % 1000);
+
+    } else {
+        p = ngx_cpymem(p, "null", 4);
+    }
+
+    p = ngx_cpymem(p, ",\"body_sha256\":", sizeof(",\"body_sha256\":") - 1);
+
+    if (body_hash[0]) {
+        *p++ = '"';
+        p = ngx_cpymem(p, body_hash, LGSP_CHAIN_HASH_HEX);
+        *p++ = '"';
+
+    } else {
+        p = ngx_cpymem(p, "null", 4);
+    }
+
+    p = ngx_sprintf(p, ",\"outcome\":\"%V\",\"reason\":",
+                    ngx_http_lgsp_outcome_name(r));
+
+    return ngx_http_lgsp_log_string(p, &ctx->reason);
+}
+
+
+/*
+ * The SHA-256 of the request body as received, when it was read whole
+ * (in memory or in a temporary file); NGX_DECLINED when there was none.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_body_hash(ngx_http_request_t *r, u_char *hex)
+{
+    off_t                       off;
+    ssize_t                     n;
+    ngx_buf_t                  *b;
+    ngx_uint_t                  i;
+    ngx_chain_t                *cl;
+    ngx_http_request_body_t    *rb;
+    u_char                      md[32], chunk[4096];
+
+    static EVP_MD      *sha256;
+    static EVP_MD_CTX  *ctx;
+
+    rb = r->request_body;
+
+    if (rb == NULL || rb->bufs == NULL || rb->rest || r->discard_body
+        || r->request_body_no_buffering)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* fetched once: OpenSSL 3 would look SHA-256 up on every call */
+    if (sha256 == NULL) {
+        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+        ctx = EVP_MD_CTX_new();
+
+        if (sha256 == NULL || ctx == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1) {
+        return NGX_ERROR;
+    }
+
+    for (cl = rb->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            EVP_DigestUpdate(ctx, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        for (off = b->file_pos; off < b->file_last; off += n) {
+            n = ngx_read_file(b->file, chunk,
+                              ngx_min((off_t) sizeof(chunk),
+                                      b->file_last - off),
+                              off);
+            if (n <= 0) {
+                return NGX_ERROR;
+            }
+
+            EVP_DigestUpdate(ctx, chunk, n);
+        }
+    }
+
+    if (EVP_DigestFinal_ex(ctx, md, NULL) != 1) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < 32; i++) {
+        ngx_sprintf(hex + 2 * i, "%02xd", md[i]);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Appends a line to the chain; members are what follows {"seq":N, and
+ * NGX_HTTP_LGSP_LOG_SEQ_ROOM bytes before them are free for that.
+ */
+static void
+ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log, u_char *members,
+    size_t len, ngx_log_t *elog)
+{
+    ngx_http_lgsp_log_sh_t  *sh;
+
+    sh = log->sh;
+
+    ngx_shmtx_lock(&log->shpool->mutex);
+
+    ngx_http_lgsp_log_follow(log, elog);
+
+    if (ngx_http_lgsp_log_write(log, members, len, elog) == NGX_OK
+        && log->key
+        && ((log->every && sh->unsigned_lines >= log->every)
+            || (log->interval
+                && ngx_time() - sh->checkpoint_time >= log->interval)))
+    {
+        ngx_http_lgsp_log_checkpoint(log, elog);
+    }
+
+    ngx_shmtx_unlock(&log->shpool->mutex);
+}
+
+
+/* a signed checkpoint of the chain's head; under the lock */
+static void
+ngx_http_lgsp_log_checkpoint(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
+{
+    u_char                  *p;
+    size_t                   n;
+    ngx_time_t              *tp;
+    ngx_http_lgsp_log_sh_t  *sh;
+    u_char                   line[NGX_HTTP_LGSP_LOG_SEQ_ROOM
+                                  + sizeof("\"time\":\"\",") - 1
+                                  + NGX_HTTP_LGSP_LOG_TIME_LEN
+                                  + LGSP_CHAIN_CHECKPOINT_LEN + 1
+                                  + LGSP_CHAIN_SEAL_LEN];
+    char                     head[LGSP_CHAIN_HASH_HEX + 1];
+
+    sh = log->sh;
+    tp = ngx_timeofday();
+
+    p = line + NGX_HTTP_LGSP_LOG_SEQ_ROOM;
+    p = ngx_cpymem(p, "\"time\":\"", sizeof("\"time\":\"") - 1);
+    p = ngx_http_lgsp_log_time(p, tp->sec, tp->msec);
+    *p++ = '"';
+    *p++ = ',';
+
+    ngx_memcpy(head, sh->head, LGSP_CHAIN_HASH_HEX);
+    head[LGSP_CHAIN_HASH_HEX] = '\0';
+
+    n = lgsp_chain_checkpoint(log->key, log->key_id, sh->seq, head,
+                              (char *) p);
+    if (n == 0) {
+        ngx_log_error(NGX_LOG_ALERT, elog, 0,
+                      "lgsp: signing a checkpoint of \"%V\" failed",
+                      &log->path);
+        return;
+    }
+
+    p += n;
+
+    if (ngx_http_lgsp_log_write(log, line + NGX_HTTP_LGSP_LOG_SEQ_ROOM,
+                                p - line - NGX_HTTP_LGSP_LOG_SEQ_ROOM, elog)
+        == NGX_OK)
+    {
+        sh->unsigned_lines = 0;
+        sh->checkpoint_time = tp->sec;
+    }
+}
+
+
+/*
+ * Seals and writes one line whole; under the lock.  A line that cannot be
+ * written whole leaves no trace: the chain's head stays, the loss is
+ * counted, and the first loss of an incident is logged.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
+    size_t len, ngx_log_t *elog)
+{
+    u_char                  *start;
+    off_t                    end;
+    size_t                   prefix, n;
+    ssize_t                  written;
+    ngx_err_t                err;
+    ngx_http_lgsp_log_sh_t  *sh;
+    u_char                   seq[NGX_HTTP_LGSP_LOG_SEQ_ROOM];
+    char                     head[LGSP_CHAIN_HASH_HEX];
+
+    sh = log->sh;
+
+    prefix = ngx_sprintf(seq, "{\"seq\":%uL,", sh->seq + 1) - seq;
+    start = ngx_cpymem(members - prefix, seq, prefix) - prefix;
+
+    ngx_memcpy(head, sh->head, LGSP_CHAIN_HASH_HEX);
+
+    n = lgsp_chain_seal((char *) start, prefix + len, head);
+    if (n == 0) {
+        return NGX_ERROR;
+    }
+
+    written = write(log->file->fd, start, n);
+    err = ngx_errno;
+
+    if (written == (ssize_t) n) {
+        sh->seq++;
+        sh->unsigned_lines++;
+        ngx_memcpy(sh->head, head, LGSP_CHAIN_HASH_HEX);
+
+        if (sh->broken) {
+            ngx_log_error(NGX_LOG_WARN, elog, 0,
+                          "lgsp: transaction log \"%V\" is written again;"
+                          " %uL records were lost", &log->path, sh->lost);
+            sh->broken = 0;
+            sh->lost = 0;
+        }
+
+        return NGX_OK;
+    }
+
+    if (written > 0) {
+        /* a partial line would break the chain: take it back */
+        end = lseek(log->file->fd, 0, SEEK_END);
+
+        if (end == -1 || ftruncate(log->file->fd, end - written) == -1) {
+            ngx_log_error(NGX_LOG_ALERT, elog, ngx_errno,
+                          "lgsp: a partial line remains in \"%V\"",
+                          &log->path);
+        }
+
+        err = NGX_ENOSPC;
+    }
+
+    if (!sh->broken) {
+        ngx_log_error(NGX_LOG_CRIT, elog, err,
+                      "lgsp: transaction log \"%V\" cannot be written:"
+                      " records are lost until it can", &log->path);
+        sh->broken = 1;
+    }
+
+    sh->lost++;
+    sh->lost_total++;
+
+    ngx_http_lgsp_metrics_count(ngx_cycle, NGX_HTTP_LGSP_METRIC_RECORDS_LOST,
+                                &log->path, 1);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * After "nginx -s reopen" workers reopen the log one by one; a worker that
+ * has not yet must not write behind the others into the old file.  Every
+ * worker that sees a new file descriptor or a new generation compares its
+ * file with the path's, and moves to the path's file if its own is old.
+ */
+static void
+ngx_http_lgsp_log_follow(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
+{
+    ngx_fd_t                 fd;
+    ngx_file_info_t          fi, pi;
+    ngx_http_lgsp_log_sh_t  *sh;
+
+    sh = log->sh;
+
+    if (log->file->fd == log->fd_seen && log->generation == sh->generation) {
+        return;
+    }
+
+    if (ngx_fd_info(log->file->fd, &fi) == NGX_FILE_ERROR) {
+        return;
+    }
+
+    if (ngx_file_info(log->path.data, &pi) == NGX_FILE_ERROR
+        || ngx_file_uniq(&pi) != ngx_file_uniq(&fi)
+        || pi.st_dev != fi.st_dev)
+    {
+        fd = ngx_open_file(log->path.data, NGX_FILE_APPEND,
+                           NGX_FILE_CREATE_OR_OPEN, NGX_FILE_DEFAULT_ACCESS);
+
+        if (fd == NGX_INVALID_FILE) {
+            ngx_log_error(NGX_LOG_ERR, elog, ngx_errno,
+                          ngx_open_file_n " \"%V\" failed", &log->path);
+            return;
+        }
+
+        if (dup2(fd, log->file->fd) == -1 || ngx_fd_info(fd, &fi) == -1) {
+            ngx_log_error(NGX_LOG_ERR, elog, ngx_errno,
+                          "dup2() to \"%V\" failed", &log->path);
+        }
+
+        ngx_close_file(fd);
+    }
+
+    if (ngx_file_uniq(&fi) != sh->uniq || fi.st_dev != sh->dev) {
+        sh->uniq = ngx_file_uniq(&fi);
+        sh->dev = fi.st_dev;
+        sh->generation++;
+    }
+
+    log->generation = sh->generation;
+    log->fd_seen = log->file->fd;
+}
+
+
+/* RFC 3339 in UTC with milliseconds */
+static u_char *
+ngx_http_lgsp_log_time(u_char *p, time_t sec, ngx_msec_t msec)
+{
+    ngx_tm_t  tm;
+
+    ngx_gmtime(sec, &tm);
+
+    return ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ",
+                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec, msec);
+}
+
+
+/* a JSON string, or null when empty */
+static u_char *
+ngx_http_lgsp_log_string(u_char *p, ngx_str_t *s)
+{
+    if (s->len == 0) {
+        return ngx_cpymem(p, "null", 4);
+    }
+
+    *p++ = '"';
+    p = lgsp_json_escape(p, s->data, s->len);
+    *p++ = '"';
+
+    return p;
+}
+
+
+static size_t
+ngx_http_lgsp_log_string_len(ngx_str_t *s)
+{
+    return 4 + lgsp_json_escape_len(s->data, s->len);
+}
+
+
+/* checkpoints every N seconds also when no request comes */
+static void
+ngx_http_lgsp_log_timer(ngx_event_t *ev)
+{
+    ngx_http_lgsp_log_t  *log;
+
+    log = ev->data;
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    ngx_shmtx_lock(&log->shpool->mutex);
+
+    if (log->sh->unsigned_lines
+        && ngx_time() - log->sh->checkpoint_time >= log->interval)
+    {
+        ngx_http_lgsp_log_follow(log, ev->log);
+        ngx_http_lgsp_log_checkpoint(log, ev->log);
+    }
+
+    ngx_shmtx_unlock(&log->shpool->mutex);
+
+    ngx_add_timer(ev, log->interval * 1000);
+}
+
+
+/*
+ * Notes the request's service before an error_page may move it, and with
+ * on_error=deny refuses requests while their record cannot be written;
+ * the refusal's own record probes whether the log can be written again.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_preaccess(ngx_http_request_t *r)
+{
+    ngx_http_lgsp_ctx_t           *ctx;
+    ngx_http_lgsp_problem_t        problem;
+    ngx_http_lgsp_log_srv_conf_t  *lscf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->service.len == 0) {
+        ngx_http_lgsp_service_name(r, &ctx->service);
+    }
+
+    lscf = ngx_http_get_module_srv_conf(r, ngx_http_lgsp_log_module);
+
+    if (lscf->log == NULL || !lscf->log->deny || !lscf->log->sh->broken) {
+        return NGX_DECLINED;
+    }
+
+    problem.status = NGX_HTTP_SERVICE_UNAVAILABLE;
+    problem.outcome = NGX_HTTP_LGSP_OUTCOME_ERROR;
+    ngx_str_set(&problem.type, "records-unavailable");
+    ngx_str_set(&problem.title, "Service Unavailable");
+    ngx_str_set(&problem.detail, "transaction records cannot be written;"
+                " no exchange is made without its record");
+    ngx_str_null(&problem.members);
+
+    ngx_str_set(&ctx->reason, "log unwritable");
+
+    ngx_http_finalize_request(r, ngx_http_lgsp_send_problem(r, &problem));
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_log_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_lgsp_log_t  *olog = data;
+
+    ngx_http_lgsp_log_t  *log;
+
+    log = shm_zone->data;
+    log->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (olog) {
+        /* a reload: the chain goes on from the old configuration's head */
+        log->sh = olog->sh;
+        return NGX_OK;
+    }
+
+    log->sh = ngx_slab_calloc(log->shpool, sizeof(ngx_http_lgsp_log_sh_t));
+    if (log->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    log->shpool->data = log->sh;
+
+    ngx_http_lgsp_log_read_head(log, shm_zone->shm.log);
+
+    log->sh->checkpoint_time = ngx_time();
+
+    return NGX_OK;
+}
+
+
+/* a start continues the chain from the log's last line */
+static void
+ngx_http_lgsp_log_read_head(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
+{
+    u_char           *buf;
+    off_t             size;
+    ssize_t           n;
+    ngx_file_t        file;
+    ngx_file_info_t   fi;
+
+    lgsp_chain_genesis((char *) log->sh->head);
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = log->path;
+    file.log = elog;
+    file.fd = ngx_open_file(log->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (file.fd == NGX_INVALID_FILE) {
+        return;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) == 0)
+    {
+        ngx_close_file(file.fd);
+        return;
+    }
+
+    size = ngx_min(ngx_file_size(&fi), NGX_HTTP_LGSP_LOG_TAIL);
+
+    buf = ngx_alloc(size, elog);
+    if (buf == NULL) {
+        ngx_close_file(file.fd);
+        return;
+    }
+
+    n = ngx_read_file(&file, buf, size, ngx_file_size(&fi) - size);
+
+    if (n != size
+        || lgsp_chain_tail((char *) buf, size, &log->sh->seq,
+                           (char *) log->sh->head)
+           != 0)
+    {
+        ngx_log_error(NGX_LOG_WARN, elog, 0,
+                      "lgsp: the last line of \"%V\" is not a record:"
+                      " a new chain begins after it", &log->path);
+        log->sh->seq = 0;
+        lgsp_chain_genesis((char *) log->sh->head);
+    }
+
+    ngx_free(buf);
+    ngx_close_file(file.fd);
+}
+
+
+/*
+ * lgsp_transaction_log path [key=path] [checkpoint=N|time] [on_error=deny];
+ * lgsp_transaction_log off;
+ */
+static char *
+ngx_http_lgsp_transaction_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_lgsp_log_srv_conf_t *lscf = conf;
+
+    char                            err[256];
+    u_char                         *p;
+    ngx_int_t                       n;
+    ngx_str_t                      *value, path, name, key_path, s;
+    ngx_uint_t                      i, every;
+    time_t                          interval;
+    ngx_flag_t                      deny;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_lgsp_log_t            *log, **logp;
+    ngx_http_lgsp_log_main_conf_t  *lmcf;
+
+    if (lscf->log != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts != 2) {
+            return "takes no parameters after \"off\"";
+        }
+
+        lscf->log = NULL;
+        return NGX_CONF_OK;
+    }
+
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_str_null(&key_path);
+    every = 0;
+    interval = 0;
+    deny = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "key=", 4) == 0 && value[i].len > 4) {
+            key_path.data = value[i].data + 4;
+            key_path.len = value[i].len - 4;
+
+            if (ngx_conf_full_name(cf->cycle, &key_path, 1) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "checkpoint=", 11) == 0) {
+            s.data = value[i].data + 11;
+            s.len = value[i].len - 11;
+
+            n = ngx_atoi(s.data, s.len);
+
+            if (n > 0) {
+                every = n;
+                continue;
+            }
+
+            interval = ngx_parse_time(&s, 1);
+
+            if (interval != (time_t) NGX_ERROR && interval > 0) {
+                continue;
+            }
+
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid checkpoint \"%V\": a count of"
+                               " records or a time such as 60s", &s);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_strcmp(value[i].data, "on_error=deny") == 0) {
+            deny = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "on_error=pass") == 0) {
+            deny = 0;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if ((every || interval) && key_path.len == 0) {
+        return "needs key= for checkpoint=: a checkpoint is signed";
+    }
+
+    if (key_path.len && every == 0 && interval == 0) {
+        every = 1000;
+    }
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_log_module);
+
+    /* one chain per file: servers that name the same file share it */
+    logp = lmcf->logs.elts;
+
+    for (i = 0; i < lmcf->logs.nelts; i++) {
+        log = logp[i];
+
+        if (log->path.len == path.len
+            && ngx_strncmp(log->path.data, path.data, path.len) == 0)
+        {
+            if (log->every != every || log->interval != interval
+                || log->deny != deny || log->key_path.len != key_path.len
+                || ngx_strncmp(log->key_path.data, key_path.data,
+                               key_path.len)
+                   != 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%V\" is already a transaction log with"
+                                   " other parameters", &path);
+                return NGX_CONF_ERROR;
+            }
+
+            lscf->log = log;
+            return NGX_CONF_OK;
+        }
+    }
+
+    log = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_log_t));
+    if (log == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    log->path = path;
+    log->key_path = key_path;
+    log->every = every;
+    log->interval = interval;
+    log->deny = deny;
+    log->fd_seen = NGX_INVALID_FILE;
+
+    if (key_path.len) {
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        log->key = lgsp_chain_load_key((char *) key_path.data, 1, err,
+                                       sizeof(err));
+        if (log->key == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid checkpoint key: %s", err);
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_lgsp_log_free_key;
+        cln->data = log->key;
+
+        if (lgsp_chain_key_id(log->key, log->key_id) != 0) {
+            return "cannot read the public half of the key";
+        }
+    }
+
+    log->file = ngx_conf_open_file(cf->cycle, &path);
+    if (log->file == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    name.len = sizeof("lgsp_transaction_log:") - 1 + path.len;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_cpymem(name.data, "lgsp_transaction_log:",
+                   sizeof("lgsp_transaction_log:") - 1);
+    ngx_memcpy(p, path.data, path.len);
+
+    log->zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+                                      &ngx_http_lgsp_log_module);
+    if (log->zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    log->zone->init = ngx_http_lgsp_log_init_zone;
+    log->zone->data = log;
+
+    logp = ngx_array_push(&lmcf->logs);
+    if (logp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *logp = log;
+    lscf->log = log;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_lgsp_log_free_key(void *data)
+{
+    EVP_PKEY_free(data);
+}
+
+
+static void *
+ngx_http_lgsp_log_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_lgsp_log_main_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_log_main_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&conf->logs, cf->pool, 2,
+                       sizeof(ngx_http_lgsp_log_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return conf;
+}
+
+
+static void *
+ngx_http_lgsp_log_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_http_lgsp_log_srv_conf_t  *conf;
+
+    conf = ngx_palloc(cf->pool, sizeof(ngx_http_lgsp_log_srv_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    conf->log = NGX_CONF_UNSET_PTR;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_lgsp_log_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_lgsp_log_srv_conf_t *prev = parent;
+    ngx_http_lgsp_log_srv_conf_t *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->log, prev->log, NULL);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_log_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_lgsp_log_preaccess;
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_lgsp_log_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_log_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                      i;
+    ngx_http_lgsp_log_t           **logp, *log;
+    ngx_http_lgsp_log_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_lgsp_log_module);
+    if (lmcf == NULL) {
+        return NGX_OK;
+    }
+
+    logp = lmcf->logs.elts;
+
+    for (i = 0; i < lmcf->logs.nelts; i++) {
+        log = logp[i];
+
+        if (log->interval == 0) {
+            continue;
+        }
+
+        log->timer.handler = ngx_http_lgsp_log_timer;
+        log->timer.data = log;
+        log->timer.log = cycle->log;
+        log->timer.cancelable = 1;
+
+        ngx_add_timer(&log->timer, log->interval * 1000);
+    }
+
+    return NGX_OK;
+}
