@@ -62,9 +62,10 @@ ngx_http_lgsp_fetch_t *ngx_http_lgsp_fetch_add(ngx_conf_t *cf,
     ngx_str_t *what, ngx_str_t *uri);
 
 /*
- * From a phase handler: the value (copied into the request pool unless
- * value is NULL) and its version.  min_age >= 0 asks for an early fetch
- * when the value is older than that many seconds.
+ * From a phase handler: the value and its version.  version holds the
+ * version the caller has already: the value is copied into the request
+ * pool only when the slot's differs.  min_age >= 0 asks for an early
+ * fetch when the value is older than that many seconds.
  *   NGX_OK        the value;
  *   NGX_AGAIN     a fetch is under way: return NGX_AGAIN from the phase
  *                 handler, which is called again when it has ended;

@@ -233,9 +233,9 @@ ngx_http_lgsp_fetch_get(ngx_http_request_t *r,
             || now < s->lease || now < s->retry)
         {
             rc = NGX_OK;
-            *version = s->version;
 
-            if (value) {
+            if (*version != s->version) {
+                *version = s->version;
                 value->len = s->len;
                 value->data = ngx_pnalloc(r->pool, s->len);
 

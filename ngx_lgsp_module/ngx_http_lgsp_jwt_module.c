@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_lgsp.h"
+#include "ngx_http_lgsp_jwks.h"
 #include "lgsp_jwk.h"
 #include "lgsp_jwt.h"
 
@@ -87,8 +88,8 @@ static ngx_int_t ngx_http_lgsp_jwt_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_jwt_token(ngx_http_request_t *r,
     ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_str_t *token);
 static ngx_int_t ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
-    ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_str_t *token, u_char *digest,
-    char *err, size_t errlen);
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, lgsp_jwk_set_t *remote,
+    ngx_str_t *token, u_char *digest, char *err, size_t errlen);
 static ngx_int_t ngx_http_lgsp_jwt_accept(ngx_http_request_t *r,
     ngx_str_t *agency, ngx_str_t *payload);
 static ngx_int_t ngx_http_lgsp_jwt_reject(ngx_http_request_t *r,
@@ -280,8 +281,12 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
 {
     char                            err[256];
     u_char                          digest[NGX_HTTP_LGSP_DIGEST_LEN];
+    u_char                          prefix[NGX_HTTP_LGSP_DIGEST_LEN
+                                           + NGX_HTTP_LGSP_JWKS_DIGEST_LEN];
+    u_char                         *remote_digest;
     ngx_int_t                       rc;
     ngx_str_t                       token, agency, payload, policy;
+    lgsp_jwk_set_t                 *remote;
     ngx_http_lgsp_jwt_cache_t      *cache;
     ngx_http_lgsp_jwt_main_conf_t  *jmcf;
     ngx_http_lgsp_jwt_loc_conf_t   *jlcf;
@@ -317,8 +322,21 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
                                         err, NULL);
     }
 
+    rc = ngx_http_lgsp_jwks_keys(r, 0, &remote, &remote_digest);
+    if (rc != NGX_OK) {
+        return (rc == NGX_AGAIN) ? NGX_AGAIN : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     policy.len = NGX_HTTP_LGSP_DIGEST_LEN;
     policy.data = jlcf->policy;
+
+    /* a remote key set is part of the policy: its document's digest */
+    if (remote_digest) {
+        ngx_memcpy(ngx_cpymem(prefix, jlcf->policy, NGX_HTTP_LGSP_DIGEST_LEN),
+                   remote_digest, NGX_HTTP_LGSP_JWKS_DIGEST_LEN);
+        policy.len = sizeof(prefix);
+        policy.data = prefix;
+    }
 
     if (ngx_http_lgsp_jwt_digest(digest, &policy, &token) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -344,7 +362,7 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
         }
     }
 
-    return ngx_http_lgsp_jwt_verify(r, jlcf, &token, digest, err,
+    return ngx_http_lgsp_jwt_verify(r, jlcf, remote, &token, digest, err,
                                     sizeof(err));
 }
 
@@ -399,11 +417,13 @@ ngx_http_lgsp_jwt_token(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
-    ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_str_t *token, u_char *digest,
-    char *err, size_t errlen)
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, lgsp_jwk_set_t *remote,
+    ngx_str_t *token, u_char *digest, char *err, size_t errlen)
 {
     char                            *issuer, *audience;
+    u_char                          *remote_digest;
     const char                      *reason, *name;
+    ngx_int_t                        rc;
     ngx_str_t                        agency, payload;
     long long                        exp;
     lgsp_jwt_t                       jwt;
@@ -413,8 +433,28 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     ngx_http_lgsp_jwt_claim_rule_t  *failed;
     ngx_http_lgsp_jwt_main_conf_t   *jmcf;
 
-    st = lgsp_jwt_verify((const char *) token->data, token->len, jlcf->keys,
-                         jlcf->algorithms, &jwt, err, errlen);
+    st = LGSP_JWT_NO_KEY;
+    ngx_cpystrn((u_char *) err, (u_char *) "no key for this token", errlen);
+
+    if (jlcf->keys) {
+        st = lgsp_jwt_verify((const char *) token->data, token->len,
+                             jlcf->keys, jlcf->algorithms, &jwt, err, errlen);
+    }
+
+    if (st == LGSP_JWT_NO_KEY && remote) {
+        st = lgsp_jwt_verify((const char *) token->data, token->len, remote,
+                             jlcf->algorithms, &jwt, err, errlen);
+
+        /* a new kid: the provider may have rotated its keys; ask again */
+        if (st == LGSP_JWT_NO_KEY) {
+            rc = ngx_http_lgsp_jwks_keys(r, 1, &remote, &remote_digest);
+            if (rc != NGX_OK) {
+                return (rc == NGX_AGAIN) ? NGX_AGAIN
+                                         : NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+    }
+
     if (st != LGSP_JWT_OK) {
         return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_UNAUTHORIZED,
                                         lgsp_jwt_status_text(st), err, NULL);
@@ -1302,15 +1342,23 @@ ngx_http_lgsp_jwt_policy(ngx_conf_t *cf, ngx_http_lgsp_jwt_loc_conf_t *conf)
     unsigned char                   *der;
     ngx_http_lgsp_jwt_claim_rule_t  *rules;
     u_char                           buf[1024];
+    ngx_uint_t                       remote;
 
-    if (conf->keys == NULL || conf->keys->nkeys == 0) {
+    remote = ngx_http_lgsp_jwks_configured(cf);
+
+    if ((conf->keys == NULL || conf->keys->nkeys == 0) && !remote) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "lgsp_jwt is on, but no lgsp_jwt_key_file"
-                           " is given");
+                           " or lgsp_jwt_jwks_uri is given");
         return NGX_CONF_ERROR;
     }
 
-    usable = lgsp_jwk_set_algs(conf->keys);
+    usable = conf->keys ? lgsp_jwk_set_algs(conf->keys) : 0;
+
+    /* remote keys are not known yet: each will serve its own type only */
+    if (remote) {
+        usable |= LGSP_JWA_ALL & ~LGSP_JWA_HMAC;
+    }
 
     if (conf->algorithms == 0) {
         conf->algorithms = usable;
@@ -1329,7 +1377,7 @@ ngx_http_lgsp_jwt_policy(ngx_conf_t *cf, ngx_http_lgsp_jwt_loc_conf_t *conf)
         return NGX_CONF_ERROR;
     }
 
-    for (i = 0; i < conf->keys->nkeys; i++) {
+    for (i = 0; conf->keys && i < conf->keys->nkeys; i++) {
         key = &conf->keys->keys[i];
         der = NULL;
 
