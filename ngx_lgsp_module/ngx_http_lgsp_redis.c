@@ -52,6 +52,7 @@ struct ngx_http_lgsp_redis_s {
     ngx_uint_t                      rounds;     /* whole lists failed */
     ngx_msec_t                      retry_at;   /* backoff: no link before */
     ngx_event_t                     connect_timer;
+    unsigned                        refused:1;  /* the connect failed */
 };
 
 
@@ -61,14 +62,18 @@ struct ngx_http_lgsp_redis_cmd_s {
     ngx_http_lgsp_redis_handler_pt  handler;    /* NULL: cancelled */
     void                           *data;
     ngx_event_t                     timer;
+    ngx_event_t                     failover;   /* resends it elsewhere */
     int                             argc;
     const char                    **argv;
     size_t                         *argvlen;
     unsigned                        retried:1;
+    unsigned                        moved:1;
 };
 
 
+static ngx_int_t ngx_http_lgsp_redis_link(ngx_http_lgsp_redis_t *rd);
 static ngx_int_t ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd);
+static void ngx_http_lgsp_redis_failover(ngx_event_t *ev);
 static ngx_int_t ngx_http_lgsp_redis_setup(ngx_http_lgsp_redis_t *rd);
 static void ngx_http_lgsp_redis_failed(ngx_http_lgsp_redis_t *rd,
     const char *reason);
@@ -276,20 +281,12 @@ ngx_http_lgsp_redis_eval(ngx_http_lgsp_redis_t *rd,
 {
     u_char                     *p;
     size_t                      size;
-    ngx_uint_t                  i, tries;
+    ngx_uint_t                  i;
     ngx_str_t                  *s;
     ngx_http_lgsp_redis_cmd_t  *cmd;
 
-    /* a refused connect moves on to the next server at once */
-    for (tries = 0; rd->ac == NULL; tries++) {
-
-        if (ngx_exiting || ngx_terminate || tries == rd->servers.nelts
-            || (ngx_msec_int_t) (rd->retry_at - ngx_current_msec) > 0)
-        {
-            return NGX_DECLINED;
-        }
-
-        (void) ngx_http_lgsp_redis_connect(rd);
+    if (ngx_http_lgsp_redis_link(rd) != NGX_OK) {
+        return NGX_DECLINED;
     }
 
     size = sizeof(ngx_http_lgsp_redis_cmd_t)
@@ -356,6 +353,63 @@ ngx_http_lgsp_redis_cancel(ngx_http_lgsp_redis_cmd_t *cmd)
 {
     /* the command stays with hiredis until its reply or the link's end */
     cmd->handler = NULL;
+}
+
+
+/* a link to a server, made now if none is; not while backing off */
+static ngx_int_t
+ngx_http_lgsp_redis_link(ngx_http_lgsp_redis_t *rd)
+{
+    ngx_uint_t  tries;
+
+    /* a connect refused at once moves on to the next server at once */
+    for (tries = 0; rd->ac == NULL; tries++) {
+
+        if (ngx_exiting || ngx_terminate || tries == rd->servers.nelts
+            || (ngx_msec_int_t) (rd->retry_at - ngx_current_msec) > 0)
+        {
+            return NGX_DECLINED;
+        }
+
+        (void) ngx_http_lgsp_redis_connect(rd);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A command whose server refused the connect goes to the next server
+ * once, still under its first timer, so a dead first server of the list
+ * costs no request a fallback.
+ */
+static void
+ngx_http_lgsp_redis_failover(ngx_event_t *ev)
+{
+    ngx_http_lgsp_redis_cmd_t *cmd = ev->data;
+
+    ngx_http_lgsp_redis_t  *rd;
+
+    rd = cmd->redis;
+
+    if (cmd->handler
+        && ngx_http_lgsp_redis_link(rd) == NGX_OK
+        && redisAsyncCommandArgv(rd->ac, ngx_http_lgsp_redis_reply, cmd,
+                                 cmd->argc, cmd->argv, cmd->argvlen)
+           == REDIS_OK)
+    {
+        return;
+    }
+
+    if (cmd->timer.timer_set) {
+        ngx_del_timer(&cmd->timer);
+    }
+
+    if (cmd->handler) {
+        cmd->handler(cmd->data, NULL);
+    }
+
+    ngx_free(cmd);
 }
 
 
@@ -562,6 +616,18 @@ ngx_http_lgsp_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         reply = NULL;
     }
 
+    if (reply == NULL && rd->refused && !cmd->moved && cmd->handler
+        && rd->servers.nelts > 1)
+    {
+        /* hiredis is freeing the failed link: resend from a clean stack */
+        cmd->moved = 1;
+        cmd->failover.handler = ngx_http_lgsp_redis_failover;
+        cmd->failover.data = cmd;
+        cmd->failover.log = ngx_cycle->log;
+        ngx_post_event(&cmd->failover, &ngx_posted_events);
+        return;
+    }
+
     if (cmd->timer.timer_set) {
         ngx_del_timer(&cmd->timer);
     }
@@ -612,6 +678,7 @@ ngx_http_lgsp_redis_connected(const redisAsyncContext *ac, int status)
 
     /* on an error hiredis frees the context when this returns */
     if (status != REDIS_OK) {
+        rd->refused = 1;
         ngx_http_lgsp_redis_failed(rd, ac->errstr);
     }
 }
@@ -636,8 +703,21 @@ ngx_http_lgsp_redis_timeout(ngx_event_t *ev)
 
     ngx_http_lgsp_redis_t  *rd;
 
-    /* a hung server: its link is useless, whatever else waits on it */
     rd = cmd->redis;
+
+    /* timed out between two servers: on no link, just the answer */
+    if (cmd->failover.posted) {
+        ngx_delete_posted_event(&cmd->failover);
+
+        if (cmd->handler) {
+            cmd->handler(cmd->data, NULL);
+        }
+
+        ngx_free(cmd);
+        return;
+    }
+
+    /* a hung server: its link is useless, whatever else waits on it */
     ngx_http_lgsp_redis_failed(rd, "command timed out");
     ngx_http_lgsp_redis_drop(rd);
 }
@@ -777,6 +857,7 @@ ngx_http_lgsp_redis_cleanup(void *data)
     c->fd = (ngx_socket_t) -1;
 
     rd->ac = NULL;
+    rd->refused = 0;
 }
 
 
