@@ -75,8 +75,12 @@ fuzz: $(FUZZ_TARGETS)
 			$(BUILD)/fuzz/corpus-$$n $$(ls -d t/fuzz/seeds/$$n 2>/dev/null); \
 	done
 
-bench-schema:
-	@scripts/bench-schema/run.sh $(BUILD)
+$(BUILD)/bench-schema: scripts/bench-schema/bench.c $(SCHEMA_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(LGSP) -o $@ $< $(SCHEMA_SRCS) $(SCHEMA_LIBS)
+
+bench-schema: $(BUILD)/bench-schema
+	@scripts/bench-schema/run.sh $(BUILD)/bench-schema
 
 test: module unit fuzz
 	@if [ -d $(SCHEMA_SUITE) ]; then $(MAKE) conformance; fi

@@ -11,6 +11,7 @@
  */
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +29,34 @@
 #define LGSP_ECMA_SPACE  "\\p{Xsp}\\x{feff}"
 
 
+/*
+ * The common anchored patterns of agency schemas ("^\\d{12}$",
+ * "^[A-Z]{2}$", "^[^<>]+$") are sequences of character sets with counts.
+ * They are matched directly, without PCRE2's per-call cost, when each
+ * variable count is followed by a disjoint set, so that greedy matching
+ * is exact and never backtracks.
+ */
+typedef struct {
+    uint32_t              ascii[4];     /* bitmap of the ASCII members */
+    int                   non_ascii;    /* every other code point is in */
+    uint32_t              min;
+    uint32_t              max;
+} lgsp_regex_step_t;
+
+
 struct lgsp_regex_s {
     pcre2_code           *code;
     pcre2_match_context  *mctx;
     int                   jit;
     char                 *source;
+    lgsp_regex_step_t    *steps;        /* NULL: not a simple pattern */
+    size_t                n_steps;
 };
+
+
+#define LGSP_REGEX_STEPS_MAX  32
+#define lgsp_step_add(st, c)  ((st)->ascii[(c) >> 5] |= 1u << ((c) & 31))
+#define lgsp_step_has(st, c)  ((st)->ascii[(c) >> 5] & (1u << ((c) & 31)))
 
 
 typedef struct {
@@ -450,6 +473,320 @@ lgsp_regex_translate(const char *src, size_t len, lgsp_regex_buf_t *b,
 }
 
 
+static void
+lgsp_step_range(lgsp_regex_step_t *st, int from, int to)
+{
+    int  c;
+
+    for (c = from; c <= to; c++) {
+        lgsp_step_add(st, c);
+    }
+}
+
+
+/* \d \w \D \W or an escaped punctuation character; 0: not simple */
+static int
+lgsp_step_escape(lgsp_regex_step_t *st, int c)
+{
+    lgsp_regex_step_t  set;
+    int                 i;
+
+    memset(&set, 0, sizeof(set));
+
+    switch (c) {
+    case 'd': case 'D':
+        lgsp_step_range(&set, '0', '9');
+        break;
+    case 'w': case 'W':
+        lgsp_step_range(&set, '0', '9');
+        lgsp_step_range(&set, 'a', 'z');
+        lgsp_step_range(&set, 'A', 'Z');
+        lgsp_step_add(&set, '_');
+        break;
+    default:
+        if (c < 0x80 && c > 0x20 && !isalnum(c)) {
+            lgsp_step_add(st, c);
+            return 1;
+        }
+        return 0;
+    }
+
+    if (c == 'D' || c == 'W') {
+        for (i = 0; i < 4; i++) {
+            set.ascii[i] = ~set.ascii[i];
+        }
+        st->non_ascii = 1;
+    }
+
+    for (i = 0; i < 4; i++) {
+        st->ascii[i] |= set.ascii[i];
+    }
+
+    return 1;
+}
+
+
+/* a bracket class of ASCII members: returns the bytes used, 0 if not */
+static size_t
+lgsp_step_class(lgsp_regex_step_t *st, const char *p, const char *end)
+{
+    int          c, prev, negated, i;
+    const char  *start;
+
+    start = p;
+    p++;
+    negated = 0;
+    prev = -1;
+
+    if (p < end && *p == '^') {
+        negated = 1;
+        p++;
+    }
+
+    if (p < end && *p == ']') {
+        return 0;
+    }
+
+    while (p < end && *p != ']') {
+        c = (unsigned char) *p++;
+
+        if (c >= 0x80 || c == '[') {
+            return 0;
+        }
+
+        if (c == '\\') {
+            if (p >= end || *p == 'b' || *p == '-' || *p == 's'
+                || *p == 'S')
+            {
+                return 0;
+            }
+            if (!lgsp_step_escape(st, (unsigned char) *p++)) {
+                return 0;
+            }
+            prev = -1;
+            continue;
+        }
+
+        if (c == '-' && prev >= 0 && p < end && *p != ']') {
+            c = (unsigned char) *p++;
+            if (c >= 0x80 || c == '\\' || c == '[' || c < prev) {
+                return 0;
+            }
+            lgsp_step_range(st, prev, c);
+            prev = -1;
+            continue;
+        }
+
+        lgsp_step_add(st, c);
+        prev = c;
+    }
+
+    if (p >= end) {
+        return 0;
+    }
+
+    if (negated) {
+        for (i = 0; i < 4; i++) {
+            st->ascii[i] = ~st->ascii[i];
+        }
+        st->non_ascii = !st->non_ascii;
+    }
+
+    return p + 1 - start;
+}
+
+
+static size_t
+lgsp_step_count(lgsp_regex_step_t *st, const char *p, const char *end)
+{
+    char           *next;
+    const char     *start;
+    unsigned long   min, max;
+
+    start = p;
+
+    switch (p < end ? *p : '\0') {
+    case '?':
+        st->min = 0;
+        st->max = 1;
+        return 1;
+    case '*':
+        st->min = 0;
+        st->max = UINT32_MAX;
+        return 1;
+    case '+':
+        st->min = 1;
+        st->max = UINT32_MAX;
+        return 1;
+    case '{':
+        break;
+    default:
+        st->min = 1;
+        st->max = 1;
+        return 0;
+    }
+
+    if (end - p < 3 || !isdigit((unsigned char) p[1])) {
+        return (size_t) -1;
+    }
+
+    min = strtoul(p + 1, &next, 10);
+    max = min;
+
+    if (*next == ',') {
+        if (isdigit((unsigned char) next[1])) {
+            max = strtoul(next + 1, &next, 10);
+        } else {
+            max = UINT32_MAX;
+            next++;
+        }
+    }
+
+    if (next >= end || *next != '}' || min > max || min > 100000
+        || (max != UINT32_MAX && max > 100000))
+    {
+        return (size_t) -1;
+    }
+
+    st->min = min;
+    st->max = max;
+
+    return next + 1 - start;
+}
+
+
+static lgsp_regex_step_t *
+lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
+{
+    int                  i, c;
+    size_t               n, used, k;
+    const char          *p, *end;
+    lgsp_regex_step_t    steps[LGSP_REGEX_STEPS_MAX], *st, *copy;
+
+    if (len < 2 || src[0] != '^' || src[len - 1] != '$'
+        || (len >= 3 && src[len - 2] == '\\'))
+    {
+        return NULL;
+    }
+
+    p = src + 1;
+    end = src + len - 1;
+    n = 0;
+
+    while (p < end) {
+        if (n == LGSP_REGEX_STEPS_MAX) {
+            return NULL;
+        }
+
+        st = &steps[n];
+        memset(st, 0, sizeof(lgsp_regex_step_t));
+        c = (unsigned char) *p;
+
+        if (c == '[') {
+            used = lgsp_step_class(st, p, end);
+            if (used == 0) {
+                return NULL;
+            }
+            p += used;
+
+        } else if (c == '\\') {
+            if (p + 1 >= end || !lgsp_step_escape(st, (unsigned char) p[1])) {
+                return NULL;
+            }
+            p += 2;
+
+        } else if (c >= 0x80 || strchr("^$.*+?()[]{}|", c) != NULL) {
+            return NULL;
+
+        } else {
+            lgsp_step_add(st, c);
+            p++;
+        }
+
+        used = lgsp_step_count(st, p, end);
+        if (used == (size_t) -1) {
+            return NULL;
+        }
+        p += used;
+
+        if (p < end && *p == '?') {
+            /* lazy quantifiers need backtracking */
+            return NULL;
+        }
+
+        n++;
+    }
+
+    /* greedy is exact only if a variable count never competes */
+    for (k = 0; k + 1 < n; k++) {
+        if (steps[k].min == steps[k].max) {
+            continue;
+        }
+        if (steps[k].non_ascii && steps[k + 1].non_ascii) {
+            return NULL;
+        }
+        for (i = 0; i < 4; i++) {
+            if (steps[k].ascii[i] & steps[k + 1].ascii[i]) {
+                return NULL;
+            }
+        }
+    }
+
+    copy = malloc((n + 1) * sizeof(lgsp_regex_step_t));
+    if (copy == NULL) {
+        return NULL;
+    }
+
+    memcpy(copy, steps, n * sizeof(lgsp_regex_step_t));
+    *n_steps = n;
+
+    return copy;
+}
+
+
+static int
+lgsp_regex_simple_match(const lgsp_regex_t *re, const unsigned char *s,
+    size_t len)
+{
+    int                       c;
+    size_t                    k, i, step;
+    uint32_t                  count;
+    const lgsp_regex_step_t  *st;
+
+    i = 0;
+
+    for (k = 0; k < re->n_steps; k++) {
+        st = &re->steps[k];
+
+        for (count = 0; count < st->max && i < len; count++) {
+            c = s[i];
+
+            if (c < 0x80) {
+                if (!lgsp_step_has(st, c)) {
+                    break;
+                }
+                i++;
+                continue;
+            }
+
+            if (!st->non_ascii) {
+                break;
+            }
+
+            /* one UTF-8 encoded code point */
+            step = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+            i += step < len - i ? step : len - i;
+        }
+
+        if (count < st->min) {
+            return 0;
+        }
+    }
+
+    return i == len;
+}
+
+
 lgsp_regex_t *
 lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
 {
@@ -505,6 +842,8 @@ lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
     memcpy(re->source, src, len);
     re->source[len] = '\0';
 
+    re->steps = lgsp_regex_simple(src, len, &re->n_steps);
+
     return re;
 }
 
@@ -515,6 +854,11 @@ lgsp_regex_match(const lgsp_regex_t *re, const char *subject, size_t len,
 {
     int                 rc;
     pcre2_match_data   *md;
+
+    if (re->steps != NULL) {
+        return lgsp_regex_simple_match(re, (const unsigned char *) subject,
+                                       len);
+    }
 
     md = scratch->match_data;
 
@@ -560,6 +904,7 @@ lgsp_regex_free(lgsp_regex_t *re)
     pcre2_code_free(re->code);
     pcre2_match_context_free(re->mctx);
     free(re->source);
+    free(re->steps);
     free(re);
 }
 

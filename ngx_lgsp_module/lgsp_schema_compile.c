@@ -1462,12 +1462,14 @@ lgsp_prop_cmp(const void *a, const void *b)
     pa = a;
     pb = b;
 
-    rc = memcmp(pa->key, pb->key, pa->len < pb->len ? pa->len : pb->len);
-    if (rc != 0) {
-        return rc;
+    /* the length first: most lookups end without a memcmp() */
+    if (pa->len != pb->len) {
+        return pa->len < pb->len ? -1 : 1;
     }
 
-    return (pa->len > pb->len) - (pa->len < pb->len);
+    rc = memcmp(pa->key, pb->key, pa->len);
+
+    return rc;
 }
 
 
@@ -1538,6 +1540,35 @@ lgsp_is_string_array(json_t *value)
 }
 
 
+/* an array of strings as names in the arena; -1 when it is not one */
+static int
+lgsp_names(lgsp_compiler_t *c, json_t *value, lgsp_name_t **names,
+    size_t *n)
+{
+    size_t   i;
+    json_t  *item;
+
+    if (!lgsp_is_string_array(value)) {
+        return -1;
+    }
+
+    *n = json_array_size(value);
+    *names = lgsp_arena_alloc(&c->schema->arena,
+                              (*n + 1) * sizeof(lgsp_name_t));
+    if (*names == NULL) {
+        lgsp_compile_nomem(c);
+        return -1;
+    }
+
+    json_array_foreach(value, i, item) {
+        (*names)[i].key = json_string_value(item);
+        (*names)[i].len = json_string_length(item);
+    }
+
+    return 0;
+}
+
+
 /*
  * dependentRequired (string arrays), dependentSchemas (schemas) and
  * draft-07's dependencies (either, per property).
@@ -1593,7 +1624,9 @@ lgsp_compile_dependencies(lgsp_kw_t *kw, const char *keyword,
         if (names && lgsp_is_string_array(sub)) {
             dr[j].key = key;
             dr[j].len = len;
-            dr[j].names = sub;
+            if (lgsp_names(kw->c, sub, &dr[j].names, &dr[j].n_names) != 0) {
+                return -1;
+            }
             dr[j].seg = lgsp_seg(kw->c, keyword, key, len);
             if (dr[j++].seg == NULL) {
                 return -1;
@@ -1963,13 +1996,12 @@ lgsp_compile_validation(lgsp_kw_t *kw)
     }
 
     value = json_object_get(kw->json, "required");
-    if (value != NULL) {
-        if (!lgsp_is_string_array(value)) {
-            lgsp_compile_error(kw->c, kw->info, "required",
-                               "must be an array of property names");
-            return -1;
-        }
-        node->required = value;
+    if (value != NULL
+        && lgsp_names(kw->c, value, &node->required, &node->n_required) != 0)
+    {
+        lgsp_compile_error(kw->c, kw->info, "required",
+                           "must be an array of property names");
+        return -1;
     }
 
     if (dialect == LGSP_DIALECT_2020
@@ -2082,6 +2114,32 @@ lgsp_compile_refs(lgsp_kw_t *kw)
     }
 
     return 0;
+}
+
+
+static void
+lgsp_mark_required(lgsp_node_t *node)
+{
+    size_t        i, k, found;
+    lgsp_prop_t  *p;
+
+    found = 0;
+
+    for (i = 0; i < node->n_required; i++) {
+        for (k = 0; k < node->n_props; k++) {
+            p = &node->props[k];
+            if (p->len == node->required[i].len && !p->required
+                && memcmp(p->key, node->required[i].key, p->len) == 0)
+            {
+                p->required = 1;
+                found++;
+                break;
+            }
+        }
+    }
+
+    node->required_in_props = node->n_required > 0
+                              && found == node->n_required;
 }
 
 
@@ -2208,6 +2266,8 @@ lgsp_compile_node(lgsp_compiler_t *c, json_t *json, lgsp_cres_t *res,
     if (lgsp_compile_format(&kw) != 0) {
         return NULL;
     }
+
+    lgsp_mark_required(node);
 
     return node;
 }

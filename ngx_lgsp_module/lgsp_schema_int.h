@@ -3,7 +3,7 @@
  * (lgsp_schema_compile.c) and the validator (lgsp_schema_validate.c).
  * Each schema object becomes one lgsp_node_t whose keywords are already
  * checked, resolved and linked, so validation never looks at the schema
- * document except for const/enum/required values.
+ * document except for const and enum values.
  */
 
 #ifndef LGSP_SCHEMA_INT_H
@@ -55,11 +55,19 @@ typedef struct {
 } lgsp_link_t;
 
 
-/* properties, dependentSchemas: sorted by key for binary search */
+/* a property name */
+typedef struct {
+    const char         *key;
+    size_t              len;
+} lgsp_name_t;
+
+
+/* properties, dependentSchemas: sorted by length, then bytes */
 typedef struct {
     const char         *key;
     size_t              len;
     lgsp_link_t         link;
+    int                 required;   /* also named in "required" */
 } lgsp_prop_t;
 
 
@@ -69,11 +77,12 @@ typedef struct {
 } lgsp_pattern_prop_t;
 
 
-/* dependentRequired: when key is present, every name in "names" must be */
+/* dependentRequired: when key is present, every one of names must be */
 typedef struct {
     const char         *key;
     size_t              len;
-    json_t             *names;
+    lgsp_name_t        *names;
+    size_t              n_names;
     const char         *seg;
 } lgsp_dep_required_t;
 
@@ -127,7 +136,11 @@ struct lgsp_node_s {
     size_t              n_dep_schemas;
     lgsp_dep_required_t *dep_required;
     size_t              n_dep_required;
-    json_t             *required;
+    lgsp_name_t        *required;
+    size_t              n_required;
+    /* every required name is a property: counting them as the properties
+     * are validated replaces looking each one up */
+    int                 required_in_props;
 
     lgsp_link_t        *prefix_items;
     size_t              n_prefix_items;

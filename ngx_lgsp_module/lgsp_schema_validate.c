@@ -61,12 +61,6 @@ struct lgsp_scope_s {
 };
 
 
-typedef struct {
-    const char            *key;
-    size_t                 len;
-} lgsp_name_t;
-
-
 /* annotations: the properties and items evaluated so far */
 typedef struct {
     lgsp_name_t           *names;
@@ -794,10 +788,9 @@ lgsp_validate_number(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
         LGSP_FAIL(v, valid);
     }
 
-    lgsp_number_text(inst, have, sizeof(have));
-
     if (n->maximum && lgsp_num_cmp(inst, n->maximum) > 0) {
         lgsp_number_text(n->maximum, limit, sizeof(limit));
+        lgsp_number_text(inst, have, sizeof(have));
         lgsp_error(v, ip, sp, "maximum", "must be at most %s (it is %s)",
                    limit, have);
         LGSP_FAIL(v, valid);
@@ -806,6 +799,7 @@ lgsp_validate_number(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
     if (n->exclusive_maximum && lgsp_num_cmp(inst, n->exclusive_maximum) >= 0)
     {
         lgsp_number_text(n->exclusive_maximum, limit, sizeof(limit));
+        lgsp_number_text(inst, have, sizeof(have));
         lgsp_error(v, ip, sp, "exclusiveMaximum",
                    "must be less than %s (it is %s)", limit, have);
         LGSP_FAIL(v, valid);
@@ -813,6 +807,7 @@ lgsp_validate_number(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
 
     if (n->minimum && lgsp_num_cmp(inst, n->minimum) < 0) {
         lgsp_number_text(n->minimum, limit, sizeof(limit));
+        lgsp_number_text(inst, have, sizeof(have));
         lgsp_error(v, ip, sp, "minimum", "must be at least %s (it is %s)",
                    limit, have);
         LGSP_FAIL(v, valid);
@@ -821,6 +816,7 @@ lgsp_validate_number(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
     if (n->exclusive_minimum && lgsp_num_cmp(inst, n->exclusive_minimum) <= 0)
     {
         lgsp_number_text(n->exclusive_minimum, limit, sizeof(limit));
+        lgsp_number_text(inst, have, sizeof(have));
         lgsp_error(v, ip, sp, "exclusiveMinimum",
                    "must be greater than %s (it is %s)", limit, have);
         LGSP_FAIL(v, valid);
@@ -858,17 +854,22 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
     s = json_string_value(inst);
     bytes = json_string_length(inst);
 
-    if (n->has & (LGSP_K_MAX_LENGTH | LGSP_K_MIN_LENGTH)) {
+    /* a code point takes 1 to 4 bytes: count only when bytes cannot tell */
+    if ((n->has & LGSP_K_MAX_LENGTH) && bytes > n->max_length) {
         len = lgsp_utf8_length(s, bytes);
 
-        if ((n->has & LGSP_K_MAX_LENGTH) && len > n->max_length) {
+        if (len > n->max_length) {
             lgsp_error(v, ip, sp, "maxLength", "must be at most %zu "
                        "character%s long (it has %zu)", n->max_length,
                        n->max_length == 1 ? "" : "s", len);
             LGSP_FAIL(v, valid);
         }
+    }
 
-        if ((n->has & LGSP_K_MIN_LENGTH) && len < n->min_length) {
+    if ((n->has & LGSP_K_MIN_LENGTH) && bytes / 4 < n->min_length) {
+        len = lgsp_utf8_length(s, bytes);
+
+        if (len < n->min_length) {
             lgsp_error(v, ip, sp, "minLength", "must be at least %zu "
                        "character%s long (it has %zu)", n->min_length,
                        n->min_length == 1 ? "" : "s", len);
@@ -1045,9 +1046,10 @@ lgsp_find_prop(const lgsp_node_t *n, const char *key, size_t len)
         mid = (lo + hi) / 2;
         p = &n->props[mid];
 
-        rc = memcmp(p->key, key, p->len < len ? p->len : len);
-        if (rc == 0) {
-            rc = (p->len > len) - (p->len < len);
+        if (p->len != len) {
+            rc = p->len < len ? -1 : 1;
+        } else {
+            rc = memcmp(p->key, key, len);
         }
 
         if (rc == 0) {
@@ -1108,7 +1110,7 @@ lgsp_validate_property_name(lgsp_vctx_t *v, const lgsp_node_t *n,
 static int
 lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
     const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
-    lgsp_eval_t *ev)
+    lgsp_eval_t *ev, size_t *required)
 {
     int                   valid, matched, rc;
     size_t                i, len;
@@ -1134,6 +1136,7 @@ lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
             if (value == NULL) {
                 continue;
             }
+            *required += p->required;
             prop.key = p->key;
             prop.len = p->len;
             sub.seg = p->link.seg;
@@ -1169,6 +1172,7 @@ lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
         p = n->n_props ? lgsp_find_prop(n, key, len) : NULL;
         if (p != NULL) {
             matched = 1;
+            *required += p->required;
             sub.seg = p->link.seg;
             if (!lgsp_validate(v, p->link.node, value, &prop, &sub, scope,
                                NULL))
@@ -1228,8 +1232,7 @@ lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
     lgsp_eval_t *ev)
 {
     int                         valid;
-    size_t                      size, i, k;
-    json_t                     *name;
+    size_t                      size, i, k, found;
     lgsp_spath_t                sub;
     const lgsp_dep_required_t  *dr;
 
@@ -1250,17 +1253,6 @@ lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
         LGSP_FAIL(v, valid);
     }
 
-    if (n->required) {
-        json_array_foreach(n->required, i, name) {
-            if (json_object_getn(inst, json_string_value(name),
-                                 json_string_length(name)) == NULL)
-            {
-                lgsp_error(v, ip, sp, "required", "must have the required "
-                           "property \"%s\"", json_string_value(name));
-                LGSP_FAIL(v, valid);
-            }
-        }
-    }
 
     for (k = 0; k < n->n_dep_required; k++) {
         dr = &n->dep_required[k];
@@ -1269,23 +1261,36 @@ lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
         }
         sub.up = sp;
         sub.seg = dr->seg;
-        json_array_foreach(dr->names, i, name) {
-            if (json_object_getn(inst, json_string_value(name),
-                                 json_string_length(name)) == NULL)
+        for (i = 0; i < dr->n_names; i++) {
+            if (json_object_getn(inst, dr->names[i].key, dr->names[i].len)
+                == NULL)
             {
                 lgsp_error(v, ip, &sub, NULL, "must have the property \"%s\" "
-                           "when it has \"%s\"", json_string_value(name),
-                           dr->key);
+                           "when it has \"%s\"", dr->names[i].key, dr->key);
                 LGSP_FAIL(v, valid);
             }
         }
     }
 
+    found = 0;
+
     if ((n->n_props || n->n_pattern_props || n->additional_props.node
          || n->property_names.node)
-        && !lgsp_validate_props(v, n, inst, ip, sp, scope, ev))
+        && !lgsp_validate_props(v, n, inst, ip, sp, scope, ev, &found))
     {
         LGSP_FAIL(v, valid);
+    }
+
+    if (!n->required_in_props || found < n->n_required) {
+        for (i = 0; i < n->n_required; i++) {
+            if (json_object_getn(inst, n->required[i].key,
+                                 n->required[i].len) == NULL)
+            {
+                lgsp_error(v, ip, sp, "required", "must have the required "
+                           "property \"%s\"", n->required[i].key);
+                LGSP_FAIL(v, valid);
+            }
+        }
     }
 
     for (k = 0; k < n->n_dep_schemas; k++) {

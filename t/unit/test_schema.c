@@ -131,41 +131,41 @@ test_error_report_names_path_keyword_and_message(void)
     UNIT_EQ_INT(errors.n, 5, "all five problems are reported");
 
     if (errors.n == 5) {
-        UNIT_EQ_STR(errors.errors[0].instance_path, "",
-                    "missing property: reported at the object");
-        UNIT_EQ_STR(errors.errors[0].keyword, "required", "keyword required");
-        UNIT_EQ_STR(errors.errors[0].schema_path, "/required",
-                    "schema path of required");
-        UNIT_EQ_STR(errors.errors[0].message,
-                    "must have the required property \"ngaySinh\"",
-                    "message names the missing property");
-
-        UNIT_EQ_STR(errors.errors[1].instance_path, "/ten",
+        UNIT_EQ_STR(errors.errors[0].instance_path, "/ten",
                     "maxLength: instance path");
-        UNIT_EQ_STR(errors.errors[1].schema_path,
+        UNIT_EQ_STR(errors.errors[0].schema_path,
                     "/properties/ten/maxLength", "maxLength: schema path");
-        UNIT_EQ_STR(errors.errors[1].message,
+        UNIT_EQ_STR(errors.errors[0].message,
                     "must be at most 11 characters long (it has 14)",
                     "maxLength message counts code points");
 
-        UNIT_EQ_STR(errors.errors[2].instance_path, "/tuoi", "minimum path");
-        UNIT_EQ_STR(errors.errors[2].message, "must be at least 0 (it is -1)",
+        UNIT_EQ_STR(errors.errors[1].instance_path, "/tuoi", "minimum path");
+        UNIT_EQ_STR(errors.errors[1].message, "must be at least 0 (it is -1)",
                     "minimum message");
 
-        UNIT_EQ_STR(errors.errors[3].instance_path, "/con/1",
+        UNIT_EQ_STR(errors.errors[2].instance_path, "/con/1",
                     "array item path");
-        UNIT_EQ_STR(errors.errors[3].schema_path,
+        UNIT_EQ_STR(errors.errors[2].schema_path,
                     "/properties/con/items/type", "items schema path");
-        UNIT_EQ_STR(errors.errors[3].message,
+        UNIT_EQ_STR(errors.errors[2].message,
                     "must be a string (it is an integer)", "type message");
 
-        UNIT_EQ_STR(errors.errors[4].instance_path, "/x",
+        UNIT_EQ_STR(errors.errors[3].instance_path, "/x",
                     "additional property path");
-        UNIT_EQ_STR(errors.errors[4].keyword, "additionalProperties",
+        UNIT_EQ_STR(errors.errors[3].keyword, "additionalProperties",
                     "additional property keyword");
-        UNIT_EQ_STR(errors.errors[4].message,
+        UNIT_EQ_STR(errors.errors[3].message,
                     "the property \"x\" is not allowed here",
                     "additional property message");
+
+        UNIT_EQ_STR(errors.errors[4].instance_path, "",
+                    "missing property: reported at the object");
+        UNIT_EQ_STR(errors.errors[4].keyword, "required", "keyword required");
+        UNIT_EQ_STR(errors.errors[4].schema_path, "/required",
+                    "schema path of required");
+        UNIT_EQ_STR(errors.errors[4].message,
+                    "must have the required property \"ngaySinh\"",
+                    "message names the missing property");
     }
 
     UNIT_EQ_INT(validate_text(schema, "{\"ten\": 1, \"tuoi\": \"a\"}",
