@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_lgsp.h"
+#include "ngx_http_lgsp_catalog.h"
 #include "ngx_http_lgsp_jwks.h"
 #include "lgsp_jwk.h"
 #include "lgsp_jwt.h"
@@ -128,6 +129,8 @@ static char *ngx_http_lgsp_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd,
 static void ngx_http_lgsp_jwt_free_keys(void *data);
 static char *ngx_http_lgsp_jwt_policy(ngx_conf_t *cf,
     ngx_http_lgsp_jwt_loc_conf_t *conf);
+static ngx_int_t ngx_http_lgsp_jwt_describe(ngx_conf_t *cf, void **loc_conf,
+    ngx_http_lgsp_service_info_t *info);
 static ngx_int_t ngx_http_lgsp_jwt_add_variables(ngx_conf_t *cf);
 static void *ngx_http_lgsp_jwt_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_lgsp_jwt_create_loc_conf(ngx_conf_t *cf);
@@ -1446,6 +1449,77 @@ ngx_http_lgsp_jwt_add_variables(ngx_conf_t *cf)
     }
 
     var->get_handler = ngx_http_lgsp_jwt_claim_variable;
+
+    /* before any postconfiguration: the catalogue is built in one */
+    return ngx_http_lgsp_catalog_describer_add(cf,
+                                               ngx_http_lgsp_jwt_describe);
+}
+
+
+/* for the catalogue: "jwt" or "jwt-optional", and "claim=v1 v2" rules */
+static ngx_int_t
+ngx_http_lgsp_jwt_describe(ngx_conf_t *cf, void **loc_conf,
+    ngx_http_lgsp_service_info_t *info)
+{
+    u_char                          *p;
+    size_t                           len;
+    ngx_str_t                       *text, *values;
+    ngx_uint_t                       i, j;
+    ngx_http_lgsp_jwt_loc_conf_t    *jlcf;
+    ngx_http_lgsp_jwt_claim_rule_t  *rules;
+
+    jlcf = loc_conf[ngx_http_lgsp_jwt_module.ctx_index];
+
+    if (jlcf->mode == NGX_HTTP_LGSP_JWT_OFF) {
+        return NGX_OK;
+    }
+
+    if (jlcf->mode == NGX_HTTP_LGSP_JWT_ON) {
+        ngx_str_set(&info->authentication, "jwt");
+
+    } else {
+        ngx_str_set(&info->authentication, "jwt-optional");
+    }
+
+    if (jlcf->claim_rules == NULL) {
+        return NGX_OK;
+    }
+
+    rules = jlcf->claim_rules->elts;
+
+    info->claims = ngx_array_create(cf->pool, jlcf->claim_rules->nelts,
+                                    sizeof(ngx_str_t));
+    if (info->claims == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < jlcf->claim_rules->nelts; i++) {
+        values = rules[i].values->elts;
+        len = rules[i].name.len;
+
+        for (j = 0; j < rules[i].values->nelts; j++) {
+            len += 1 + values[j].len;
+        }
+
+        text = ngx_array_push(info->claims);
+        if (text == NULL) {
+            return NGX_ERROR;
+        }
+
+        text->data = ngx_pnalloc(cf->pool, len);
+        if (text->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(text->data, rules[i].name.data, rules[i].name.len);
+
+        for (j = 0; j < rules[i].values->nelts; j++) {
+            *p++ = j ? ' ' : '=';
+            p = ngx_cpymem(p, values[j].data, values[j].len);
+        }
+
+        text->len = p - text->data;
+    }
 
     return NGX_OK;
 }

@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_lgsp.h"
+#include "ngx_http_lgsp_catalog.h"
 #include "lgsp_acl.h"
 
 
@@ -30,6 +31,8 @@ static ngx_int_t ngx_http_lgsp_route_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_route_deny(ngx_http_request_t *r,
     ngx_http_lgsp_ctx_t *ctx, ngx_str_t *service);
 static ngx_int_t ngx_http_lgsp_problem_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_route_describe(ngx_conf_t *cf,
+    void **loc_conf, ngx_http_lgsp_service_info_t *info);
 static char *ngx_http_lgsp_allow_agency(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_lgsp_problem(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -37,6 +40,7 @@ static char *ngx_http_lgsp_problem(ngx_conf_t *cf, ngx_command_t *cmd,
 static void *ngx_http_lgsp_route_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_lgsp_route_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_lgsp_route_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_lgsp_route_init(ngx_conf_t *cf);
 
 
@@ -88,7 +92,7 @@ static ngx_command_t  ngx_http_lgsp_route_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_lgsp_route_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_lgsp_route_preconfiguration,  /* preconfiguration */
     ngx_http_lgsp_route_init,              /* postconfiguration */
 
     NULL,                                  /* create main configuration */
@@ -248,6 +252,20 @@ ngx_http_lgsp_problem_handler(ngx_http_request_t *r)
 }
 
 
+/* the catalogue lists who may call: NULL is nobody */
+static ngx_int_t
+ngx_http_lgsp_route_describe(ngx_conf_t *cf, void **loc_conf,
+    ngx_http_lgsp_service_info_t *info)
+{
+    ngx_http_lgsp_route_loc_conf_t  *rlcf;
+
+    rlcf = loc_conf[ngx_http_lgsp_route_module.ctx_index];
+    info->agencies = rlcf->agencies;
+
+    return NGX_OK;
+}
+
+
 static char *
 ngx_http_lgsp_allow_agency(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -328,6 +346,14 @@ ngx_http_lgsp_route_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->agencies, prev->agencies, NULL);
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_route_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_lgsp_catalog_describer_add(cf,
+                                               ngx_http_lgsp_route_describe);
 }
 
 
