@@ -108,6 +108,7 @@ static void ngx_http_lgsp_quota_resume(ngx_event_t *ev);
 static void ngx_http_lgsp_quota_cleanup(void *data);
 static ngx_int_t ngx_http_lgsp_quota_decide(ngx_http_request_t *r,
     ngx_http_lgsp_quota_ctx_t *qctx);
+static uint64_t ngx_http_lgsp_quota_now(void);
 static ngx_int_t ngx_http_lgsp_quota_take_local(ngx_http_request_t *r,
     ngx_http_lgsp_quota_zone_t *zone, ngx_http_lgsp_quota_ctx_t *qctx);
 static ngx_http_lgsp_quota_node_t *ngx_http_lgsp_quota_node(
@@ -599,8 +600,11 @@ ngx_http_lgsp_quota_decide(ngx_http_request_t *r,
 {
     ngx_int_t                         rc;
     ngx_uint_t                        i, fallback;
+    lgsp_quota_counter_t              unused;
     ngx_http_lgsp_quota_loc_conf_t   *qlcf;
     ngx_http_lgsp_quota_main_conf_t  *qmcf;
+
+    ngx_memzero(&unused, sizeof(lgsp_quota_counter_t));
 
     qmcf = ngx_http_get_module_main_conf(r, ngx_http_lgsp_quota_module);
     qlcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_quota_module);
@@ -627,7 +631,9 @@ ngx_http_lgsp_quota_decide(ngx_http_request_t *r,
         for (i = 0; i < qctx->nlimits; i++) {
             if (qctx->limits[i].limit.quota == 0) {
                 qctx->refused = i + 1;
-                qctx->limits[i].state.reset_ms = 0;
+                lgsp_quota_check(&qctx->limits[i].limit, &unused,
+                                 ngx_http_lgsp_quota_now(),
+                                 &qctx->limits[i].state);
                 break;
             }
         }
@@ -641,20 +647,29 @@ ngx_http_lgsp_quota_decide(ngx_http_request_t *r,
 }
 
 
+static uint64_t
+ngx_http_lgsp_quota_now(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (uint64_t) tp->sec * 1000 + tp->msec;
+}
+
+
 static ngx_int_t
 ngx_http_lgsp_quota_take_local(ngx_http_request_t *r,
     ngx_http_lgsp_quota_zone_t *zone, ngx_http_lgsp_quota_ctx_t *qctx)
 {
     uint64_t                     now_ms;
     ngx_uint_t                   i, n;
-    ngx_time_t                  *tp;
     lgsp_quota_limit_t           limits[NGX_HTTP_LGSP_QUOTA_MAX];
     lgsp_quota_state_t           states[NGX_HTTP_LGSP_QUOTA_MAX];
     lgsp_quota_counter_t        *counters[NGX_HTTP_LGSP_QUOTA_MAX];
     ngx_http_lgsp_quota_node_t  *node;
 
-    tp = ngx_timeofday();
-    now_ms = (uint64_t) tp->sec * 1000 + tp->msec;
+    now_ms = ngx_http_lgsp_quota_now();
     n = qctx->nlimits;
 
     ngx_shmtx_lock(&zone->shpool->mutex);

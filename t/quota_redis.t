@@ -187,6 +187,21 @@ is statuses($t, '/plan', token('AG.OTHER'), 4), '200 200 200 429',
            'NOSCRIPT is no incident';
 }
 
+{
+    $t->signal('HUP');
+
+    # the two old workers log "exit" as their last word
+    for (1 .. 50) {
+        last if (() = $t->error_log =~ /: exit$/mg) >= 2;
+        sleep 0.1;
+    }
+
+    is statuses($t, '/plan', token('AG.RELOAD'), 4), '200 200 200 429',
+       'after a reload, quotas are counted on';
+    unlike $t->error_log, qr/open socket/,
+           'old workers closed their Redis link on their way out';
+}
+
 ok $t->error_log_clean, 'no crash or alert in the error log';
 $t->stop;
 

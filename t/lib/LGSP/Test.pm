@@ -409,7 +409,7 @@ sub error_log {
 # an error.log with no crash, alert or emergency in it
 sub error_log_clean {
     my ($self) = @_;
-    return $self->error_log !~ /\[(?:alert|emerg|crit)\]|signal \d+/;
+    return $self->error_log !~ /\[(?:alert|emerg|crit)\]|exited on signal \d+/;
 }
 
 
