@@ -53,9 +53,9 @@ typedef struct {
     void                 *quota;
 
     /*
-     * set by the log module in the preaccess phase: the service of the
-     * location the request reached, which records and metrics name even
-     * after an error_page redirect
+     * set by the log module in the preaccess phase: the lgsp_service of
+     * the location the request reached, which records and metrics name
+     * even after an error_page redirect
      */
     ngx_str_t             service;
 } ngx_http_lgsp_ctx_t;

@@ -12,11 +12,13 @@
 
 
 /*
- * The service a record names: that of the location the request reached
- * in the preaccess phase (before an error_page could move it), else that
- * of its location now.
+ * The service a record names: the lgsp_service of the location the
+ * request reached in the preaccess phase (before an error_page could move
+ * it), else that of its location now; NGX_DECLINED when neither has one,
+ * and service is then the location's name.
  */
-void ngx_http_lgsp_record_service(ngx_http_request_t *r, ngx_str_t *service);
+ngx_int_t ngx_http_lgsp_record_service(ngx_http_request_t *r,
+    ngx_str_t *service);
 
 
 #endif /* _NGX_HTTP_LGSP_LOG_H_INCLUDED_ */

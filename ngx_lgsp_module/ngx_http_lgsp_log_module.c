@@ -160,19 +160,24 @@ ngx_module_t  ngx_http_lgsp_log_module = {
 static ngx_str_t  ngx_http_lgsp_log_null = ngx_string("null");
 
 
-void
+ngx_int_t
 ngx_http_lgsp_record_service(ngx_http_request_t *r, ngx_str_t *service)
 {
-    ngx_http_lgsp_ctx_t  *ctx;
+    ngx_http_lgsp_ctx_t       *ctx;
+    ngx_http_lgsp_loc_conf_t  *llcf;
 
     ctx = ngx_http_lgsp_get_ctx(r);
 
     if (ctx && ctx->service.len) {
         *service = ctx->service;
-        return;
+        return NGX_OK;
     }
 
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
+
     ngx_http_lgsp_service_name(r, service);
+
+    return llcf->service.len ? NGX_OK : NGX_DECLINED;
 }
 
 
@@ -202,7 +207,7 @@ ngx_http_lgsp_log_handler(ngx_http_request_t *r)
     cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
     server = &cscf->server_name;
 
-    ngx_http_lgsp_record_service(r, &service);
+    (void) ngx_http_lgsp_record_service(r, &service);
 
     /* the path as sent, without the query: arguments may be personal */
     path = r->unparsed_uri;
@@ -712,6 +717,7 @@ ngx_http_lgsp_log_preaccess(ngx_http_request_t *r)
 {
     ngx_http_lgsp_ctx_t           *ctx;
     ngx_http_lgsp_problem_t        problem;
+    ngx_http_lgsp_loc_conf_t      *llcf;
     ngx_http_lgsp_log_srv_conf_t  *lscf;
 
     if (r != r->main) {
@@ -723,8 +729,10 @@ ngx_http_lgsp_log_preaccess(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
+
     if (ctx->service.len == 0) {
-        ngx_http_lgsp_service_name(r, &ctx->service);
+        ctx->service = llcf->service;
     }
 
     lscf = ngx_http_get_module_srv_conf(r, ngx_http_lgsp_log_module);

@@ -1,9 +1,10 @@
 /*
- * LGSP on nginx: metrics and the live dashboard.  After every request the
- * log phase counts it into a shared-memory table of series (a series is a
- * metric and a set of label values), read by two handlers: lgsp_metrics,
- * the Prometheus text format, and lgsp_status, an HTML page that reads
- * the same handler's JSON (?format=json).  The table holds at most
+ * LGSP on nginx: metrics and the live dashboard.  After every LGSP
+ * transaction (a request to a location with lgsp_service, or one an LGSP
+ * step refused) the log phase counts it into a shared-memory table of
+ * series (a series is a metric and a set of label values), read by two
+ * handlers: lgsp_metrics, the Prometheus text format, and lgsp_status, an
+ * HTML page that reads the same handler's JSON (?format=json).  The table holds at most
  * lgsp_metrics_max_series series; beyond that a metric counts under its
  * "other" series.  Counting is lock-free; the lock is taken only to add a
  * series.
@@ -315,7 +316,13 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
-    ngx_http_lgsp_record_service(r, &service);
+    /* an LGSP transaction: a service's, or one an LGSP step refused */
+    if (ngx_http_lgsp_record_service(r, &service) != NGX_OK
+        && ctx->outcome == NGX_HTTP_LGSP_OUTCOME_OK)
+    {
+        return NGX_OK;
+    }
+
     outcome = ngx_http_lgsp_outcome_name(r);
 
     code = r->err_status ? r->err_status : r->headers_out.status;
