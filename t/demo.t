@@ -19,8 +19,21 @@ my $out = `LGSP_DEMO_CHECK=1 timeout 60 $LGSP::Test::REPO/scripts/demo.sh $build
 is $?, 0, 'the demo ran and stopped' or diag $out;
 like $out, qr/^TOKEN=\S+\.\S+\.\S+$/m, 'it prints a demo token';
 like $out, qr/curl -i -H "Authorization: Bearer \$TOKEN"/, 'and the curl lines';
-like $out, qr/^with token: 200$/m, '200 with the token';
+like $out, qr/^with token: 201$/m, 'a birth registered with the token';
 like $out, qr/^without token: 401$/m, '401 without';
+
+# the flow: a birth, then the child's card through NDXP
+like $out, qr/^2\. .*registers a birth.*\n.*\n   -> 201  txid [0-9a-f-]{36}\n.*"soDinhDanh":"\d+"/m,
+    'the flow registers a birth, showing its txid and answer';
+like $out, qr/"lgsp":\{"agency":"000\.00\.31\.H29","service":"H29\.HOTICH\.KHAISINH"/,
+    'the civil registry saw the agency and the service code';
+like $out, qr/^3\. .*health insurance card\n.*maDinhDanh=(\d+)\n   -> 200  txid [0-9a-f-]{36}\n.*"maDinhDanh":"\1"/m,
+    'the child\'s card comes from BHXH through NDXP';
+like $out, qr/^other agency: 403$/m, 'an agency not named is refused';
+like $out, qr/^4\. .*\n.*\n.*\n   .*"type":"urn:lgsp:problem:agency-not-allowed"/m,
+    'with a problem document';
+like $out, qr/^5\. .*\n.*Host: lgsp\.moj\.demo.*\n   -> 200 .*\n   \["BTP\.LLTP\.TRACUU"\]/m,
+    'the ministry tenant lists its own catalogue';
 
 ok !IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Proto => 'tcp'),
     'nginx stopped with it';

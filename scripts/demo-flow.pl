@@ -1,0 +1,110 @@
+#!/usr/bin/perl
+
+# The demo's flow, run by scripts/demo.sh once the LGSP is up: a birth is
+# registered through the province's LGSP and the child's health insurance
+# card is asked of the national social insurance through NDXP.  Each step
+# prints its request, status, transaction id and answer.
+#
+#   scripts/demo-flow.pl PORT TOKEN OTHER_AGENCY_TOKEN
+
+use strict;
+use warnings;
+
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::XS;
+
+my ($port, $token, $other) = @ARGV;
+die "usage: $0 PORT TOKEN OTHER_AGENCY_TOKEN\n" unless $other;
+
+my $http = HTTP::Tiny->new(timeout => 10);
+my $json = JSON::XS->new->canonical;
+my $n = 0;
+
+sub step {
+    my ($title, $method, $path, %opt) = @_;
+
+    my %headers = %{ $opt{headers} || {} };
+    $headers{Authorization} = "Bearer $opt{token}" if $opt{token};
+
+    my $body;
+    if ($opt{body}) {
+        $body = $json->encode($opt{body});
+        $headers{'Content-Type'} = 'application/json';
+    }
+
+    my $r = $headers{Host}
+            ? by_host($method, $path, $headers{Host})
+            : $http->request($method, "http://127.0.0.1:$port$path", {
+                  headers => \%headers,
+                  defined $body ? (content => $body) : () });
+
+    my $answer = eval { $json->decode($r->{content}) } // $r->{content};
+
+    printf "\n%d. %s\n   %s %s%s\n   -> %s  txid %s\n", ++$n, $title,
+        $method, $path,
+        $headers{Host} ? " (Host: $headers{Host})" : '',
+        $r->{status}, $r->{headers}{'x-lgsp-transaction-id'} // '-';
+
+    my $show = $opt{show} ? $opt{show}->($answer) : $answer;
+    print '   ', (ref $show ? $json->encode($show) : $show), "\n";
+
+    return ($r, $answer);
+}
+
+# HTTP::Tiny will not send another Host: a tenant by name, by hand
+sub by_host {
+    my ($method, $path, $host) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                  Timeout => 10)
+        or return { status => 599, headers => {}, content => "$!" };
+
+    print $s "$method $path HTTP/1.0\r\nHost: $host\r\n\r\n";
+    my $raw = do { local $/; <$s> } // '';
+
+    my ($head, $content) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d+)};
+    my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1 => $2) : () }
+            split /\r\n/, $head // '';
+
+    return { status => $status // 599, headers => \%h,
+             content => $content // '' };
+}
+
+my $codes = sub { [ map { $_->{code} } @{ $_[0]{services} || [] } ] };
+
+step('The province publishes its catalogue', 'GET', '/catalog',
+     show => $codes);
+
+my ($r, $birth) = step(
+    'The justice department registers a birth, through the LGSP, with the'
+    . ' civil registry system', 'POST', '/hotich/khaisinh', token => $token,
+    body => { hoTen => 'Nguyen Van An', ngaySinh => '2026-11-20',
+              gioiTinh => 'Nam', noiSinh => 'Benh vien Nhi Ha Nam',
+              hoTenMe => 'Tran Thi Binh', hoTenCha => 'Nguyen Van Cuong' });
+
+print "birth: $r->{status}\n";
+
+my $id = ref $birth ? $birth->{soDinhDanh} // '' : '';
+
+($r) = step('It asks the national social insurance (BHXH), through NDXP,'
+            . ' for the child\'s health insurance card', 'GET',
+            "/ndxp/bhxh/1.0/the-bhyt?maDinhDanh=$id", token => $token,
+            show => sub {
+                my $c = shift;
+                ref $c ? { map { $_ => $c->{$_} } grep { $_ ne 'token' }
+                           keys %$c } : $c;
+            });
+
+print "card: $r->{status}\n";
+
+($r) = step('An agency the province has not named is refused', 'POST',
+            '/hotich/khaisinh', token => $other,
+            body => { hoTen => 'X', ngaySinh => '2026-11-21' });
+
+print "other agency: $r->{status}\n";
+
+step('The ministry, a second tenant of the same nginx, has its own'
+     . ' catalogue', 'GET', '/catalog',
+     headers => { Host => 'lgsp.moj.demo' }, show => $codes);
