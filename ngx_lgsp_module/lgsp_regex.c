@@ -51,6 +51,7 @@ struct lgsp_regex_s {
     char                 *source;
     lgsp_regex_step_t    *steps;        /* NULL: not a simple pattern */
     size_t                n_steps;
+    size_t                min_bytes;    /* no shorter subject can match */
 };
 
 
@@ -753,6 +754,10 @@ lgsp_regex_simple_match(const lgsp_regex_t *re, const unsigned char *s,
     uint32_t                  count;
     const lgsp_regex_step_t  *st;
 
+    if (len < re->min_bytes) {
+        return 0;
+    }
+
     i = 0;
 
     for (k = 0; k < re->n_steps; k++) {
@@ -766,16 +771,15 @@ lgsp_regex_simple_match(const lgsp_regex_t *re, const unsigned char *s,
                     break;
                 }
                 i++;
-                continue;
-            }
 
-            if (!st->non_ascii) {
+            } else if (st->non_ascii) {
+                /* one UTF-8 encoded code point */
+                step = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+                i += step < len - i ? step : len - i;
+
+            } else {
                 break;
             }
-
-            /* one UTF-8 encoded code point */
-            step = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-            i += step < len - i ? step : len - i;
         }
 
         if (count < st->min) {
@@ -793,6 +797,7 @@ lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
     int                error;
     PCRE2_SIZE         offset;
     PCRE2_UCHAR        msg[128];
+    size_t             i;
     const char        *bad;
     lgsp_regex_t      *re;
     lgsp_regex_buf_t   buf;
@@ -843,6 +848,10 @@ lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
     re->source[len] = '\0';
 
     re->steps = lgsp_regex_simple(src, len, &re->n_steps);
+
+    for (i = 0; i < re->n_steps; i++) {
+        re->min_bytes += re->steps[i].min;
+    }
 
     return re;
 }

@@ -2326,6 +2326,138 @@ lgsp_meta_check(lgsp_compiler_t *c, lgsp_cres_t *res)
 }
 
 
+/*
+ * A schema that holds nothing but a $ref (always so in draft-07) costs a
+ * validation step of its own.  Once everything is compiled, links to it
+ * go straight to its target, the "$ref" kept in the keyword location.
+ */
+static int
+lgsp_ref_only(const lgsp_node_t *node)
+{
+    lgsp_node_t         rest;
+    static lgsp_node_t  none;
+
+    if (node->is_boolean || node->ref.node == NULL
+        || node->ref.node->resource != node->resource)
+    {
+        return 0;
+    }
+
+    memcpy(&rest, node, sizeof(lgsp_node_t));
+    rest.ref.node = NULL;
+    rest.ref.seg = NULL;
+    rest.resource = NULL;
+    rest.min_contains = 0;
+    rest.format_name = NULL;
+
+    return memcmp(&rest, &none, sizeof(lgsp_node_t)) == 0;
+}
+
+
+static int
+lgsp_collapse_link(lgsp_compiler_t *c, lgsp_link_t *link)
+{
+    int    hops;
+    char  *seg;
+
+    for (hops = 0; link->node && hops < 8 && lgsp_ref_only(link->node);
+         hops++)
+    {
+        seg = lgsp_strdup_printf("%s/$ref", link->seg);
+        link->seg = seg ? lgsp_arena_strndup(c, seg, strlen(seg)) : NULL;
+        free(seg);
+
+        if (link->seg == NULL) {
+            lgsp_compile_nomem(c);
+            return -1;
+        }
+
+        link->node = link->node->ref.node;
+    }
+
+    return 0;
+}
+
+
+static int
+lgsp_collapse_links(lgsp_compiler_t *c, lgsp_node_t *n)
+{
+    size_t        i;
+    lgsp_link_t  *single[] = { &n->ref, &n->not, &n->if_, &n->then_,
+                               &n->else_, &n->additional_props,
+                               &n->property_names, &n->unevaluated_props,
+                               &n->items, &n->contains,
+                               &n->unevaluated_items, NULL };
+
+    for (i = 0; single[i]; i++) {
+        if (lgsp_collapse_link(c, single[i]) != 0) {
+            return -1;
+        }
+    }
+
+    for (i = 0; i < n->n_all_of; i++) {
+        if (lgsp_collapse_link(c, &n->all_of[i]) != 0) {
+            return -1;
+        }
+    }
+
+    for (i = 0; i < n->n_any_of; i++) {
+        if (lgsp_collapse_link(c, &n->any_of[i]) != 0) {
+            return -1;
+        }
+    }
+
+    for (i = 0; i < n->n_one_of; i++) {
+        if (lgsp_collapse_link(c, &n->one_of[i]) != 0) {
+            return -1;
+        }
+    }
+
+    for (i = 0; i < n->n_prefix_items; i++) {
+        if (lgsp_collapse_link(c, &n->prefix_items[i]) != 0) {
+            return -1;
+        }
+    }
+
+    for (i = 0; i < n->n_props; i++) {
+        if (lgsp_collapse_link(c, &n->props[i].link) != 0) {
+            return -1;
+        }
+    }
+
+    for (i = 0; i < n->n_pattern_props; i++) {
+        if (lgsp_collapse_link(c, &n->pattern_props[i].link) != 0) {
+            return -1;
+        }
+    }
+
+    for (i = 0; i < n->n_dep_schemas; i++) {
+        if (lgsp_collapse_link(c, &n->dep_schemas[i].link) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+lgsp_collapse_all(lgsp_compiler_t *c)
+{
+    size_t  i;
+
+    for (i = 0; i < c->nodes.cap; i++) {
+        if (c->nodes.entries[i].value != NULL
+            && lgsp_collapse_links(c, c->nodes.entries[i].value) != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
 static void
 lgsp_compiler_cleanup(lgsp_compiler_t *c)
 {
@@ -2472,6 +2604,10 @@ lgsp_schema_compile_json(json_t *schema, const char *base_uri_or_path,
         if (res != NULL) {
             c.schema->dialect = res->dialect;
             c.schema->root = lgsp_compile_node(&c, schema, res, "");
+        }
+
+        if (c.schema->root != NULL && !c.failed) {
+            lgsp_collapse_all(&c);
         }
     }
 
