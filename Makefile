@@ -25,6 +25,7 @@ CORE_SRCS := \
 	$(LGSP)/lgsp_quota.c \
 	$(LGSP)/lgsp_acl.c \
 	$(LGSP)/lgsp_oauth.c \
+	$(LGSP)/lgsp_body.c \
 	$(SCHEMA_SRCS)
 CORE_LIBS := -ljansson -lpcre2-8 -lcrypto -lm
 UNIT_LIBS := $(CORE_LIBS) -ljwt
