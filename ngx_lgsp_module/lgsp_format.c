@@ -192,11 +192,13 @@ static int
 lgsp_format_duration(const char *s, size_t len)
 {
     const char  *p, *end, *units;
-    int          any, in_time;
+    int          any, in_time, first;
 
     if (len < 2 || s[0] != 'P') {
         return 0;
     }
+
+    first = 1;
 
     p = s + 1;
     end = s + len;
@@ -212,6 +214,7 @@ lgsp_format_duration(const char *s, size_t len)
             }
             in_time = 1;
             units = "HMS";
+            first = 1;
             p++;
             continue;
         }
@@ -232,17 +235,21 @@ lgsp_format_duration(const char *s, size_t len)
             return 1;
         }
 
-        /* units must come in order, each at most once */
-        while (*units && *units != *p) {
-            units++;
+        /* in order, and after the first, none skipped: P1Y2D is not
+         * a duration, P1Y2M3D is */
+        if (first) {
+            while (*units && *units != *p) {
+                units++;
+            }
         }
 
-        if (*units == '\0') {
+        if (*units == '\0' || *units != *p) {
             return 0;
         }
 
         units++;
         any = 1;
+        first = 0;
         p++;
     }
 
@@ -733,7 +740,7 @@ lgsp_format_uri_template(const char *s, size_t len)
 
     for (p = s; p < end; p++) {
 
-        if (*p == '}' || (unsigned char) *p <= 0x20
+        if (*p == '}' || (unsigned char) *p <= 0x20 || *p == 0x7f
             || strchr("\"<>\\^`|", *p) != NULL)
         {
             return 0;
