@@ -27,12 +27,16 @@ typedef ngx_int_t (*ngx_http_lgsp_fetch_check_pt)(ngx_http_request_t *r,
     ngx_str_t *body, ngx_str_t *value, time_t *ttl, u_char *err,
     size_t errlen);
 
+/* told of every fetch that ends: expires is 0 after a failure */
+typedef void (*ngx_http_lgsp_fetch_ended_pt)(ngx_uint_t ok, time_t expires);
+
 
 typedef struct {
     ngx_str_t                      uri;         /* the internal location */
     ngx_str_t                      key;         /* what + uri: the slot */
     ngx_str_t                      what;        /* for the error log */
     ngx_http_lgsp_fetch_check_pt   check;
+    ngx_http_lgsp_fetch_ended_pt   ended;       /* or NULL */
     ngx_uint_t                     refresh_pct; /* of a value's lifetime */
     time_t                         refresh;     /* when it has none */
     time_t                         retry;       /* after a failed fetch */

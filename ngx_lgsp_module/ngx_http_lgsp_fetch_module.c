@@ -401,7 +401,7 @@ ngx_http_lgsp_fetch_store(ngx_http_request_t *sr,
     u_char *err)
 {
     u_char                           *data;
-    time_t                            now;
+    time_t                            now, expires;
     ngx_uint_t                        log;
     ngx_http_lgsp_fetch_slot_t       *s;
     ngx_http_lgsp_fetch_main_conf_t  *fmcf;
@@ -409,6 +409,7 @@ ngx_http_lgsp_fetch_store(ngx_http_request_t *sr,
     fmcf = ngx_http_get_module_main_conf(sr, ngx_http_lgsp_fetch_module);
     now = ngx_time();
     log = 0;
+    expires = 0;
 
     ngx_shmtx_lock(&fmcf->shpool->mutex);
 
@@ -452,6 +453,7 @@ ngx_http_lgsp_fetch_store(ngx_http_request_t *sr,
     s->refresh = now + (ttl ? ttl * (time_t) fetch->refresh_pct / 100
                             : fetch->refresh);
     s->retry = 0;
+    expires = s->expires;
 
     if (s->incident) {
         s->incident = 0;
@@ -461,6 +463,10 @@ ngx_http_lgsp_fetch_store(ngx_http_request_t *sr,
 done:
 
     ngx_shmtx_unlock(&fmcf->shpool->mutex);
+
+    if (fetch->ended) {
+        fetch->ended(expires != 0, expires);
+    }
 
     /* incidents, not requests: one line when it breaks, one when mended */
     if (log == 1) {

@@ -14,6 +14,7 @@
 
 #include "ngx_http_lgsp.h"
 #include "ngx_http_lgsp_fetch.h"
+#include "ngx_http_lgsp_metrics.h"
 #include "lgsp_oauth.h"
 
 
@@ -40,6 +41,7 @@ static ngx_int_t ngx_http_lgsp_ndxp_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_ndxp_check(ngx_http_request_t *r,
     ngx_str_t *body, ngx_str_t *value, time_t *ttl, u_char *err,
     size_t errlen);
+static void ngx_http_lgsp_ndxp_ended(ngx_uint_t ok, time_t expires);
 static ngx_int_t ngx_http_lgsp_ndxp_token_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_lgsp_ndxp_basic_auth_variable(
@@ -224,6 +226,9 @@ ngx_http_lgsp_ndxp_header_filter(ngx_http_request_t *r)
                           " dropping it");
 
             ngx_http_lgsp_fetch_drop(nlcf->fetch, ctx->version);
+            ngx_http_lgsp_metrics_set(ngx_cycle,
+                                      NGX_HTTP_LGSP_METRIC_NDXP_TOKEN_EXPIRES,
+                                      NULL, 0);
         }
     }
 
@@ -255,6 +260,28 @@ ngx_http_lgsp_ndxp_check(ngx_http_request_t *r, ngx_str_t *body,
     *ttl = (time_t) token->expires_in;
 
     return NGX_OK;
+}
+
+
+/* lgsp_ndxp_token_refreshes_total, lgsp_ndxp_token_expiry_timestamp_seconds */
+static void
+ngx_http_lgsp_ndxp_ended(ngx_uint_t ok, time_t expires)
+{
+    ngx_str_t  result;
+
+    if (ok) {
+        ngx_str_set(&result, "ok");
+        ngx_http_lgsp_metrics_set(ngx_cycle,
+                                  NGX_HTTP_LGSP_METRIC_NDXP_TOKEN_EXPIRES,
+                                  NULL, expires);
+
+    } else {
+        ngx_str_set(&result, "failed");
+    }
+
+    ngx_http_lgsp_metrics_count(ngx_cycle,
+                                NGX_HTTP_LGSP_METRIC_NDXP_REFRESHES,
+                                &result, 1);
 }
 
 
@@ -375,6 +402,7 @@ ngx_http_lgsp_ndxp_token_uri(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     nlcf->fetch->check = ngx_http_lgsp_ndxp_check;
+    nlcf->fetch->ended = ngx_http_lgsp_ndxp_ended;
     nlcf->fetch->refresh_pct = pct;
     nlcf->fetch->retry = retry;
 

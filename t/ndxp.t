@@ -75,6 +75,11 @@ $t->start(<<"EOF");
             lgsp_problem;
         }
 
+        location = /metrics {
+            lgsp_jwt off;
+            lgsp_metrics;
+        }
+
 $token_locations
 $api_locations
         location /refresh/bhxh/ {
@@ -133,6 +138,9 @@ my $first = $r->{json}{token};
 card('main') for 1 .. 5;
 is card('main')->{json}{token}, $first, 'the token is reused';
 is fetches() - $before, 1, 'one fetch served every call';
+like $t->get('/metrics')->{content},
+    qr/^lgsp_ndxp_token_expiry_timestamp_seconds 1\d{9}$/m,
+    'the metrics show when the token held expires';
 
 # --- many concurrent calls, two workers, one fetch --------------------------
 
@@ -234,6 +242,16 @@ $r = card('main');
 is $r->{status}, 503, 'a token endpoint slower than its timeout: 503';
 like $t->error_log, qr{"/_ndxp/token/main" failed: the location answered 504},
     'the error log names the timeout';
+
+# --- the metrics see the fetches ------------------------------------------
+
+my $m = $t->get('/metrics')->{content} // '';
+like $m, qr/^lgsp_ndxp_token_refreshes_total\{result="ok"\} [1-9]/m,
+    'the metrics count the fetches that worked';
+like $m, qr/^lgsp_ndxp_token_refreshes_total\{result="failed"\} [1-9]/m,
+    'and those that failed';
+like $m, qr/^lgsp_ndxp_token_expiry_timestamp_seconds 0$/m,
+    'the expiry gauge is 0 once the platform refused the token held';
 
 # --- the secret stays secret ------------------------------------------------
 
