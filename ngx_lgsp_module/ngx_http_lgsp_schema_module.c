@@ -101,6 +101,8 @@ static char *ngx_http_lgsp_schema_request(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_lgsp_schema_check_max_body(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_lgsp_schema_check_bounds(ngx_conf_t *cf, void *post,
+    void *data);
 static lgsp_schema_t *ngx_http_lgsp_schema_compile(ngx_conf_t *cf,
     ngx_http_lgsp_schema_loc_conf_t *slcf);
 static void ngx_http_lgsp_schema_free(void *data);
@@ -141,10 +143,10 @@ static ngx_conf_post_t  ngx_http_lgsp_schema_max_body_post =
 
 /* jansson parses no deeper than 2048 levels */
 static ngx_conf_num_bounds_t  ngx_http_lgsp_schema_max_depth_bounds =
-    { ngx_conf_check_num_bounds, 1, 2048 };
+    { ngx_http_lgsp_schema_check_bounds, 1, 2048 };
 
 static ngx_conf_num_bounds_t  ngx_http_lgsp_schema_max_errors_bounds =
-    { ngx_conf_check_num_bounds, 1, 1000 };
+    { ngx_http_lgsp_schema_check_bounds, 1, 1000 };
 
 
 static ngx_http_request_body_filter_pt  ngx_http_next_request_body_filter;
@@ -767,6 +769,31 @@ ngx_http_lgsp_schema_check_max_body(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* nginx's own bounds check does not name the directive; this one does */
+static char *
+ngx_http_lgsp_schema_check_bounds(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_conf_num_bounds_t *bounds = post;
+    ngx_int_t *np = data;
+
+    u_char  *p;
+
+    if (*np >= bounds->low && *np <= bounds->high) {
+        return NGX_CONF_OK;
+    }
+
+    p = ngx_pnalloc(cf->pool,
+                    sizeof("must be between  and ") + 2 * NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(p, "must be between %i and %i%Z", bounds->low, bounds->high);
+
+    return (char *) p;
 }
 
 

@@ -92,7 +92,8 @@ test_errors_json(void)
                 "[{\"instancePath\":\"/hoTen\","
                 "\"schemaPath\":\"/properties/hoTen/maxLength\","
                 "\"keyword\":\"maxLength\","
-                "\"message\":\"chu\xe1\xbb\x97i d\xc3\xa0i qu\xc3\xa1 \\\"50\\\"\"},"
+                "\"message\":"
+                "\"chu\xe1\xbb\x97i d\xc3\xa0i qu\xc3\xa1 \\\"50\\\"\"},"
                 "{\"instancePath\":\"\",\"schemaPath\":\"/required\","
                 "\"keyword\":\"required\","
                 "\"message\":\"missing property \\\"ngaySinh\\\"\"}]",
