@@ -1945,11 +1945,7 @@ lgsp_compile_validation(lgsp_kw_t *kw)
         node->enum_values = value;
     }
 
-    value = json_object_get(kw->json, "const");
-    if (value != NULL) {
-        node->const_value = value;
-        node->has |= LGSP_K_CONST;
-    }
+    node->const_value = json_object_get(kw->json, "const");
 
     if (lgsp_compile_number(kw, "multipleOf", &node->multiple_of) != 0
         || lgsp_compile_number(kw, "maximum", &node->maximum) != 0

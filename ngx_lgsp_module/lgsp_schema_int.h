@@ -40,8 +40,6 @@
 #define LGSP_K_UNIQUE       0x00000080
 #define LGSP_K_MAX_CONTAINS 0x00000100
 #define LGSP_K_MIN_CONTAINS 0x00000200
-#define LGSP_K_CONST        0x00000400
-#define LGSP_K_FORMAT       0x00000800
 
 
 typedef struct lgsp_node_s      lgsp_node_t;
@@ -106,7 +104,7 @@ struct lgsp_node_s {
     uint8_t             is_boolean;
     uint8_t             truth;          /* the value of a boolean schema */
     uint8_t             types;          /* LGSP_T_* mask of "type" */
-    uint8_t             format;         /* LGSP_FORMAT_*, asserted */
+    uint8_t             format;         /* LGSP_FORMAT_* when asserted */
 
     lgsp_resource_t    *resource;
 
@@ -199,8 +197,5 @@ int lgsp_schema_validate_node(const lgsp_node_t *node, json_t *instance,
 
 /* the built-in meta-schema documents: NULL when uri is not one of them */
 const char *lgsp_schema_builtin(const char *uri);
-
-/* JSON equality as JSON Schema defines it: 1 equals 1.0 */
-int lgsp_json_equal(json_t *a, json_t *b);
 
 #endif /* LGSP_SCHEMA_INT_H */

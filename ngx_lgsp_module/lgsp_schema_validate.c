@@ -362,7 +362,7 @@ static char *
 lgsp_json_text(json_t *value)
 {
     char    *s;
-    size_t   len;
+    size_t   len, cut;
 
     s = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
     if (s == NULL) {
@@ -371,7 +371,12 @@ lgsp_json_text(json_t *value)
 
     len = strlen(s);
     if (len > 80) {
-        memcpy(s + 76, "...", 4);
+        /* never cut a UTF-8 character in two: messages must stay UTF-8 */
+        for (cut = 76; ((unsigned char) s[cut] & 0xc0) == 0x80; cut--) {
+            /* void */
+        }
+
+        memcpy(s + cut, "...", 4);
     }
 
     return s;
@@ -457,7 +462,8 @@ lgsp_multiple_of(json_t *inst, json_t *divisor)
 }
 
 
-int
+/* JSON equality as JSON Schema defines it: 1 equals 1.0 */
+static int
 lgsp_json_equal(json_t *a, json_t *b)
 {
     size_t       i, len;
