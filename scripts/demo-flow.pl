@@ -5,7 +5,7 @@
 # card is asked of the national social insurance through NDXP.  Each step
 # prints its request, status, transaction id and answer.
 #
-#   scripts/demo-flow.pl PORT TOKEN OTHER_AGENCY_TOKEN
+#   scripts/demo-flow.pl PORT TOKEN OTHER_AGENCY_TOKEN BIRTH.json
 
 use strict;
 use warnings;
@@ -14,8 +14,11 @@ use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::XS;
 
-my ($port, $token, $other) = @ARGV;
-die "usage: $0 PORT TOKEN OTHER_AGENCY_TOKEN\n" unless $other;
+my ($port, $token, $other, $example) = @ARGV;
+die "usage: $0 PORT TOKEN OTHER_AGENCY_TOKEN BIRTH.json\n" unless $example;
+
+open my $fh, '<:raw', $example or die "$example: $!\n";
+my $registration = JSON::XS->new->decode(do { local $/; <$fh> });
 
 my $http = HTTP::Tiny->new(timeout => 10);
 my $json = JSON::XS->new->canonical;
@@ -80,9 +83,7 @@ step('The province publishes its catalogue', 'GET', '/catalog',
 my ($r, $birth) = step(
     'The justice department registers a birth, through the LGSP, with the'
     . ' civil registry system', 'POST', '/hotich/khaisinh', token => $token,
-    body => { hoTen => 'Nguyen Van An', ngaySinh => '2026-11-20',
-              gioiTinh => 'Nam', noiSinh => 'Benh vien Nhi Ha Nam',
-              hoTenMe => 'Tran Thi Binh', hoTenCha => 'Nguyen Van Cuong' });
+    body => $registration);
 
 print "birth: $r->{status}\n";
 
@@ -100,10 +101,16 @@ my $id = ref $birth ? $birth->{soDinhDanh} // '' : '';
 print "card: $r->{status}\n";
 
 ($r) = step('An agency the province has not named is refused', 'POST',
-            '/hotich/khaisinh', token => $other,
-            body => { hoTen => 'X', ngaySinh => '2026-11-21' });
+            '/hotich/khaisinh', token => $other, body => $registration);
 
 print "other agency: $r->{status}\n";
+
+($r) = step('A registration that breaks the agreed schema is refused'
+            . ' before it reaches the civil registry', 'POST',
+            '/hotich/khaisinh', token => $token,
+            body => { %$registration, ngayDangKy => '15/06/2024' });
+
+print "bad registration: $r->{status}\n";
 
 step('The ministry, a second tenant of the same nginx, has its own'
      . ' catalogue', 'GET', '/catalog',

@@ -84,7 +84,8 @@ other=$("$repo/scripts/lgsp-token" --key "$run/conf/keys/hanam-sso.key" \
         --alg ES256 --kid hanam-2026 --agency 000.00.12.H30 \
         --iss https://sso.hanam.demo --aud lgsp --claim scope=hotich.write)
 
-perl "$repo/scripts/demo-flow.pl" "$port" "$token" "$other"
+perl "$repo/scripts/demo-flow.pl" "$port" "$token" "$other" \
+    "$run/conf/schemas/khaisinh.example.json"
 
 cat <<EOT
 
@@ -95,7 +96,7 @@ A token the province's SSO gave its justice department, 000.00.31.H29:
 TOKEN=$token
 
 With it, a birth registered by the civil registry system (201):
-  curl -i -H "Authorization: Bearer \$TOKEN" -H "Content-Type: application/json" -d '{"hoTen":"Le Thi Mai","ngaySinh":"2026-11-25"}' http://127.0.0.1:$port/hotich/khaisinh
+  curl -i -H "Authorization: Bearer \$TOKEN" -H "Content-Type: application/json" --data-binary @$run/conf/schemas/khaisinh.example.json http://127.0.0.1:$port/hotich/khaisinh
 
 The child's health insurance card, from BHXH through NDXP:
   curl -i -H "Authorization: Bearer \$TOKEN" "http://127.0.0.1:$port/ndxp/bhxh/1.0/the-bhyt?maDinhDanh=001226000001"
@@ -115,7 +116,8 @@ if [ -n "${LGSP_DEMO_CHECK:-}" ]; then
     # used by the tests: show both answers, then stop
     curl -s -o /dev/null -w 'with token: %{http_code}\n' \
         -H "Authorization: Bearer $token" \
-        -H "Content-Type: application/json" -d '{"hoTen":"Le Thi Mai"}' \
+        -H "Content-Type: application/json" \
+        --data-binary "@$run/conf/schemas/khaisinh.example.json" \
         "http://127.0.0.1:$port/hotich/khaisinh"
     curl -s -o /dev/null -w 'without token: %{http_code}\n' \
         -X POST "http://127.0.0.1:$port/hotich/khaisinh"

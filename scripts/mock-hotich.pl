@@ -41,13 +41,14 @@ while (my $c = $d->accept) {
 
         if ($req->method eq 'POST' && $req->uri->path eq '/hotich/khaisinh') {
             my $birth = eval { $json->decode($req->content) } || {};
+            my $child = $birth->{nguoiDuocKhaiSinh} || {};
             $seq++;
             $status = 201;
             $body = {
-                maHoSo     => sprintf('KS-2026-%06d', $seq),
+                maHoSo     => $birth->{maHoSo} // '',
                 soDinhDanh => sprintf('0012260%05d', $seq),
-                hoTen      => $birth->{hoTen} // '',
-                ngaySinh   => $birth->{ngaySinh} // '',
+                hoTen      => $child->{hoTen} // '',
+                ngaySinh   => $child->{ngaySinh} // '',
                 lgsp       => \%lgsp,
             };
 

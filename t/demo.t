@@ -32,7 +32,9 @@ like $out, qr/^3\. .*health insurance card\n.*maDinhDanh=(\d+)\n   -> 200  txid 
 like $out, qr/^other agency: 403$/m, 'an agency not named is refused';
 like $out, qr/^4\. .*\n.*\n.*\n   .*"type":"urn:lgsp:problem:agency-not-allowed"/m,
     'with a problem document';
-like $out, qr/^5\. .*\n.*Host: lgsp\.moj\.demo.*\n   -> 200 .*\n   \["BTP\.LLTP\.TRACUU"\]/m,
+like $out, qr/^bad registration: 422$/m,
+    'a registration that breaks the schema is refused with 422';
+like $out, qr/^6\. .*\n.*Host: lgsp\.moj\.demo.*\n   -> 200 .*\n   \["BTP\.LLTP\.TRACUU"\]/m,
     'the ministry tenant lists its own catalogue';
 
 ok !IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Proto => 'tcp'),
