@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "ngx_http_lgsp.h"
+#include "ngx_http_lgsp_catalog.h"
 #include "lgsp_body.h"
 #include "lgsp_schema.h"
 
@@ -58,6 +59,7 @@ typedef struct {
 typedef struct {
     /* unset: data NULL; "off": len 0 */
     ngx_str_t                    path;
+    ngx_str_t                    name;         /* as written */
 
     /* where lgsp_schema_request is, for nginx -t when compiling fails */
     ngx_str_t                    conf_file;
@@ -106,6 +108,9 @@ static char *ngx_http_lgsp_schema_check_bounds(ngx_conf_t *cf, void *post,
 static lgsp_schema_t *ngx_http_lgsp_schema_compile(ngx_conf_t *cf,
     ngx_http_lgsp_schema_loc_conf_t *slcf);
 static void ngx_http_lgsp_schema_free(void *data);
+static ngx_int_t ngx_http_lgsp_schema_describe(ngx_conf_t *cf,
+    void **loc_conf, ngx_http_lgsp_service_info_t *info);
+static ngx_int_t ngx_http_lgsp_schema_preconfiguration(ngx_conf_t *cf);
 static void *ngx_http_lgsp_schema_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_lgsp_schema_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_lgsp_schema_merge_loc_conf(ngx_conf_t *cf,
@@ -194,7 +199,7 @@ static ngx_command_t  ngx_http_lgsp_schema_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_lgsp_schema_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_lgsp_schema_preconfiguration, /* preconfiguration */
     ngx_http_lgsp_schema_init,             /* postconfiguration */
 
     ngx_http_lgsp_schema_create_main_conf, /* create main configuration */
@@ -746,6 +751,7 @@ ngx_http_lgsp_schema_request(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
+    slcf->name = value[1];
     slcf->path = value[1];
 
     if (ngx_conf_full_name(cf->cycle, &slcf->path, 1) != NGX_OK) {
@@ -877,6 +883,75 @@ ngx_http_lgsp_schema_free(void *data)
 }
 
 
+/* the catalogue names the schema, and gives its document to OpenAPI */
+static ngx_int_t
+ngx_http_lgsp_schema_describe(ngx_conf_t *cf, void **loc_conf,
+    ngx_http_lgsp_service_info_t *info)
+{
+    u_char                           *p;
+    ssize_t                           n;
+    ngx_file_t                        file;
+    ngx_file_info_t                   fi;
+    ngx_http_lgsp_schema_loc_conf_t  *slcf;
+
+    slcf = loc_conf[ngx_http_lgsp_schema_module.ctx_index];
+
+    if (slcf->schema == NULL) {
+        return NGX_OK;
+    }
+
+    info->schema = slcf->name;
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = slcf->path;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(slcf->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
+                            0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &slcf->path);
+        return NGX_ERROR;
+    }
+
+    n = NGX_ERROR;
+    p = NULL;
+
+    if (ngx_fd_info(file.fd, &fi) != NGX_FILE_ERROR) {
+        p = ngx_pnalloc(cf->pool, ngx_file_size(&fi));
+
+        if (p) {
+            n = ngx_read_file(&file, p, ngx_file_size(&fi), 0);
+        }
+    }
+
+    if (ngx_close_file(file.fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, cf->log, ngx_errno,
+                      ngx_close_file_n " \"%V\" failed", &slcf->path);
+    }
+
+    if (p == NULL || n != ngx_file_size(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cannot read the schema \"%V\" for the catalogue",
+                           &slcf->path);
+        return NGX_ERROR;
+    }
+
+    info->schema_json.data = p;
+    info->schema_json.len = n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_lgsp_schema_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_lgsp_catalog_describer_add(cf,
+                                               ngx_http_lgsp_schema_describe);
+}
+
+
 static void *
 ngx_http_lgsp_schema_create_main_conf(ngx_conf_t *cf)
 {
@@ -912,6 +987,7 @@ ngx_http_lgsp_schema_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->path = { 0, NULL };
+     *     conf->name = { 0, NULL };
      *     conf->conf_file = { 0, NULL };
      *     conf->conf_line = 0;
      *     conf->schema = NULL;
@@ -940,6 +1016,7 @@ ngx_http_lgsp_schema_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     if (conf->path.data == NULL) {
         conf->path = prev->path;
+        conf->name = prev->name;
         conf->conf_file = prev->conf_file;
         conf->conf_line = prev->conf_line;
     }

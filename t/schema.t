@@ -58,6 +58,9 @@ $t->start(<<'EOF');
         # which requests reached the agency: "-" when none did
         access_log %%DIR%%/logs/upstream.log upstream;
 
+        location = /catalog { lgsp_catalog; }
+        location = /openapi.json { lgsp_catalog openapi; }
+
         location /khaisinh {
             lgsp_service BTP.HOTICH.KHAISINH;
             lgsp_allow_agency *;
@@ -441,6 +444,22 @@ $r = post('/guarded', '{"hoTen": 1}', Authorization => $token);
 is $r->{status}, 429, 'the quota is taken before the body is validated';
 
 
+# --- the catalogue names the schema; OpenAPI carries its document ----------
+
+$r = $t->get('/catalog');
+my ($service) = grep { $_->{code} eq 'BTP.HOTICH.KHAISINH'
+                       && $_->{path} eq '/khaisinh' }
+                     @{ $json->decode($r->{content})->{services} || [] };
+like $service->{schema}, qr{conf/schemas/khaisinh\.json$},
+    'the catalogue names the schema of a service';
+
+$r = $t->get('/openapi.json');
+my $op = $json->decode($r->{content})->{paths}{'/khaisinh'}{post};
+is $op->{requestBody}{content}{'application/json'}{schema}{title},
+    "\x{0110}\x{0103}ng k\x{00fd} khai sinh",
+    'OpenAPI gives the schema as the request body of a POST';
+
+
 # --- refused requests never reached the agency -----------------------------
 
 $t->stop;
@@ -448,6 +467,7 @@ $t->stop;
 my %reached;
 for (split /\n/, $t->read_file('logs/upstream.log')) {
     my ($uri, $code, $addr) = split / /;
+    next if $uri =~ m{^/(catalog|openapi\.json)$};
     push @{ $reached{$code} }, $addr;
 }
 
