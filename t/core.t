@@ -23,6 +23,7 @@ $t->start(<<'EOF');
 
         location /api {
             lgsp_service BTP.HOTICH.KHAISINH "title=Birth registration";
+            lgsp_allow_agency *;
             lgsp_jwt on;
             lgsp_jwt_key_file hs.secret;
             proxy_pass http://127.0.0.1:%%PORT_1%%/echo;
@@ -40,6 +41,7 @@ $t->start(<<'EOF');
 
         location /vars {
             lgsp_service MOJ.TEST;
+            lgsp_allow_agency *;
             add_header X-Service $lgsp_service;
             add_header X-Txid $lgsp_txid;
             empty_gif;
