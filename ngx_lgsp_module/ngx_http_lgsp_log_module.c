@@ -4,7 +4,8 @@
  * across all workers (lgsp_chain.h has the canonical form): the head of
  * the chain lives in shared memory, behind the zone's lock, and lines are
  * written whole with O_APPEND.  With key=, signed checkpoints follow every
- * N records or seconds.  The chain continues across reloads, reopens and
+ * N records or seconds.  With buffer=, lines gather in shared memory and
+ * are written together.  The chain continues across reloads, reopens and
  * restarts; a log that cannot be written loses records, counted and logged
  * once per incident, and, with on_error=deny, refuses new requests.
  */
@@ -20,6 +21,9 @@
 #include "ngx_http_lgsp_metrics.h"
 #include "lgsp_chain.h"
 
+
+/* buffer= at most: the zone keeps one size across reloads */
+#define NGX_HTTP_LGSP_LOG_BUFFER_MAX (64 * 1024)
 
 /* a restart reads the chain's head from this much of the log's end */
 #define NGX_HTTP_LGSP_LOG_TAIL       (256 * 1024)
@@ -43,7 +47,15 @@ typedef struct {
 
     ngx_atomic_t                 broken;     /* read without the lock */
     uint64_t                     lost;       /* in the current incident */
-    uint64_t                     lost_total;
+
+    /* with buffer=: sealed lines not yet written, and the chain's state
+       at the file's end, to go back to when they cannot be written */
+    u_char                      *buf;
+    size_t                       buf_len;
+    uint64_t                     buf_lines;
+    ngx_msec_t                   buf_since;
+    uint64_t                     file_seq;
+    u_char                       file_head[LGSP_CHAIN_HASH_HEX];
 } ngx_http_lgsp_log_sh_t;
 
 
@@ -60,6 +72,9 @@ typedef struct {
     ngx_uint_t                   every;      /* checkpoint every N lines */
     time_t                       interval;   /* or every N seconds */
     ngx_flag_t                   deny;
+    size_t                       buffer;     /* 0: every line at once */
+    ngx_msec_t                   flush;
+    ngx_msec_t                   period;     /* of the timer, 0: none */
 
     /* this worker's view of the file */
     ngx_fd_t                     fd_seen;
@@ -90,6 +105,10 @@ static void ngx_http_lgsp_log_checkpoint(ngx_http_lgsp_log_t *log,
     ngx_log_t *elog);
 static ngx_int_t ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log,
     u_char *members, size_t len, ngx_log_t *elog);
+static ngx_int_t ngx_http_lgsp_log_flush(ngx_http_lgsp_log_t *log,
+    ngx_log_t *elog);
+static ngx_int_t ngx_http_lgsp_log_out(ngx_http_lgsp_log_t *log,
+    u_char *data, size_t len, uint64_t lines, ngx_log_t *elog);
 static void ngx_http_lgsp_log_follow(ngx_http_lgsp_log_t *log,
     ngx_log_t *elog);
 static u_char *ngx_http_lgsp_log_time(u_char *p, time_t sec,
@@ -111,6 +130,7 @@ static char *ngx_http_lgsp_log_merge_srv_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_lgsp_log_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_lgsp_log_init_process(ngx_cycle_t *cycle);
+static void ngx_http_lgsp_log_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_command_t  ngx_http_lgsp_log_commands[] = {
@@ -151,7 +171,7 @@ ngx_module_t  ngx_http_lgsp_log_module = {
     ngx_http_lgsp_log_init_process,        /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_lgsp_log_exit_process,        /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -446,8 +466,6 @@ ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log, u_char *members,
 
     ngx_shmtx_lock(&log->shpool->mutex);
 
-    ngx_http_lgsp_log_follow(log, elog);
-
     if (ngx_http_lgsp_log_write(log, members, len, elog) == NGX_OK
         && log->key
         && ((log->every && sh->unsigned_lines >= log->every)
@@ -510,19 +528,17 @@ ngx_http_lgsp_log_checkpoint(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
 
 
 /*
- * Seals and writes one line whole; under the lock.  A line that cannot be
- * written whole leaves no trace: the chain's head stays, the loss is
- * counted, and the first loss of an incident is logged.
+ * Seals one line onto the chain, and writes it, or with buffer= puts it
+ * into the shared buffer; under the lock.  A line that cannot be written
+ * whole leaves no trace: the chain's head stays (or goes back to the
+ * file's last line, for a buffer that could not be written).
  */
 static ngx_int_t
 ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
     size_t len, ngx_log_t *elog)
 {
     u_char                  *start;
-    off_t                    end;
     size_t                   prefix, n;
-    ssize_t                  written;
-    ngx_err_t                err;
     ngx_http_lgsp_log_sh_t  *sh;
     u_char                   seq[NGX_HTTP_LGSP_LOG_SEQ_ROOM];
     char                     head[LGSP_CHAIN_HASH_HEX];
@@ -530,6 +546,14 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
     sh = log->sh;
 
     prefix = ngx_sprintf(seq, "{\"seq\":%uL,", sh->seq + 1) - seq;
+    n = prefix + len + LGSP_CHAIN_SEAL_LEN;
+
+    /* a line goes on top of what the file will hold: flush first */
+    if (log->buffer && sh->buf_len + n > log->buffer) {
+        (void) ngx_http_lgsp_log_flush(log, elog);
+        prefix = ngx_sprintf(seq, "{\"seq\":%uL,", sh->seq + 1) - seq;
+    }
+
     start = ngx_cpymem(members - prefix, seq, prefix) - prefix;
 
     ngx_memcpy(head, sh->head, LGSP_CHAIN_HASH_HEX);
@@ -539,14 +563,86 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
         return NGX_ERROR;
     }
 
-    written = write(log->file->fd, start, n);
+    if (log->buffer && n <= log->buffer) {
+        if (sh->buf_len == 0) {
+            sh->buf_since = ngx_current_msec;
+        }
+
+        ngx_memcpy(sh->buf + sh->buf_len, start, n);
+        sh->buf_len += n;
+        sh->buf_lines++;
+
+    } else if (ngx_http_lgsp_log_out(log, start, n, 1, elog) != NGX_OK) {
+        return NGX_ERROR;
+
+    } else {
+        sh->file_seq = sh->seq + 1;
+        ngx_memcpy(sh->file_head, head, LGSP_CHAIN_HASH_HEX);
+    }
+
+    sh->seq++;
+    sh->unsigned_lines++;
+    ngx_memcpy(sh->head, head, LGSP_CHAIN_HASH_HEX);
+
+    return NGX_OK;
+}
+
+
+/* writes the buffered lines; under the lock */
+static ngx_int_t
+ngx_http_lgsp_log_flush(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
+{
+    ngx_int_t                rc;
+    ngx_http_lgsp_log_sh_t  *sh;
+
+    sh = log->sh;
+
+    if (sh->buf_len == 0) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_lgsp_log_out(log, sh->buf, sh->buf_len, sh->buf_lines,
+                               elog);
+
+    if (rc == NGX_OK) {
+        sh->file_seq = sh->seq;
+        ngx_memcpy(sh->file_head, sh->head, LGSP_CHAIN_HASH_HEX);
+
+    } else {
+        /* the lost lines never were: the chain goes on from the file */
+        sh->seq = sh->file_seq;
+        ngx_memcpy(sh->head, sh->file_head, LGSP_CHAIN_HASH_HEX);
+    }
+
+    sh->buf_len = 0;
+    sh->buf_lines = 0;
+
+    return rc;
+}
+
+
+/*
+ * Writes whole lines with one write() to the end of the file; a partial
+ * write is taken back.  A failure counts the lines as lost and logs the
+ * first loss of an incident; the first success after it logs its end.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_out(ngx_http_lgsp_log_t *log, u_char *data, size_t len,
+    uint64_t lines, ngx_log_t *elog)
+{
+    off_t                    end;
+    ssize_t                  written;
+    ngx_err_t                err;
+    ngx_http_lgsp_log_sh_t  *sh;
+
+    sh = log->sh;
+
+    ngx_http_lgsp_log_follow(log, elog);
+
+    written = write(log->file->fd, data, len);
     err = ngx_errno;
 
-    if (written == (ssize_t) n) {
-        sh->seq++;
-        sh->unsigned_lines++;
-        ngx_memcpy(sh->head, head, LGSP_CHAIN_HASH_HEX);
-
+    if (written == (ssize_t) len) {
         if (sh->broken) {
             ngx_log_error(NGX_LOG_WARN, elog, 0,
                           "lgsp: transaction log \"%V\" is written again;"
@@ -578,11 +674,10 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
         sh->broken = 1;
     }
 
-    sh->lost++;
-    sh->lost_total++;
+    sh->lost += lines;
 
     ngx_http_lgsp_metrics_count(ngx_cycle, NGX_HTTP_LGSP_METRIC_RECORDS_LOST,
-                                &log->path, 1);
+                                &log->path, lines);
 
     return NGX_ERROR;
 }
@@ -680,13 +775,19 @@ ngx_http_lgsp_log_string_len(ngx_str_t *s)
 }
 
 
-/* checkpoints every N seconds also when no request comes */
+/*
+ * Every worker looks at the log now and then: a checkpoint every N
+ * seconds also when no request comes, and buffered lines no older than
+ * flush=.
+ */
 static void
 ngx_http_lgsp_log_timer(ngx_event_t *ev)
 {
-    ngx_http_lgsp_log_t  *log;
+    ngx_http_lgsp_log_t     *log;
+    ngx_http_lgsp_log_sh_t  *sh;
 
     log = ev->data;
+    sh = log->sh;
 
     if (ngx_exiting || ngx_terminate || ngx_quit) {
         return;
@@ -694,16 +795,22 @@ ngx_http_lgsp_log_timer(ngx_event_t *ev)
 
     ngx_shmtx_lock(&log->shpool->mutex);
 
-    if (log->sh->unsigned_lines
-        && ngx_time() - log->sh->checkpoint_time >= log->interval)
+    if (log->interval && log->key && sh->unsigned_lines
+        && ngx_time() - sh->checkpoint_time >= log->interval)
     {
-        ngx_http_lgsp_log_follow(log, ev->log);
         ngx_http_lgsp_log_checkpoint(log, ev->log);
+    }
+
+    if (sh->buf_len
+        && (ngx_msec_int_t) (ngx_current_msec - sh->buf_since)
+           >= (ngx_msec_int_t) log->flush)
+    {
+        (void) ngx_http_lgsp_log_flush(log, ev->log);
     }
 
     ngx_shmtx_unlock(&log->shpool->mutex);
 
-    ngx_add_timer(ev, log->interval * 1000);
+    ngx_add_timer(ev, log->period);
 }
 
 
@@ -778,9 +885,18 @@ ngx_http_lgsp_log_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_ERROR;
     }
 
+    /* of the largest size, so that a reload may change buffer= */
+    log->sh->buf = ngx_slab_alloc(log->shpool, NGX_HTTP_LGSP_LOG_BUFFER_MAX);
+    if (log->sh->buf == NULL) {
+        return NGX_ERROR;
+    }
+
     log->shpool->data = log->sh;
 
     ngx_http_lgsp_log_read_head(log, shm_zone->shm.log);
+
+    log->sh->file_seq = log->sh->seq;
+    ngx_memcpy(log->sh->file_head, log->sh->head, LGSP_CHAIN_HASH_HEX);
 
     log->sh->checkpoint_time = ngx_time();
 
@@ -844,7 +960,8 @@ ngx_http_lgsp_log_read_head(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
 
 
 /*
- * lgsp_transaction_log path [key=path] [checkpoint=N|time] [on_error=deny];
+ * lgsp_transaction_log path [key=path] [checkpoint=N|time]
+ *     [buffer=size [flush=time]] [on_error=deny|pass];
  * lgsp_transaction_log off;
  */
 static char *
@@ -855,7 +972,9 @@ ngx_http_lgsp_transaction_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     char                            err[256];
     u_char                         *p;
     ngx_int_t                       n;
+    ssize_t                         buffer;
     ngx_str_t                      *value, path, name, key_path, s;
+    ngx_msec_t                      flush;
     ngx_uint_t                      i, every;
     time_t                          interval;
     ngx_flag_t                      deny;
@@ -888,6 +1007,8 @@ ngx_http_lgsp_transaction_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     every = 0;
     interval = 0;
     deny = 0;
+    buffer = 0;
+    flush = NGX_CONF_UNSET_MSEC;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -925,6 +1046,37 @@ ngx_http_lgsp_transaction_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
 
+        if (ngx_strncmp(value[i].data, "buffer=", 7) == 0) {
+            s.data = value[i].data + 7;
+            s.len = value[i].len - 7;
+
+            buffer = ngx_parse_size(&s);
+
+            if (buffer <= 0 || buffer > NGX_HTTP_LGSP_LOG_BUFFER_MAX) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid buffer \"%V\": a size up to"
+                                   " 64k", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            flush = ngx_parse_time(&s, 0);
+
+            if (flush == (ngx_msec_t) NGX_ERROR || flush == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid flush time \"%V\"", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
         if (ngx_strcmp(value[i].data, "on_error=deny") == 0) {
             deny = 1;
             continue;
@@ -944,6 +1096,14 @@ ngx_http_lgsp_transaction_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "needs key= for checkpoint=: a checkpoint is signed";
     }
 
+    if (flush != NGX_CONF_UNSET_MSEC && buffer == 0) {
+        return "needs buffer= for flush=";
+    }
+
+    if (flush == NGX_CONF_UNSET_MSEC) {
+        flush = 1000;
+    }
+
     if (key_path.len && every == 0 && interval == 0) {
         every = 1000;
     }
@@ -960,7 +1120,8 @@ ngx_http_lgsp_transaction_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             && ngx_strncmp(log->path.data, path.data, path.len) == 0)
         {
             if (log->every != every || log->interval != interval
-                || log->deny != deny || log->key_path.len != key_path.len
+                || log->deny != deny || log->buffer != (size_t) buffer
+                || log->flush != flush || log->key_path.len != key_path.len
                 || ngx_strncmp(log->key_path.data, key_path.data,
                                key_path.len)
                    != 0)
@@ -986,7 +1147,17 @@ ngx_http_lgsp_transaction_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     log->every = every;
     log->interval = interval;
     log->deny = deny;
+    log->buffer = buffer;
+    log->flush = flush;
     log->fd_seen = NGX_INVALID_FILE;
+
+    if (interval) {
+        log->period = (ngx_msec_t) interval * 1000;
+    }
+
+    if (buffer && (log->period == 0 || flush < log->period)) {
+        log->period = flush;
+    }
 
     if (key_path.len) {
         cln = ngx_pool_cleanup_add(cf->pool, 0);
@@ -1025,7 +1196,9 @@ ngx_http_lgsp_transaction_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                    sizeof("lgsp_transaction_log:") - 1);
     ngx_memcpy(p, path.data, path.len);
 
-    log->zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+    log->zone = ngx_shared_memory_add(cf, &name,
+                                      8 * ngx_pagesize
+                                      + 2 * NGX_HTTP_LGSP_LOG_BUFFER_MAX,
                                       &ngx_http_lgsp_log_module);
     if (log->zone == NULL) {
         return NGX_CONF_ERROR;
@@ -1146,7 +1319,7 @@ ngx_http_lgsp_log_init_process(ngx_cycle_t *cycle)
     for (i = 0; i < lmcf->logs.nelts; i++) {
         log = logp[i];
 
-        if (log->interval == 0) {
+        if (log->period == 0) {
             continue;
         }
 
@@ -1155,8 +1328,34 @@ ngx_http_lgsp_log_init_process(ngx_cycle_t *cycle)
         log->timer.log = cycle->log;
         log->timer.cancelable = 1;
 
-        ngx_add_timer(&log->timer, log->interval * 1000);
+        ngx_add_timer(&log->timer, log->period);
     }
 
     return NGX_OK;
+}
+
+
+/* a worker that stops writes what it buffered */
+static void
+ngx_http_lgsp_log_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                      i;
+    ngx_http_lgsp_log_t           **logp;
+    ngx_http_lgsp_log_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_lgsp_log_module);
+    if (lmcf == NULL) {
+        return;
+    }
+
+    logp = lmcf->logs.elts;
+
+    for (i = 0; i < lmcf->logs.nelts; i++) {
+        if (logp[i]->buffer) {
+            ngx_shmtx_lock(&logp[i]->shpool->mutex);
+            (void) ngx_http_lgsp_log_flush(logp[i], cycle->log);
+            ngx_shmtx_unlock(&logp[i]->shpool->mutex);
+        }
+    }
 }

@@ -493,6 +493,38 @@ EOF
 }
 
 # ---------------------------------------------------------------------
+# buffer=: lines gather in shared memory and reach the file together,
+# within flush=, or when a worker stops
+
+{
+    my $t = LGSP::Test->new(workers => 2);
+    $t->write_file('hs.key', $secret);
+    my $conf = <<"EOF";
+    lgsp_transaction_log %%DIR%%/logs/transactions.jsonl
+                         buffer=4k flush=200ms;
+$servers
+EOF
+    $t->start($conf);
+
+    my $token = token('H29.UBND.HANAM');
+    $t->get('/hotich/x', Authorization => "Bearer $token") for 1 .. 30;
+
+    ok wait_lines($t, 'logs/transactions.jsonl', 30),
+        'buffered records reach the file (full buffers, then flush=)';
+
+    $t->get('/hotich/y', Authorization => "Bearer $token") for 1 .. 3;
+    $t->stop;
+
+    my @rec = records($t, 'logs/transactions.jsonl');
+    is scalar @rec, 33, 'a stopping worker writes what it buffered';
+    is_deeply [ map { $_->{seq} } @rec ], [ 1 .. 33 ], 'in chain order';
+
+    my ($rc, $out) = verify("$t->{dir}/logs/transactions.jsonl");
+    is $rc, 0, 'the buffered chain verifies';
+    ok clean($t), 'no crash or alert';
+}
+
+# ---------------------------------------------------------------------
 # a full disk: records lost, counted and logged once; traffic goes on,
 # unless on_error=deny
 
@@ -654,6 +686,12 @@ EOF
         'a bad checkpoint' =>
             ['lgsp_transaction_log logs/t.jsonl key=rsa.key checkpoint=often;',
              qr/invalid checkpoint "often".*nginx\.conf:\d+/],
+        'flush without buffer' =>
+            ['lgsp_transaction_log logs/t.jsonl flush=1s;',
+             qr/needs buffer= for flush=.*nginx\.conf:\d+/],
+        'a buffer too large' =>
+            ['lgsp_transaction_log logs/t.jsonl buffer=1m;',
+             qr/invalid buffer "1m": a size up to 64k.*nginx\.conf:\d+/],
         'an unknown parameter' =>
             ['lgsp_transaction_log logs/t.jsonl on_error=panic;',
              qr/invalid parameter "on_error=panic".*nginx\.conf:\d+/],
