@@ -95,6 +95,13 @@ $t->start(<<'EOF');
             }
         }
 
+        # validation needs the whole body first: buffering comes back on
+        location /unbuffered {
+            lgsp_schema_request name.json;
+            proxy_request_buffering off;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+
         location /limits {
             lgsp_schema_request name.json;
             lgsp_schema_max_body 200;
@@ -416,6 +423,17 @@ is $r->{status}, 422, 'client_body_in_file_only: an invalid body is refused';
 
 like $t->error_log, qr/a client request body is buffered to a temporary file/,
     'nginx did buffer bodies to files';
+
+
+# --- proxy_request_buffering off ------------------------------------------
+
+($status, $body) = chunked('/unbuffered', '{"hoTen":', ' "Lan"}');
+is $status, 200, 'proxy_request_buffering off: a valid body passes';
+is eval { $json->decode($body)->{body} }, '{"hoTen": "Lan"}',
+    '  and reaches the agency whole';
+
+($status, $body) = chunked('/unbuffered', '{"hoTen":', ' 1}');
+is $status, 422, 'proxy_request_buffering off: an invalid body is refused';
 
 
 # --- a refused body is discarded: the connection goes on -------------------
