@@ -93,7 +93,7 @@ static ngx_int_t ngx_http_lgsp_schema_body(ngx_http_request_t *r,
 static ngx_int_t ngx_http_lgsp_schema_violation(ngx_http_request_t *r,
     lgsp_schema_errors_t *errors);
 static void ngx_http_lgsp_schema_too_large(ngx_http_request_t *r,
-    ngx_http_lgsp_schema_loc_conf_t *slcf);
+    ngx_http_lgsp_schema_loc_conf_t *slcf, off_t size);
 static void ngx_http_lgsp_schema_refuse(ngx_http_request_t *r,
     ngx_http_lgsp_schema_refusal_e why, ngx_str_t *detail,
     ngx_str_t *members);
@@ -287,8 +287,7 @@ static ngx_int_t
 ngx_http_lgsp_schema_check_request(ngx_http_request_t *r,
     ngx_http_lgsp_schema_loc_conf_t *slcf)
 {
-    u_char           *p;
-    ngx_str_t         detail, members, *type;
+    ngx_str_t         detail, *type;
     ngx_table_elt_t  *h;
 
     if (r->headers_in.content_length_n <= 0 && !r->headers_in.chunked) {
@@ -306,6 +305,7 @@ ngx_http_lgsp_schema_check_request(ngx_http_request_t *r,
                         " Content-Type; send the JSON with Content-Type"
                         " application/json (or application/*+json),"
                         " charset UTF-8 if any");
+
         } else {
             ngx_str_set(&detail, "the request body must be JSON: send it"
                         " with Content-Type application/json (or"
@@ -318,29 +318,8 @@ ngx_http_lgsp_schema_check_request(ngx_http_request_t *r,
     }
 
     if (r->headers_in.content_length_n > (off_t) slcf->max_body) {
-        p = ngx_pnalloc(r->pool, 2 * NGX_OFF_T_LEN + sizeof("the request body"
-                        " has  bytes; this service accepts at most ") - 1);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        detail.data = p;
-        detail.len = ngx_sprintf(p, "the request body has %O bytes; this"
-                                 " service accepts at most %uz",
-                                 r->headers_in.content_length_n,
-                                 slcf->max_body)
-                     - p;
-
-        p = ngx_pnalloc(r->pool, sizeof("\"maxBytes\":") - 1 + NGX_SIZE_T_LEN);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        members.data = p;
-        members.len = ngx_sprintf(p, "\"maxBytes\":%uz", slcf->max_body) - p;
-
-        ngx_http_lgsp_schema_refuse(r, NGX_HTTP_LGSP_SCHEMA_TOO_LARGE, &detail,
-                                    &members);
+        ngx_http_lgsp_schema_too_large(r, slcf,
+                                       r->headers_in.content_length_n);
         return NGX_DONE;
     }
 
@@ -420,7 +399,7 @@ ngx_http_lgsp_schema_validate(ngx_http_request_t *r,
         /* the part kept is not the body: let nothing take it for it */
         r->request_body->bufs = NULL;
 
-        ngx_http_lgsp_schema_too_large(r, slcf);
+        ngx_http_lgsp_schema_too_large(r, slcf, -1);
         return NGX_DONE;
     }
 
@@ -616,24 +595,34 @@ ngx_http_lgsp_schema_violation(ngx_http_request_t *r,
 }
 
 
+/* size: the Content-Length announced, or -1 when the body is chunked */
 static void
 ngx_http_lgsp_schema_too_large(ngx_http_request_t *r,
-    ngx_http_lgsp_schema_loc_conf_t *slcf)
+    ngx_http_lgsp_schema_loc_conf_t *slcf, off_t size)
 {
     u_char     *p;
     ngx_str_t   detail, members;
 
-    p = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN + sizeof("the request body is"
-                    " longer than the  bytes this service accepts") - 1);
+    p = ngx_pnalloc(r->pool, sizeof("the request body is longer than the"
+                                    " bytes this service accepts") - 1
+                             + 2 * NGX_OFF_T_LEN);
     if (p == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
     detail.data = p;
-    detail.len = ngx_sprintf(p, "the request body is longer than the %uz"
-                             " bytes this service accepts", slcf->max_body)
-                 - p;
+
+    if (size >= 0) {
+        p = ngx_sprintf(p, "the request body has %O bytes; this service"
+                        " accepts at most %uz", size, slcf->max_body);
+
+    } else {
+        p = ngx_sprintf(p, "the request body is longer than the %uz bytes"
+                        " this service accepts", slcf->max_body);
+    }
+
+    detail.len = p - detail.data;
 
     p = ngx_pnalloc(r->pool, sizeof("\"maxBytes\":") - 1 + NGX_SIZE_T_LEN);
     if (p == NULL) {
