@@ -371,6 +371,12 @@ ngx_http_lgsp_schema_body_handler(ngx_http_request_t *r)
 
     ctx->status = NGX_DECLINED;
 
+    /*
+     * the upstream module would close a temporary file of the body once
+     * the answer starts; the record written after it hashes that body
+     */
+    r->preserve_body = 1;
+
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
 }

@@ -8,6 +8,7 @@ use strict;
 use warnings;
 
 use Test::More;
+use Digest::SHA qw(sha256_hex);
 use JSON::XS;
 
 use lib 't/lib';
@@ -49,6 +50,7 @@ $t->write_file('date.json', '{"type": "string", "format": "date"}');
 $t->start(<<'EOF');
     lgsp_jwt_key_file hs.key;
     lgsp_quota_zone quotas:1m;
+    lgsp_transaction_log %%DIR%%/logs/transactions.jsonl;
 
     log_format upstream '$request_uri $status $upstream_addr';
 
@@ -209,6 +211,7 @@ sub parse_answer {
 # --- a valid document goes upstream untouched ---------------------------
 
 my $r = post('/khaisinh', $example);
+my $valid_txid = $r->{headers}{'x-lgsp-transaction-id'};
 is $r->{status}, 200, 'a valid birth registration is proxied';
 is upstream_body($r), $example, 'the agency receives the body byte for byte';
 
@@ -285,6 +288,7 @@ $r = post('/khaisinh', birth(sub {
     delete $b->{ngayDangKy};
 }));
 is_problem($r, 422, 'schema-violation', 'a birth registration with errors');
+my $invalid_txid = $r->{json}{instance};
 
 my %errors = map { ($_->{instancePath} => $_) } @{ $r->{json}{errors} || [] };
 is scalar @{ $r->{json}{errors} || [] }, 4, '  every error is listed';
@@ -396,6 +400,7 @@ is $status, 422, 'a chunked invalid body is refused';
                            ('x' x 150), ('y' x 150), '"}');
 is $status, 413, 'a chunked body is stopped at lgsp_schema_max_body';
 like $body, qr/longer than the 200 bytes/, '  the detail gives the limit';
+my $too_large_txid = eval { $json->decode($body)->{instance} };
 
 ($status, $body) = chunked('/limits', ('x' x 199));
 is $status, 400, 'a chunked body at the limit is read and parsed';
@@ -414,6 +419,7 @@ $r = post('/file/khaisinh', birth(sub { $_[0]{me}{soCCCD} = 'x' }));
 is $r->{status}, 422, 'an invalid body in a temporary file is refused';
 
 $r = post('/file-only/name', $json->encode({ hoTen => $name12 }));
+my $file_txid = $r->{headers}{'x-lgsp-transaction-id'};
 is $r->{status}, 200, 'client_body_in_file_only: a valid body passes';
 is upstream_body($r), $json->encode({ hoTen => $name12 }),
     '  and reaches the agency';
@@ -496,6 +502,23 @@ ok !(grep { $_ eq '-' } @{ $reached{200} || [] }),
 my @refused = map { @{ $reached{$_} || [] } } qw(400 401 413 415 422 429);
 ok @refused >= 30, 'refusals were logged';
 ok !(grep { $_ ne '-' } @refused), 'no refused request reached the agency';
+
+my %record = map { my $rec = $json->decode($_); ($rec->{txid} => $rec) }
+             split /\n/, $t->read_file('logs/transactions.jsonl');
+
+is $record{$valid_txid}{outcome}, 'ok', 'the record of a valid body: ok';
+is $record{$valid_txid}{body_sha256}, sha256_hex($example),
+    '  with the SHA-256 of the body as received';
+is $record{$file_txid}{body_sha256},
+    sha256_hex($json->encode({ hoTen => $name12 })),
+    '  and of a body proxied from its temporary file';
+is $record{$invalid_txid}{outcome}, 'schema',
+    'the record of a schema violation: outcome schema';
+is $record{$invalid_txid}{reason}, 'invalid', '  reason invalid';
+is $record{$too_large_txid}{reason}, 'too_large',
+    'the record of a chunked body past the limit: reason too_large';
+is $record{$too_large_txid}{body_sha256}, undef,
+    '  and no hash of a body that was not kept whole';
 
 ok $t->error_log_clean, 'no crash, alert or emergency in the error log';
 
