@@ -8,7 +8,8 @@ PACKAGES="nginx nginx-dev build-essential pkg-config
     zlib1g-dev redis-server openssl curl wrk clang libclang-rt-14-dev
     perl libcrypt-jwt-perl libjson-xs-perl libhttp-daemon-perl
     libwww-perl libio-socket-ssl-perl
-    node-ajv python3-jsonschema"
+    node-ajv python3-jsonschema
+    prometheus chromium"
 
 missing=""
 for p in $PACKAGES; do
