@@ -39,7 +39,7 @@ typedef struct {
     ngx_uint_t                   status;
     ngx_str_t                    type;
     ngx_str_t                    title;
-    ngx_str_t                    reason;       /* for records and metrics */
+    ngx_str_t                    reason;       /* for the record */
 } ngx_http_lgsp_schema_refusal_t;
 
 
