@@ -16,6 +16,7 @@ SCHEMA_SRCS := \
 	$(LGSP)/lgsp_schema_meta.c \
 	$(LGSP)/lgsp_schema_json.c \
 	$(LGSP)/lgsp_regex.c \
+	$(LGSP)/lgsp_sbuf.c \
 	$(LGSP)/lgsp_format.c
 SCHEMA_LIBS := -ljansson -lpcre2-8 -lm
 CORE_SRCS := \
@@ -23,11 +24,12 @@ CORE_SRCS := \
 	$(LGSP)/lgsp_jwt.c \
 	$(LGSP)/lgsp_chain.c \
 	$(LGSP)/lgsp_quota.c \
+	$(LGSP)/lgsp_quota_reply.c \
 	$(LGSP)/lgsp_acl.c \
 	$(LGSP)/lgsp_oauth.c \
 	$(LGSP)/lgsp_body.c \
 	$(SCHEMA_SRCS)
-CORE_LIBS := -ljansson -lpcre2-8 -lcrypto -lm
+CORE_LIBS := -ljansson -lpcre2-8 -lcrypto -lhiredis -lm
 UNIT_LIBS := $(CORE_LIBS) -ljwt
 
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))

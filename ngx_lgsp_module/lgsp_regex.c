@@ -20,6 +20,7 @@
 #include <pcre2.h>
 
 #include "lgsp_regex.h"
+#include "lgsp_sbuf.h"
 
 
 /* enough for any sane pattern, small enough that no match takes long */
@@ -61,14 +62,6 @@ struct lgsp_regex_s {
 
 
 typedef struct {
-    char                 *data;
-    size_t                len;
-    size_t                cap;
-    int                   nomem;
-} lgsp_regex_buf_t;
-
-
-typedef struct {
     const char           *ecma;
     const char           *pcre;
 } lgsp_regex_property_t;
@@ -101,46 +94,12 @@ static const lgsp_regex_property_t  lgsp_regex_properties[] = {
 
 
 static void
-lgsp_regex_put(lgsp_regex_buf_t *b, const char *s, size_t n)
-{
-    char    *p;
-    size_t   cap;
-
-    if (b->nomem) {
-        return;
-    }
-
-    if (b->len + n + 1 > b->cap) {
-        cap = (b->cap + n + 1) * 2;
-        p = realloc(b->data, cap);
-        if (p == NULL) {
-            b->nomem = 1;
-            return;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-
-static void
-lgsp_regex_puts(lgsp_regex_buf_t *b, const char *s)
-{
-    lgsp_regex_put(b, s, strlen(s));
-}
-
-
-static void
-lgsp_regex_put_code_point(lgsp_regex_buf_t *b, unsigned long cp)
+lgsp_regex_put_code_point(lgsp_sbuf_t *b, unsigned long cp)
 {
     char  hex[24];
 
     snprintf(hex, sizeof(hex), "\\x{%lx}", cp);
-    lgsp_regex_puts(b, hex);
+    lgsp_sbuf_puts(b, hex);
 }
 
 
@@ -218,7 +177,7 @@ lgsp_regex_unicode_escape(const char *p, const char *end, unsigned long *cp)
 /* \p{...} or \P{...}: returns the bytes consumed after the letter, 0 on
  * a malformed property */
 static size_t
-lgsp_regex_property(lgsp_regex_buf_t *b, int negated, const char *p,
+lgsp_regex_property(lgsp_sbuf_t *b, int negated, const char *p,
     const char *end)
 {
     const char                   *close, *name, *eq;
@@ -247,19 +206,19 @@ lgsp_regex_property(lgsp_regex_buf_t *b, int negated, const char *p,
         }
     }
 
-    lgsp_regex_puts(b, negated ? "\\P{" : "\\p{");
+    lgsp_sbuf_puts(b, negated ? "\\P{" : "\\p{");
 
     for (prop = lgsp_regex_properties; prop->ecma; prop++) {
         if (strlen(prop->ecma) == len && memcmp(prop->ecma, name, len) == 0) {
-            lgsp_regex_puts(b, prop->pcre);
-            lgsp_regex_puts(b, "}");
+            lgsp_sbuf_puts(b, prop->pcre);
+            lgsp_sbuf_puts(b, "}");
             return close - p + 1;
         }
     }
 
     /* short names and Script=... PCRE2 spells as ECMA does */
-    lgsp_regex_put(b, p + 1, close - p - 1);
-    lgsp_regex_puts(b, "}");
+    lgsp_sbuf_put(b, p + 1, close - p - 1);
+    lgsp_sbuf_puts(b, "}");
 
     return close - p + 1;
 }
@@ -270,7 +229,7 @@ lgsp_regex_property(lgsp_regex_buf_t *b, int negated, const char *p,
  * bytes consumed, or 0 when ECMA-262 (unicode mode) does not allow it.
  */
 static size_t
-lgsp_regex_escape(lgsp_regex_buf_t *b, const char *p, const char *end,
+lgsp_regex_escape(lgsp_sbuf_t *b, const char *p, const char *end,
     int in_class)
 {
     size_t          n;
@@ -287,32 +246,32 @@ lgsp_regex_escape(lgsp_regex_buf_t *b, const char *p, const char *end,
 
     case 'd': case 'D': case 'w': case 'W':
     case 'f': case 'n': case 'r': case 't':
-        lgsp_regex_put(b, p - 1, 2);
+        lgsp_sbuf_put(b, p - 1, 2);
         return 1;
 
     case 'b':
-        lgsp_regex_puts(b, in_class ? "\\x{8}" : "\\b");
+        lgsp_sbuf_puts(b, in_class ? "\\x{8}" : "\\b");
         return 1;
 
     case 'B':
         if (in_class) {
             return 0;
         }
-        lgsp_regex_puts(b, "\\B");
+        lgsp_sbuf_puts(b, "\\B");
         return 1;
 
     case 'v':
-        lgsp_regex_puts(b, "\\x{b}");
+        lgsp_sbuf_puts(b, "\\x{b}");
         return 1;
 
     case 's':
-        lgsp_regex_puts(b, in_class ? LGSP_ECMA_SPACE
+        lgsp_sbuf_puts(b, in_class ? LGSP_ECMA_SPACE
                                     : "[" LGSP_ECMA_SPACE "]");
         return 1;
 
     case 'S':
         /* inside a class, U+FEFF cannot be subtracted: close enough */
-        lgsp_regex_puts(b, in_class ? "\\P{Xsp}"
+        lgsp_sbuf_puts(b, in_class ? "\\P{Xsp}"
                                     : "[^" LGSP_ECMA_SPACE "]");
         return 1;
 
@@ -348,14 +307,14 @@ lgsp_regex_escape(lgsp_regex_buf_t *b, const char *p, const char *end,
         if (in_class || end - p < 2 || p[1] != '<') {
             return 0;
         }
-        lgsp_regex_puts(b, "\\k");
+        lgsp_sbuf_puts(b, "\\k");
         return 1;
 
     case '0':
         if (end - p > 1 && p[1] >= '0' && p[1] <= '9') {
             return 0;
         }
-        lgsp_regex_puts(b, "\\x{0}");
+        lgsp_sbuf_puts(b, "\\x{0}");
         return 1;
 
     default:
@@ -370,16 +329,16 @@ lgsp_regex_escape(lgsp_regex_buf_t *b, const char *p, const char *end,
         while (p + n < end && p[n] >= '0' && p[n] <= '9') {
             n++;
         }
-        lgsp_regex_puts(b, "\\g{");
-        lgsp_regex_put(b, p, n);
-        lgsp_regex_puts(b, "}");
+        lgsp_sbuf_puts(b, "\\g{");
+        lgsp_sbuf_put(b, p, n);
+        lgsp_sbuf_puts(b, "}");
         return n;
     }
 
     /* identity escapes of ASCII punctuation, as browsers accept them;
      * those of letters and digits are errors in ECMA-262 */
     if (c < 0x80 && c > 0x20 && !isalnum(c)) {
-        lgsp_regex_put(b, p - 1, 2);
+        lgsp_sbuf_put(b, p - 1, 2);
         return 1;
     }
 
@@ -388,7 +347,7 @@ lgsp_regex_escape(lgsp_regex_buf_t *b, const char *p, const char *end,
 
 
 static int
-lgsp_regex_translate(const char *src, size_t len, lgsp_regex_buf_t *b,
+lgsp_regex_translate(const char *src, size_t len, lgsp_sbuf_t *b,
     const char **bad)
 {
     const char  *p, *end;
@@ -414,37 +373,37 @@ lgsp_regex_translate(const char *src, size_t len, lgsp_regex_buf_t *b,
 
         case '[':
             if (in_class) {
-                lgsp_regex_puts(b, "\\[");
+                lgsp_sbuf_puts(b, "\\[");
                 break;
             }
 
             if (end - p >= 2 && p[1] == ']') {
-                lgsp_regex_puts(b, "(?!)");
+                lgsp_sbuf_puts(b, "(?!)");
                 p += 2;
                 continue;
             }
 
             if (end - p >= 3 && p[1] == '^' && p[2] == ']') {
-                lgsp_regex_puts(b, "(?s:.)");
+                lgsp_sbuf_puts(b, "(?s:.)");
                 p += 3;
                 continue;
             }
 
             in_class = 1;
-            lgsp_regex_puts(b, "[");
+            lgsp_sbuf_puts(b, "[");
             if (end - p >= 2 && p[1] == '^') {
-                lgsp_regex_puts(b, "^");
+                lgsp_sbuf_puts(b, "^");
                 p++;
             }
             break;
 
         case ']':
-            lgsp_regex_puts(b, in_class ? "]" : "\\]");
+            lgsp_sbuf_puts(b, in_class ? "]" : "\\]");
             in_class = 0;
             break;
 
         case '.':
-            lgsp_regex_puts(b, in_class ? "." : "[^\\n\\r\\x{2028}\\x{2029}]");
+            lgsp_sbuf_puts(b, in_class ? "." : "[^\\n\\r\\x{2028}\\x{2029}]");
             break;
 
         case '(':
@@ -454,11 +413,11 @@ lgsp_regex_translate(const char *src, size_t len, lgsp_regex_buf_t *b,
                 *bad = "invalid group";
                 return -1;
             }
-            lgsp_regex_puts(b, "(");
+            lgsp_sbuf_puts(b, "(");
             break;
 
         default:
-            lgsp_regex_put(b, p, 1);
+            lgsp_sbuf_put(b, p, 1);
             break;
         }
 
@@ -800,7 +759,7 @@ lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
     size_t             i;
     const char        *bad;
     lgsp_regex_t      *re;
-    lgsp_regex_buf_t   buf;
+    lgsp_sbuf_t   buf;
 
     memset(&buf, 0, sizeof(buf));
     bad = "out of memory";

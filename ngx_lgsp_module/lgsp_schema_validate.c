@@ -18,6 +18,7 @@
 
 #include "lgsp_schema_int.h"
 #include "lgsp_format.h"
+#include "lgsp_sbuf.h"
 
 
 /* evaluation depth: deep instances and recursive schemas end here */
@@ -95,41 +96,6 @@ static void lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
 
 
 /* building error paths and messages */
-
-typedef struct {
-    char                  *data;
-    size_t                 len;
-    size_t                 cap;
-    int                    nomem;
-} lgsp_sbuf_t;
-
-
-static void
-lgsp_sbuf_put(lgsp_sbuf_t *b, const char *s, size_t n)
-{
-    char    *p;
-    size_t   cap;
-
-    if (b->nomem) {
-        return;
-    }
-
-    if (b->len + n + 1 > b->cap) {
-        cap = (b->len + n + 1) * 2;
-        p = realloc(b->data, cap);
-        if (p == NULL) {
-            b->nomem = 1;
-            return;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
 
 static void
 lgsp_sbuf_escaped(lgsp_sbuf_t *b, const char *s, size_t n)
