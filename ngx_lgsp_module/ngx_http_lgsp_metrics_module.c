@@ -1,13 +1,13 @@
 /*
  * LGSP on nginx: metrics and the live dashboard.  After every LGSP
  * transaction (a request to a location with lgsp_service, or one an LGSP
- * step refused) the log phase counts it into a shared-memory table of
+ * step refused), the log phase counts it into a shared-memory table of
  * series (a series is a metric and a set of label values), read by two
  * handlers: lgsp_metrics, the Prometheus text format, and lgsp_status, an
- * HTML page that reads the same handler's JSON (?format=json).  The table holds at most
- * lgsp_metrics_max_series series; beyond that a metric counts under its
- * "other" series.  Counting is lock-free; the lock is taken only to add a
- * series.
+ * HTML page that reads the same handler's JSON (?format=json).  The
+ * table holds at most lgsp_metrics_max_series series; beyond that a metric
+ * counts under its "other" series.  Counting is lock-free; the lock is
+ * taken only to add a series.
  */
 
 #include <ngx_config.h>
@@ -52,8 +52,8 @@ enum {
 
 typedef struct {
     ngx_str_t                    name;
-    ngx_uint_t                   type;
     ngx_str_t                    help;
+    ngx_uint_t                   type;
     ngx_str_t                    other;     /* the labels of overflow */
 } ngx_http_lgsp_metric_t;
 
@@ -217,57 +217,68 @@ ngx_module_t  ngx_http_lgsp_metrics_module = {
 /* in the order of the metric numbers */
 static ngx_http_lgsp_metric_t  ngx_http_lgsp_metrics[] = {
 
-    { ngx_string("lgsp_redis_errors_total"), NGX_HTTP_LGSP_COUNTER,
+    { ngx_string("lgsp_redis_errors_total"),
       ngx_string("Errors talking to Redis, by kind."),
+      NGX_HTTP_LGSP_COUNTER,
       ngx_string("kind=\"other\"") },
 
-    { ngx_string("lgsp_redis_up"), NGX_HTTP_LGSP_GAUGE,
+    { ngx_string("lgsp_redis_up"),
       ngx_string("1 while Redis answers, 0 while it does not."),
+      NGX_HTTP_LGSP_GAUGE,
       ngx_null_string },
 
-    { ngx_string("lgsp_ndxp_token_refreshes_total"), NGX_HTTP_LGSP_COUNTER,
+    { ngx_string("lgsp_ndxp_token_refreshes_total"),
       ngx_string("Refreshes of the national platform's access token, by"
                  " result."),
+      NGX_HTTP_LGSP_COUNTER,
       ngx_string("result=\"other\"") },
 
     { ngx_string("lgsp_ndxp_token_expiry_timestamp_seconds"),
-      NGX_HTTP_LGSP_GAUGE,
       ngx_string("When the national platform's access token expires, 0 when"
                  " none is held."),
+      NGX_HTTP_LGSP_GAUGE,
       ngx_null_string },
 
-    { ngx_string("lgsp_records_lost_total"), NGX_HTTP_LGSP_COUNTER,
+    { ngx_string("lgsp_records_lost_total"),
       ngx_string("Transaction records that could not be written."),
+      NGX_HTTP_LGSP_COUNTER,
       ngx_string("file=\"other\"") },
 
-    { ngx_string("lgsp_requests_total"), NGX_HTTP_LGSP_COUNTER,
+    { ngx_string("lgsp_requests_total"),
       ngx_string("Requests by service, agency, status class and outcome."),
+      NGX_HTTP_LGSP_COUNTER,
       ngx_string("service=\"other\",agency=\"other\",status=\"other\","
                  "outcome=\"other\"") },
 
-    { ngx_string("lgsp_request_duration_seconds"), NGX_HTTP_LGSP_HISTOGRAM,
+    { ngx_string("lgsp_request_duration_seconds"),
       ngx_string("Time from the request's first byte to its last log, by"
                  " service."),
+      NGX_HTTP_LGSP_HISTOGRAM,
       ngx_string("service=\"other\"") },
 
-    { ngx_string("lgsp_upstream_duration_seconds"), NGX_HTTP_LGSP_HISTOGRAM,
+    { ngx_string("lgsp_upstream_duration_seconds"),
       ngx_string("Time the providers took, by service."),
+      NGX_HTTP_LGSP_HISTOGRAM,
       ngx_string("service=\"other\"") },
 
-    { ngx_string("lgsp_jwt_rejections_total"), NGX_HTTP_LGSP_COUNTER,
+    { ngx_string("lgsp_jwt_rejections_total"),
       ngx_string("Requests refused by JWT authentication, by reason."),
+      NGX_HTTP_LGSP_COUNTER,
       ngx_string("reason=\"other\"") },
 
-    { ngx_string("lgsp_access_rejections_total"), NGX_HTTP_LGSP_COUNTER,
+    { ngx_string("lgsp_access_rejections_total"),
       ngx_string("Requests of agencies a service is not open to."),
+      NGX_HTTP_LGSP_COUNTER,
       ngx_string("service=\"other\",agency=\"other\"") },
 
-    { ngx_string("lgsp_quota_rejections_total"), NGX_HTTP_LGSP_COUNTER,
+    { ngx_string("lgsp_quota_rejections_total"),
       ngx_string("Requests refused by a quota, by service and agency."),
+      NGX_HTTP_LGSP_COUNTER,
       ngx_string("service=\"other\",agency=\"other\"") },
 
-    { ngx_string("lgsp_schema_rejections_total"), NGX_HTTP_LGSP_COUNTER,
+    { ngx_string("lgsp_schema_rejections_total"),
       ngx_string("Requests whose body failed the service's schema."),
+      NGX_HTTP_LGSP_COUNTER,
       ngx_string("service=\"other\"") }
 };
 
