@@ -493,6 +493,72 @@ EOF
 }
 
 # ---------------------------------------------------------------------
+# one log per tenant: a server's own lgsp_transaction_log is its own chain
+
+{
+    my $t = LGSP::Test->new;
+    $t->write_file('hs.key', $secret);
+
+    $t->start(<<'EOF');
+    lgsp_jwt_key_file hs.key;
+    lgsp_transaction_log %%DIR%%/logs/node.jsonl;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        server_name lgsp.hanam.test;
+        lgsp_transaction_log %%DIR%%/logs/hanam.jsonl;
+        lgsp_jwt on;
+
+        location /hotich {
+            lgsp_service BTP.HOTICH.KHAISINH;
+            lgsp_allow_agency H29.*;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_2%%;
+        server_name lgsp.moj.test;
+        lgsp_transaction_log %%DIR%%/logs/moj.jsonl;
+        lgsp_jwt on;
+
+        location /hotich {
+            lgsp_service BTP.HOTICH.TRICHLUC;
+            lgsp_allow_agency H29.*;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_1%%;
+        location / { return 200 "ok\n"; }
+    }
+EOF
+
+    my %auth = (Authorization => 'Bearer ' . token('H29.UBND.HANAM'));
+    $t->get('/hotich/x', %auth) for 1 .. 3;
+    $t->request('GET', '/hotich/x', headers => \%auth,
+                port => $t->extra_port(2)) for 1 .. 2;
+
+    wait_lines($t, 'logs/hanam.jsonl', 3);
+    wait_lines($t, 'logs/moj.jsonl', 2);
+    wait_lines($t, 'logs/node.jsonl', 5);
+
+    my @hanam = records($t, 'logs/hanam.jsonl');
+    my @moj = records($t, 'logs/moj.jsonl');
+    is_deeply [ map { "$_->{seq} $_->{server}" } @hanam ],
+        [ map { "$_ lgsp.hanam.test" } 1 .. 3 ], 'a tenant has its own chain';
+    is_deeply [ map { "$_->{seq} $_->{server}" } @moj ],
+        [ map { "$_ lgsp.moj.test" } 1 .. 2 ], 'and so has the other';
+    is scalar(records($t, 'logs/node.jsonl')), 5,
+        'the provider server records under the http-level log';
+
+    my ($rc) = verify("$t->{dir}/logs/hanam.jsonl");
+    is $rc, 0, 'each tenant log verifies alone';
+    ok clean($t), 'no crash or alert';
+}
+
+# ---------------------------------------------------------------------
 # buffer=: lines gather in shared memory and reach the file together,
 # within flush=, or when a worker stops
 
