@@ -14,6 +14,7 @@
 #include "ngx_http_lgsp.h"
 #include "ngx_http_lgsp_redis.h"
 #include "lgsp_quota.h"
+#include "lgsp_quota_reply.h"
 
 
 #define NGX_HTTP_LGSP_QUOTA_LOCAL    0
@@ -516,47 +517,27 @@ static ngx_int_t
 ngx_http_lgsp_quota_redis_reply(ngx_http_lgsp_quota_ctx_t *qctx,
     redisReply *reply)
 {
-    size_t               i;
-    redisReply         **e;
-    lgsp_quota_state_t  *s;
+    long                refused;
+    ngx_uint_t          i;
+    lgsp_quota_state_t  states[NGX_HTTP_LGSP_QUOTA_MAX];
 
-    if (reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 1 + 3 * qctx->nlimits)
-    {
-        goto invalid;
+    refused = lgsp_quota_reply(reply, states, qctx->nlimits);
+
+    if (refused < 0) {
+        ngx_log_error(NGX_LOG_ERR, qctx->request->connection->log, 0,
+                      "lgsp: unexpected reply of the redis quota script");
+        return NGX_ERROR;
     }
 
-    e = reply->element;
-
-    for (i = 0; i < reply->elements; i++) {
-        if (e[i]->type != REDIS_REPLY_INTEGER || e[i]->integer < 0) {
-            goto invalid;
-        }
-    }
-
-    if ((ngx_uint_t) e[0]->integer > qctx->nlimits) {
-        goto invalid;
-    }
-
-    qctx->refused = e[0]->integer;
+    qctx->refused = refused;
 
     for (i = 0; i < qctx->nlimits; i++) {
-        s = &qctx->limits[i].state;
-        s->allowed = e[1 + 3 * i]->integer;
-        s->used = e[2 + 3 * i]->integer;
-        s->reset_ms = e[3 + 3 * i]->integer;
+        qctx->limits[i].state = states[i];
     }
 
     qctx->counted = 1;
 
     return NGX_OK;
-
-invalid:
-
-    ngx_log_error(NGX_LOG_ERR, qctx->request->connection->log, 0,
-                  "lgsp: unexpected reply of the redis quota script");
-
-    return NGX_ERROR;
 }
 
 

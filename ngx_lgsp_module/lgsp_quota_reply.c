@@ -1,0 +1,42 @@
+/*
+ * LGSP on nginx: the Redis quota script's reply (lgsp_quota_reply.h).
+ */
+
+#include "lgsp_quota_reply.h"
+
+
+long
+lgsp_quota_reply(const redisReply *reply, lgsp_quota_state_t *states,
+    size_t n)
+{
+    size_t        i;
+    redisReply  **e;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 1 + 3 * n)
+    {
+        return -1;
+    }
+
+    e = reply->element;
+
+    for (i = 0; i < reply->elements; i++) {
+        if (e[i] == NULL || e[i]->type != REDIS_REPLY_INTEGER
+            || e[i]->integer < 0)
+        {
+            return -1;
+        }
+    }
+
+    if ((unsigned long long) e[0]->integer > n) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        states[i].allowed = e[1 + 3 * i]->integer;
+        states[i].used = e[2 + 3 * i]->integer;
+        states[i].reset_ms = e[3 + 3 * i]->integer;
+    }
+
+    return (long) e[0]->integer;
+}
