@@ -738,8 +738,11 @@ lgsp_chain_verify_end(lgsp_chain_verifier_t *v,
 
     v->ngaps = 0;
 
-    qsort(v->problems, v->nproblems, sizeof(lgsp_chain_problem_t),
-          lgsp_chain_problem_cmp);
+    /* with no problem the array is NULL, which qsort() may not be given */
+    if (v->nproblems > 1) {
+        qsort(v->problems, v->nproblems, sizeof(lgsp_chain_problem_t),
+              lgsp_chain_problem_cmp);
+    }
 
     *problems = v->problems;
 
