@@ -1,0 +1,54 @@
+/*
+ * libFuzzer target for the Redis quota reply: the input is what a Redis
+ * server (or something in its place) sends on the wire; hiredis reads it
+ * as the worker's connection does, and lgsp_quota_reply() interprets each
+ * reply for 1 to 4 limits (the first byte says how many).  An accepted
+ * reply's refusing index is never beyond the limits.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lgsp_quota_reply.h"
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    long                 refused;
+    void                *reply;
+    size_t               n;
+    redisReader         *reader;
+    lgsp_quota_state_t   states[4];
+
+    if (size < 1) {
+        return 0;
+    }
+
+    n = 1 + (data[0] & 3);
+
+    reader = redisReaderCreate();
+    if (reader == NULL) {
+        return 0;
+    }
+
+    redisReaderFeed(reader, (const char *) data + 1, size - 1);
+
+    while (redisReaderGetReply(reader, &reply) == REDIS_OK && reply != NULL) {
+        refused = lgsp_quota_reply(reply, states, n);
+
+        if (refused > (long) n) {
+            abort();
+        }
+
+        freeReplyObject(reply);
+    }
+
+    redisReaderFree(reader);
+
+    return 0;
+}
