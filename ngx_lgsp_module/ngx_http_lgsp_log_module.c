@@ -548,8 +548,12 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
     prefix = ngx_sprintf(seq, "{\"seq\":%uL,", sh->seq + 1) - seq;
     n = prefix + len + LGSP_CHAIN_SEAL_LEN;
 
-    /* a line goes on top of what the file will hold: flush first */
-    if (log->buffer && sh->buf_len + n > log->buffer) {
+    /*
+     * a line goes on top of what the file will hold: flush first (also
+     * lines a previous configuration buffered, when this one does not)
+     */
+    if (sh->buf_len && (log->buffer == 0 || sh->buf_len + n > log->buffer))
+    {
         (void) ngx_http_lgsp_log_flush(log, elog);
         prefix = ngx_sprintf(seq, "{\"seq\":%uL,", sh->seq + 1) - seq;
     }
@@ -702,13 +706,18 @@ ngx_http_lgsp_log_follow(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
         return;
     }
 
+    /* whatever comes of it, look again only at the next change */
+    log->generation = sh->generation;
+    log->fd_seen = log->file->fd;
+
     if (ngx_fd_info(log->file->fd, &fi) == NGX_FILE_ERROR) {
         return;
     }
 
-    if (ngx_file_info(log->path.data, &pi) == NGX_FILE_ERROR
-        || ngx_file_uniq(&pi) != ngx_file_uniq(&fi)
-        || pi.st_dev != fi.st_dev)
+    /* a path out of reach or not (yet) there: stay with this file */
+    if (ngx_file_info(log->path.data, &pi) != NGX_FILE_ERROR
+        && (ngx_file_uniq(&pi) != ngx_file_uniq(&fi)
+            || pi.st_dev != fi.st_dev))
     {
         fd = ngx_open_file(log->path.data, NGX_FILE_APPEND,
                            NGX_FILE_CREATE_OR_OPEN, NGX_FILE_DEFAULT_ACCESS);
@@ -719,7 +728,9 @@ ngx_http_lgsp_log_follow(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
             return;
         }
 
-        if (dup2(fd, log->file->fd) == -1 || ngx_fd_info(fd, &fi) == -1) {
+        if (dup2(fd, log->file->fd) == -1
+            || ngx_fd_info(log->file->fd, &fi) == NGX_FILE_ERROR)
+        {
             ngx_log_error(NGX_LOG_ERR, elog, ngx_errno,
                           "dup2() to \"%V\" failed", &log->path);
         }
@@ -731,10 +742,8 @@ ngx_http_lgsp_log_follow(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
         sh->uniq = ngx_file_uniq(&fi);
         sh->dev = fi.st_dev;
         sh->generation++;
+        log->generation = sh->generation;
     }
-
-    log->generation = sh->generation;
-    log->fd_seen = log->file->fd;
 }
 
 

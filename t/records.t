@@ -17,6 +17,7 @@ use Crypt::JWT qw(encode_jwt);
 use Digest::SHA qw(sha256_hex);
 use File::Basename qw(dirname);
 use HTTP::Tiny;
+use IO::Socket::INET;
 use JSON::XS;
 use POSIX ();
 use Test::More;
@@ -587,7 +588,55 @@ EOF
 
     my ($rc, $out) = verify("$t->{dir}/logs/transactions.jsonl");
     is $rc, 0, 'the buffered chain verifies';
+
+    # lines buffered under one configuration, a reload to one without
+    # buffer=, while a worker of the old one is still busy: the buffered
+    # lines reach the file before the new lines, in chain order
+    my $download = <<'EOF';
+    server {
+        listen 127.0.0.1:%%PORT_3%%;
+        lgsp_transaction_log off;
+        location / { root %%DIR%%/conf; }
+    }
+EOF
+    $t->write_file('big', 'x' x (32 * 1024 * 1024));
+    chmod 0755, $t->dir;
+
+    $t->start(<<"EOF", workers => 1);
+    lgsp_transaction_log %%DIR%%/logs/transactions.jsonl
+                         buffer=64k flush=1h;
+$servers
+$download
+EOF
+    $t->get('/hotich/z', Authorization => "Bearer $token") for 1 .. 3;
+
+    # a download that is never read keeps the old worker busy
+    my $slow = IO::Socket::INET->new(PeerAddr => '127.0.0.1:'
+                                     . $t->extra_port(3))
+        or die "connect: $!";
+    print $slow "GET /big HTTP/1.0\r\n\r\n";
+    select undef, undef, undef, 0.2;
+
+    $t->write_file('nginx.conf', $t->config(<<"EOF", workers => 1));
+    lgsp_transaction_log %%DIR%%/logs/transactions.jsonl;
+$servers
+$download
+EOF
+    $t->signal('HUP');
+    ok wait_error_log($t, qr/gracefully shutting down/), 'reloaded';
+    $t->get('/hotich/w', Authorization => "Bearer $token") for 1 .. 2;
+
+    wait_lines($t, 'logs/transactions.jsonl', 38);
+    @rec = records($t, 'logs/transactions.jsonl');
+    is_deeply [ map { $_->{seq} } @rec ], [ 1 .. 38 ],
+        'buffered lines are written before the next configuration\'s';
+    close $slow;
+
+    ($rc, $out) = verify("$t->{dir}/logs/transactions.jsonl");
+    is $rc, 0, 'and the chain verifies';
     ok clean($t), 'no crash or alert';
+    unlike $t->error_log, qr/\[error\].*transactions\.jsonl/,
+        'and no error about the log';
 }
 
 # ---------------------------------------------------------------------
