@@ -41,7 +41,7 @@ FUZZ_CC      ?= clang
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
 .PHONY: all deps module unit test run bench clean conformance fuzz \
-	bench-schema
+	bench-schema asan valgrind soak
 
 all: module
 
@@ -67,7 +67,8 @@ conformance: $(BUILD)/conformance
 
 $(BUILD)/fuzz/%: t/fuzz/%.c $(CORE_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -I$(LGSP) \
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -I$(LGSP) \
 		-o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
 
 # each target runs FUZZ_SECONDS from its seeds in t/fuzz/seeds/NAME/
@@ -75,8 +76,49 @@ fuzz: $(FUZZ_TARGETS)
 	@set -e; for f in $(FUZZ_TARGETS); do \
 		n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=$(BUILD)/fuzz/$$n- \
 			$(BUILD)/fuzz/corpus-$$n $$(ls -d t/fuzz/seeds/$$n 2>/dev/null); \
 	done
+
+# make asan: the module, the unit tests and the whole t/ suite under
+# AddressSanitizer and UBSan (nginx gets the runtime by LD_PRELOAD).  Leaks
+# are left to make valgrind: nginx's exit paths keep what the OS frees.
+# Any report in $(ASAN_BUILD)/reports fails the run.
+ASAN_BUILD  ?= build-asan
+SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_REPORTS = $(abspath $(ASAN_BUILD))/reports
+
+asan: deps
+	@EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" \
+		scripts/build.sh $(ASAN_BUILD)
+	@$(MAKE) -s unit BUILD=$(ASAN_BUILD) \
+		CFLAGS="$(CFLAGS) $(SAN_FLAGS) -fno-sanitize-recover=all"
+	@rm -rf $(ASAN_REPORTS); mkdir -p $(ASAN_REPORTS); \
+	LGSP_MODULE=$(abspath $(ASAN_BUILD))/ngx_http_lgsp_module.so \
+	LGSP_PRELOAD=/usr/lib/x86_64-linux-gnu/libasan.so.8 \
+	ASAN_OPTIONS=detect_leaks=0:log_path=$(ASAN_REPORTS)/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_REPORTS)/ubsan \
+		prove -r $(or $(TESTS),t); rc=$$?; \
+	scripts/sanitizer-reports $(ASAN_REPORTS) && exit $$rc
+
+# make valgrind: the main cases with one nginx process under valgrind;
+# t/valgrind.supp says which of nginx's and OpenSSL's memory is not ours
+VALGRIND_TESTS ?= t/core.t t/jwt.t t/quota.t t/quota_redis.t t/schema.t \
+	t/routing.t t/catalog.t t/records.t t/metrics.t t/hostile.t
+VALGRIND_REPORTS = $(abspath $(BUILD))/valgrind
+
+valgrind: module
+	@rm -rf $(VALGRIND_REPORTS); mkdir -p $(VALGRIND_REPORTS); \
+	LGSP_MODULE=$(abspath $(MODULE)) LGSP_VALGRIND=$(VALGRIND_REPORTS) \
+		prove $(VALGRIND_TESTS); rc=$$?; \
+	scripts/sanitizer-reports $(VALGRIND_REPORTS) && exit $$rc
+
+# make soak: the full path under load; SOAK_MINUTES long, worker memory
+# compared at start and end
+SOAK_MINUTES ?= 10
+
+soak: module
+	@scripts/soak $(BUILD) --minutes $(SOAK_MINUTES)
 
 $(BUILD)/bench-schema: scripts/bench-schema/bench.c $(SCHEMA_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
 	@mkdir -p $(dir $@)

@@ -64,8 +64,10 @@ perl "$repo/scripts/mock-ndxp.pl" "$ndxp_port" \
     "$(cat "$run/conf/keys/ndxp-hanam.secret")" >> "$run/logs/ndxp.log" 2>&1 &
 pids+=($!)
 
-nginx -p "$run/" -c conf/nginx.conf -t -q
-nginx -p "$run/" -c conf/nginx.conf -g 'daemon off;' &
+# make asan: the sanitizer runtime goes into nginx, and only there
+preload=${LGSP_PRELOAD:+LD_PRELOAD=$LGSP_PRELOAD}
+env $preload nginx -p "$run/" -c conf/nginx.conf -t -q
+env $preload nginx -p "$run/" -c conf/nginx.conf -g 'daemon off;' &
 pids+=($!)
 
 # nginx and the mock systems listening

@@ -40,7 +40,9 @@ our $REPO = abs_path(File::Spec->catdir(__FILE__, '..', '..', '..', '..'));
 sub new {
     my ($class, %opt) = @_;
 
-    my $module = $ENV{LGSP_MODULE} || "$REPO/build/ngx_http_lgsp_module.so";
+    # module => PATH: another build of the module (an installed one)
+    my $module = $opt{module} || $ENV{LGSP_MODULE}
+                 || "$REPO/build/ngx_http_lgsp_module.so";
     croak "module $module not built: run make" unless -f $module;
 
     my $dir = tempdir('lgsp-test-XXXXXX', TMPDIR => 1,
@@ -122,6 +124,9 @@ sub config {
     my $workers = $opt{workers} || $self->{workers};
     my $main = $opt{main} // '';
 
+    # make valgrind: one process, so valgrind follows every request
+    $main .= "\nmaster_process off;\n" if $ENV{LGSP_VALGRIND};
+
     my $conf = <<"EOF";
 load_module $self->{module};
 
@@ -195,6 +200,7 @@ sub start {
         $ENV{LD_PRELOAD} = $ENV{LGSP_PRELOAD} if $ENV{LGSP_PRELOAD};
 
         my @pin = defined $opt{cpu} ? ('taskset', '-c', $opt{cpu}) : ();
+        push @pin, valgrind() if $ENV{LGSP_VALGRIND};
         exec @pin, 'nginx', '-p', "$self->{dir}/", '-c',
              "$self->{dir}/conf/nginx.conf", '-g', 'daemon off;';
         exit 127;
@@ -214,6 +220,16 @@ sub start {
     sleep 0.1;
 
     return $self;
+}
+
+
+# LGSP_VALGRIND=DIR: nginx runs under valgrind, one report per process in
+# DIR; make valgrind reads them
+sub valgrind {
+    return ('valgrind', '--quiet', '--leak-check=full',
+            '--errors-for-leak-kinds=definite', '--track-fds=no',
+            "--suppressions=$REPO/t/valgrind.supp",
+            "--log-file=$ENV{LGSP_VALGRIND}/valgrind.%p.log");
 }
 
 
