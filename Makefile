@@ -144,13 +144,19 @@ bench: module
 $(BUILD)/lgsp-logverify: scripts/lgsp_logverify.c $(LGSP)/lgsp_chain.c \
 		$(LGSP)/lgsp_chain.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(LGSP) -o $@ scripts/lgsp_logverify.c \
+	$(CC) $(CFLAGS) $(LDFLAGS) -I$(LGSP) -o $@ scripts/lgsp_logverify.c \
 		$(LGSP)/lgsp_chain.c -ljansson -lcrypto
 
 logverify: $(BUILD)/lgsp-logverify
 
 screenshot: module
 	@scripts/status-screenshot $(BUILD)
+
+# the Debian package, $(BUILD)/deb/libnginx-mod-http-lgsp_*.deb
+.PHONY: deb
+
+deb: deps
+	@scripts/deb.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -9,7 +9,8 @@ PACKAGES="nginx nginx-dev build-essential pkg-config
     perl libcrypt-jwt-perl libjson-xs-perl libhttp-daemon-perl
     libwww-perl libio-socket-ssl-perl
     node-ajv python3-jsonschema
-    prometheus chromium"
+    prometheus chromium
+    debhelper dpkg-dev fakeroot"
 
 missing=""
 for p in $PACKAGES; do
