@@ -12,6 +12,7 @@
 
 #include <hiredis/async.h>
 
+#include "ngx_http_lgsp_metrics.h"
 #include "ngx_http_lgsp_redis.h"
 
 
@@ -76,6 +77,7 @@ static ngx_int_t ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd);
 static void ngx_http_lgsp_redis_failover(ngx_event_t *ev);
 static ngx_int_t ngx_http_lgsp_redis_setup(ngx_http_lgsp_redis_t *rd);
 static void ngx_http_lgsp_redis_failed(ngx_http_lgsp_redis_t *rd,
+    const char *kind,
     const char *reason);
 static void ngx_http_lgsp_redis_succeeded(ngx_http_lgsp_redis_t *rd);
 static void ngx_http_lgsp_redis_drop(ngx_http_lgsp_redis_t *rd);
@@ -426,19 +428,19 @@ ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd)
     /* hiredis connects without blocking: the address is numeric */
     ac = redisAsyncConnect((char *) srv->host, srv->port);
     if (ac == NULL) {
-        ngx_http_lgsp_redis_failed(rd, "out of memory");
+        ngx_http_lgsp_redis_failed(rd, "internal", "out of memory");
         return NGX_ERROR;
     }
 
     if (ac->err) {
-        ngx_http_lgsp_redis_failed(rd, ac->errstr);
+        ngx_http_lgsp_redis_failed(rd, "connect", ac->errstr);
         redisAsyncFree(ac);
         return NGX_ERROR;
     }
 
     c = ngx_get_connection(ac->c.fd, ngx_cycle->log);
     if (c == NULL) {
-        ngx_http_lgsp_redis_failed(rd, "no free connection");
+        ngx_http_lgsp_redis_failed(rd, "internal", "no free connection");
         redisAsyncFree(ac);
         return NGX_ERROR;
     }
@@ -473,7 +475,8 @@ ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd)
     ngx_http_lgsp_redis_add_write(c);
 
     if (ngx_http_lgsp_redis_setup(rd) != NGX_OK) {
-        ngx_http_lgsp_redis_failed(rd, "cannot queue setup commands");
+        ngx_http_lgsp_redis_failed(rd, "internal",
+                                   "cannot queue setup commands");
         ngx_http_lgsp_redis_drop(rd);
         return NGX_ERROR;
     }
@@ -526,14 +529,26 @@ ngx_http_lgsp_redis_setup(ngx_http_lgsp_redis_t *rd)
 
 
 /*
- * A server failed: the outage is logged once across workers, the next
- * server is tried next, and once every server has failed in a row, none
- * is tried again before a backoff that doubles up to a few seconds.
+ * A server failed: the outage is logged once across workers and counted
+ * by kind (connect, connection, timeout, reply, setup, internal) in the
+ * metrics, the next server is tried next, and once every server has
+ * failed in a row, none is tried again before a backoff that doubles up
+ * to a few seconds.
  */
 static void
-ngx_http_lgsp_redis_failed(ngx_http_lgsp_redis_t *rd, const char *reason)
+ngx_http_lgsp_redis_failed(ngx_http_lgsp_redis_t *rd, const char *kind,
+    const char *reason)
 {
+    ngx_str_t   label;
     ngx_msec_t  delay;
+
+    label.data = (u_char *) kind;
+    label.len = ngx_strlen(kind);
+
+    ngx_http_lgsp_metrics_count(ngx_cycle, NGX_HTTP_LGSP_METRIC_REDIS_ERRORS,
+                                &label, 1);
+    ngx_http_lgsp_metrics_set(ngx_cycle, NGX_HTTP_LGSP_METRIC_REDIS_UP,
+                              NULL, 0);
 
     if (ngx_atomic_cmp_set(&rd->shared->down, 0, 1)) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
@@ -566,6 +581,9 @@ ngx_http_lgsp_redis_succeeded(ngx_http_lgsp_redis_t *rd)
 {
     rd->failures = 0;
     rd->rounds = 0;
+
+    ngx_http_lgsp_metrics_set(ngx_cycle, NGX_HTTP_LGSP_METRIC_REDIS_UP,
+                              NULL, 1);
 
     if (ngx_atomic_cmp_set(&rd->shared->down, 1, 0)) {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
@@ -634,7 +652,7 @@ ngx_http_lgsp_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
         /* a replica (READONLY), a busy or broken server: try another */
-        ngx_http_lgsp_redis_failed(rd, reply->str);
+        ngx_http_lgsp_redis_failed(rd, "reply", reply->str);
         ngx_http_lgsp_redis_drop(rd);
         reply = NULL;
 
@@ -661,7 +679,7 @@ ngx_http_lgsp_redis_setup_reply(redisAsyncContext *ac, void *r,
     reply = r;
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
-        ngx_http_lgsp_redis_failed(rd, reply->str);
+        ngx_http_lgsp_redis_failed(rd, "setup", reply->str);
         ngx_http_lgsp_redis_drop(rd);
     }
 }
@@ -679,7 +697,7 @@ ngx_http_lgsp_redis_connected(const redisAsyncContext *ac, int status)
     /* on an error hiredis frees the context when this returns */
     if (status != REDIS_OK) {
         rd->refused = 1;
-        ngx_http_lgsp_redis_failed(rd, ac->errstr);
+        ngx_http_lgsp_redis_failed(rd, "connect", ac->errstr);
     }
 }
 
@@ -691,7 +709,7 @@ ngx_http_lgsp_redis_disconnected(const redisAsyncContext *ac, int status)
 
     /* REDIS_OK: we dropped it ourselves, after saying why */
     if (status != REDIS_OK) {
-        ngx_http_lgsp_redis_failed(rd, ac->errstr);
+        ngx_http_lgsp_redis_failed(rd, "connection", ac->errstr);
     }
 }
 
@@ -718,7 +736,7 @@ ngx_http_lgsp_redis_timeout(ngx_event_t *ev)
     }
 
     /* a hung server: its link is useless, whatever else waits on it */
-    ngx_http_lgsp_redis_failed(rd, "command timed out");
+    ngx_http_lgsp_redis_failed(rd, "timeout", "command timed out");
     ngx_http_lgsp_redis_drop(rd);
 }
 
@@ -728,7 +746,7 @@ ngx_http_lgsp_redis_connect_timeout(ngx_event_t *ev)
 {
     ngx_http_lgsp_redis_t *rd = ev->data;
 
-    ngx_http_lgsp_redis_failed(rd, "connect timed out");
+    ngx_http_lgsp_redis_failed(rd, "connect", "connect timed out");
     ngx_http_lgsp_redis_drop(rd);
 }
 
