@@ -93,12 +93,6 @@ ok wait_for(sub {
        return $answer !~ /quota-unavailable/;
    }), 'node1 fails over to the promoted replica';
 is $answer, '200 1', 'node1: the quota counts on where it stood';
-ok wait_for(sub { ($answer = call('node2')) !~ /quota-unavailable/ }),
-   'node2 fails over too';
-is $answer, '200 0', 'node2 takes the last call of the quota';
-is call('node1'), '429 0 quota-exceeded', 'node1: the quota is used up';
-is call('node2'), '429 0 quota-exceeded', 'node2: used up there too';
-
 # the operator brings the old primary back as a replica of the new one
 $t->spawn('redis-server', "$run/conf/redis-primary.conf",
           '--replicaof', '127.0.0.1', $port{replica});
@@ -108,10 +102,25 @@ ok wait_for(sub { redis('primary', 'INFO', 'replication')
 
 # a node that starts afresh tries it first: it answers READONLY, is
 # passed over, and the quota still counts in the new primary
-kill 'HUP', $t->read_file("$run/logs/node1.pid") =~ s/\s+//gr;
-ok wait_for(sub { ($answer = call('node1')) !~ /quota-unavailable/ }),
-   'node1, reloaded, passes over the returned primary';
-is $answer, '429 0 quota-exceeded', 'and still finds the quota used up';
+sub exited {
+    my @exits = $t->read_file("$run/logs/node2-error.log")
+                =~ /worker process \d+ exited with code 0/g;
+    return scalar @exits;
+}
+
+my $exited = exited();
+kill 'HUP', $t->read_file("$run/logs/node2.pid") =~ s/\s+//gr;
+ok wait_for(sub { exited() >= $exited + 2 }),
+   'node2 reloads: its old workers (and their links to Redis) are gone';
+ok wait_for(sub { ($answer = call('node2')) !~ /quota-unavailable/ }),
+   'node2 passes over the returned primary';
+is $answer, '200 0', 'and takes the last call of the quota there';
+like $t->request('GET', '/metrics', port => $port{node2})->{content},
+     qr/^lgsp_redis_errors_total\{kind="reply"\} [1-9]/m,
+     'the returned primary answered it with an error (READONLY)';
+
+is call('node1'), '429 0 quota-exceeded', 'node1: the quota is used up';
+is call('node2'), '429 0 quota-exceeded', 'node2: used up there too';
 
 for my $node (qw(node1 node2)) {
     my $log = $t->read_file("$run/logs/$node-error.log");
