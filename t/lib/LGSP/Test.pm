@@ -227,7 +227,8 @@ sub start {
 # DIR; make valgrind reads them
 sub valgrind {
     return ('valgrind', '--quiet', '--leak-check=full',
-            '--errors-for-leak-kinds=definite', '--track-fds=no',
+            '--errors-for-leak-kinds=definite', '--show-leak-kinds=definite',
+            '--keep-debuginfo=yes',
             "--suppressions=$REPO/t/valgrind.supp",
             "--log-file=$ENV{LGSP_VALGRIND}/valgrind.%p.log");
 }
