@@ -5,6 +5,40 @@
 #include "lgsp_quota_reply.h"
 
 
+static void *lgsp_quota_reply_create_array(const redisReadTask *task,
+    int elements);
+
+
+/* hiredis's own reply functions, but for arrays, which are bounded */
+static redisReplyObjectFunctions         lgsp_quota_reply_functions;
+static const redisReplyObjectFunctions  *lgsp_quota_reply_defaults;
+
+
+void
+lgsp_quota_reply_limit(redisReader *reader)
+{
+    if (lgsp_quota_reply_defaults == NULL) {
+        lgsp_quota_reply_defaults = reader->fn;
+        lgsp_quota_reply_functions = *reader->fn;
+        lgsp_quota_reply_functions.createArray =
+                                          lgsp_quota_reply_create_array;
+    }
+
+    reader->fn = &lgsp_quota_reply_functions;
+}
+
+
+static void *
+lgsp_quota_reply_create_array(const redisReadTask *task, int elements)
+{
+    if (elements > LGSP_QUOTA_REPLY_MAX_ELEMENTS) {
+        return NULL;
+    }
+
+    return lgsp_quota_reply_defaults->createArray(task, elements);
+}
+
+
 long
 lgsp_quota_reply(const redisReply *reply, lgsp_quota_state_t *states,
     size_t n)

@@ -13,6 +13,18 @@
 
 
 /*
+ * The most elements a reply may announce: the quota script answers a few,
+ * and hiredis 0.14 would otherwise allocate whatever count "*N" claims
+ * (it has no maxelements of its own).
+ */
+#define LGSP_QUOTA_REPLY_MAX_ELEMENTS  1024
+
+
+/* makes a reader refuse, as out of memory, arrays past the limit above */
+void lgsp_quota_reply_limit(redisReader *reader);
+
+
+/*
  * The script answers an array of 1 + 3 * n non-negative integers: the
  * 1-based index of the refusing limit (0: none), then each limit's
  * allowed, used and reset_ms.  Fills states[0 .. n - 1] and returns that

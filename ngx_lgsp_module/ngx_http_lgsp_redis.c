@@ -14,6 +14,7 @@
 
 #include "ngx_http_lgsp_metrics.h"
 #include "ngx_http_lgsp_redis.h"
+#include "lgsp_quota_reply.h"
 
 
 #define NGX_HTTP_LGSP_REDIS_PORT         6379
@@ -444,6 +445,8 @@ ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd)
         redisAsyncFree(ac);
         return NGX_ERROR;
     }
+
+    lgsp_quota_reply_limit(ac->c.reader);
 
     c->data = rd;
     c->idle = 1;        /* closed when the worker shuts down gracefully */

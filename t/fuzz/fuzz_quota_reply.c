@@ -36,6 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
+    /* as the worker's connection: no reply may claim a huge array */
+    lgsp_quota_reply_limit(reader);
+
     redisReaderFeed(reader, (const char *) data + 1, size - 1);
 
     while (redisReaderGetReply(reader, &reply) == REDIS_OK && reply != NULL) {

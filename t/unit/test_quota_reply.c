@@ -16,6 +16,7 @@ answer(const char *resp, lgsp_quota_state_t *states, size_t n)
     redisReader  *reader;
 
     reader = redisReaderCreate();
+    lgsp_quota_reply_limit(reader);
     redisReaderFeed(reader, resp, strlen(resp));
 
     if (redisReaderGetReply(reader, &reply) != REDIS_OK || reply == NULL) {
@@ -76,6 +77,10 @@ test_reply_refused_shapes(void)
     UNIT_EQ_INT(answer("*-1\r\n", s, 1), -1, "a nil array");
     UNIT_EQ_INT(s[0].allowed, 77, "a refused reply leaves states alone");
     UNIT_EQ_INT(lgsp_quota_reply(NULL, s, 1), -1, "no reply at all");
+
+    /* found by fuzz_quota_reply: hiredis allocated what "*N" claimed */
+    UNIT_EQ_INT(answer("*1111111111\r\n:0\r\n", s, 1), -2,
+                "a huge array count is a protocol error, not an allocation");
 }
 
 
