@@ -90,6 +90,10 @@ ngx_http_lgsp_ctx_t *ngx_http_lgsp_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_lgsp_send_problem(ngx_http_request_t *r,
     ngx_http_lgsp_problem_t *problem);
 
+/* a variable's value is s, or "not found" when s is empty */
+ngx_int_t ngx_http_lgsp_variable_str(ngx_http_variable_value_t *v,
+    ngx_str_t *s);
+
 /* the service code of the request's location, or the location's name */
 void ngx_http_lgsp_service_name(ngx_http_request_t *r, ngx_str_t *name);
 

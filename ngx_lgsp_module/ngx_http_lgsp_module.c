@@ -18,7 +18,8 @@ static ngx_int_t ngx_http_lgsp_post_read_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_lgsp_header_filter(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_lgsp_is_txid_header(ngx_str_t *name);
+static ngx_table_elt_t *ngx_http_lgsp_find_header(ngx_list_t *headers,
+    ngx_str_t *name);
 static void ngx_http_lgsp_txid(u_char *txid);
 static void ngx_http_lgsp_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_lgsp_txid_variable(ngx_http_request_t *r,
@@ -224,6 +225,24 @@ ngx_http_lgsp_send_problem(ngx_http_request_t *r,
 }
 
 
+ngx_int_t
+ngx_http_lgsp_variable_str(ngx_http_variable_value_t *v, ngx_str_t *s)
+{
+    if (s->len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = s->data;
+
+    return NGX_OK;
+}
+
+
 void
 ngx_http_lgsp_service_name(ngx_http_request_t *r, ngx_str_t *name)
 {
@@ -286,31 +305,12 @@ ngx_int_t
 ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == name->len
-            && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
-        {
-            h[i].value = *value;
-            return NGX_OK;
-        }
+    h = ngx_http_lgsp_find_header(&r->headers_in.headers, name);
+    if (h) {
+        h->value = *value;
+        return NGX_OK;
     }
 
     h = ngx_list_push(&r->headers_in.headers);
@@ -437,8 +437,6 @@ static ngx_int_t
 ngx_http_lgsp_header_filter(ngx_http_request_t *r)
 {
     ngx_str_t             txid;
-    ngx_uint_t            i;
-    ngx_list_part_t      *part;
     ngx_table_elt_t      *h;
     ngx_http_lgsp_ctx_t  *ctx;
 
@@ -455,25 +453,11 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
     txid.data = ctx->txid;
 
     /* an upstream's own id gives way: the caller holds ours */
-    part = &r->headers_out.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].hash && ngx_http_lgsp_is_txid_header(&h[i].key)) {
-            h[i].value = txid;
-            return ngx_http_next_header_filter(r);
-        }
+    h = ngx_http_lgsp_find_header(&r->headers_out.headers,
+                                  &ngx_http_lgsp_txid_header);
+    if (h) {
+        h->value = txid;
+        return ngx_http_next_header_filter(r);
     }
 
     h = ngx_list_push(&r->headers_out.headers);
@@ -489,12 +473,27 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
 }
 
 
-static ngx_uint_t
-ngx_http_lgsp_is_txid_header(ngx_str_t *name)
+/* a header of the list by name; cleared ones (hash 0) do not count */
+static ngx_table_elt_t *
+ngx_http_lgsp_find_header(ngx_list_t *headers, ngx_str_t *name)
 {
-    return name->len == ngx_http_lgsp_txid_header.len
-           && ngx_strncasecmp(name->data, ngx_http_lgsp_txid_header.data,
-                              name->len) == 0;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    for (part = &headers->part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].hash && h[i].key.len == name->len
+                && ngx_strncasecmp(h[i].key.data, name->data, name->len) == 0)
+            {
+                return &h[i];
+            }
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -542,6 +541,7 @@ static ngx_int_t
 ngx_http_lgsp_txid_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    ngx_str_t             txid;
     ngx_http_lgsp_ctx_t  *ctx;
 
     ctx = ngx_http_lgsp_get_ctx(r);
@@ -549,13 +549,10 @@ ngx_http_lgsp_txid_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->len = NGX_HTTP_LGSP_TXID_LEN;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = ctx->txid;
+    txid.len = NGX_HTTP_LGSP_TXID_LEN;
+    txid.data = ctx->txid;
 
-    return NGX_OK;
+    return ngx_http_lgsp_variable_str(v, &txid);
 }
 
 
@@ -570,18 +567,7 @@ ngx_http_lgsp_agency_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ctx->agency.len == 0) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->len = ctx->agency.len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = ctx->agency.data;
-
-    return NGX_OK;
+    return ngx_http_lgsp_variable_str(v, &ctx->agency);
 }
 
 
@@ -593,18 +579,7 @@ ngx_http_lgsp_service_variable(ngx_http_request_t *r,
 
     llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
 
-    if (llcf->service.len == 0) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->len = llcf->service.len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = llcf->service.data;
-
-    return NGX_OK;
+    return ngx_http_lgsp_variable_str(v, &llcf->service);
 }
 
 

@@ -293,18 +293,12 @@ ngx_http_lgsp_ndxp_token_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_lgsp_ndxp_module);
 
-    if (ctx == NULL || ctx->token.len == 0) {
+    if (ctx == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    v->len = ctx->token.len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = ctx->token.data;
-
-    return NGX_OK;
+    return ngx_http_lgsp_variable_str(v, &ctx->token);
 }
 
 
@@ -316,18 +310,7 @@ ngx_http_lgsp_ndxp_basic_auth_variable(ngx_http_request_t *r,
 
     nlcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_ndxp_module);
 
-    if (nlcf->basic_auth.len == 0) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->len = nlcf->basic_auth.len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = nlcf->basic_auth.data;
-
-    return NGX_OK;
+    return ngx_http_lgsp_variable_str(v, &nlcf->basic_auth);
 }
 
 
