@@ -5,6 +5,7 @@
  * safe from hostile bodies.
  */
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -492,6 +493,71 @@ test_strict_parser(void)
 }
 
 
+/* the parser agrees with jansson, an independent one, value for value */
+static void
+test_strict_parser_agrees_with_jansson(void)
+{
+    int          kind;
+    char         err[256], name[64];
+    json_t      *ours, *theirs;
+    size_t       i;
+    const char  *valid[] = {
+        "{\"a\":\"\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\\\/\"}",
+        "{\"a\":\"\\u0000x\"}",
+        "{\"k\\\"q\":[1,-0,0.5,1E+2,1e-400,[]],\"b\":{}}",
+        "9223372036854775807", "-9223372036854775808",
+        "9223372036854775808", "123456789012345678901234567890",
+        "\"Nguy\xe1\xbb\x85n V\xc4\x83n \xe1\xba\xa2\"",
+        " [ true , false , null ] ",
+    };
+    const char  *invalid[] = {
+        "{\"a\":1,\"\\u0061\":2}",          /* the same key, escaped */
+        "{\"b\\u0000\":1}",                   /* NUL in a key */
+        "\"\\ud83d\"", "\"\\ude00\"",           /* lone surrogates */
+        "\"\xc3\x28\"", "\"\xed\xa0\x80\"",     /* bad UTF-8 */
+        "\"\xc0\xaf\"", "\"\xf4\x90\x80\x80\"",
+        "\"abc\\", "\"tab\there\"", "\"\\x\"", "\"\\u12G4\"",
+        "01", "-01", "1.", ".5", "-", "1e", "1e+", "1e400",
+        "[1,]", "[1 2]", "{\"a\" 1}", "tru", "nul", "", " ", "[] x",
+    };
+
+    for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+        ours = lgsp_json_parse_strict(valid[i], strlen(valid[i]), 64, &kind,
+                                      err, sizeof(err));
+        theirs = json_loadb(valid[i], strlen(valid[i]),
+                            JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        if (theirs == NULL) {
+            theirs = json_loadb(valid[i], strlen(valid[i]),
+                                JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                                NULL);
+        }
+
+        snprintf(name, sizeof(name), "valid #%zu parses as jansson does", i);
+        UNIT_OK(ours != NULL && json_equal(ours, theirs), name);
+        if (ours == NULL) {
+            printf("#   %s\n", err);
+        }
+
+        json_decref(ours);
+        json_decref(theirs);
+    }
+
+    for (i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+        ours = lgsp_json_parse_strict(invalid[i], strlen(invalid[i]), 64,
+                                      &kind, err, sizeof(err));
+        snprintf(name, sizeof(name), "invalid #%zu is refused", i);
+        UNIT_OK(ours == NULL && kind != LGSP_JSON_OK, name);
+        json_decref(ours);
+    }
+
+    ours = lgsp_json_parse_strict("-9223372036854775808", 20, 64, &kind, err,
+                                  sizeof(err));
+    UNIT_OK(json_is_integer(ours) && json_integer_value(ours) == LLONG_MIN,
+            "the smallest 64-bit integer stays an integer");
+    json_decref(ours);
+}
+
+
 static void
 test_numbers(void)
 {
@@ -574,6 +640,7 @@ main(void)
     test_format_assertion_is_an_option();
     test_hostile_pattern_finishes_quickly();
     test_strict_parser();
+    test_strict_parser_agrees_with_jansson();
     test_numbers();
     test_unevaluated_and_dynamic_refs();
 
