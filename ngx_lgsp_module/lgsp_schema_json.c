@@ -374,7 +374,7 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len)
     }
 
     /* escapes: unescaped into the scratch buffer; never longer than this */
-    if (lgsp_json_reserve(ps, end - p) != 0) {
+    if (lgsp_json_reserve(ps, end - p + 1) != 0) {
         return -1;
     }
 

@@ -50,7 +50,8 @@ EOF
             my $secret = join '', map { chr(48 + rand 64) } 1 .. 48;
 
             $t->write_file('secret.pub', $secret);
-            $t->start_redis if $http =~ /lgsp_redis/;
+            $t->start_redis(cpu => $ENV{LGSP_BENCH_AUX_CPU})
+                if $http =~ /lgsp_redis/;
 
             return { headers => { Authorization => 'Bearer '
                                   . mint(alg => 'HS256', key => $secret) } };

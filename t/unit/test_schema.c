@@ -519,6 +519,7 @@ test_strict_parser_agrees_with_jansson(void)
         "\"abc\\", "\"tab\there\"", "\"\\x\"", "\"\\u12G4\"",
         "01", "-01", "1.", ".5", "-", "1e", "1e+", "1e400",
         "[1,]", "[1 2]", "{\"a\" 1}", "tru", "nul", "", " ", "[] x",
+        "\"",                                 /* found by fuzz_schema */
     };
 
     for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {

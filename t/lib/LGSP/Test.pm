@@ -317,7 +317,10 @@ sub start_redis {
 
     push @args, '--requirepass', $opt{password} if $opt{password};
 
-    $self->{redis_pid} = $self->spawn('redis-server', @args);
+    # cpu => N pins it, so that a benchmark's nginx keeps its core to itself
+    my @pin = defined $opt{cpu} ? ('taskset', '-c', $opt{cpu}) : ();
+
+    $self->{redis_pid} = $self->spawn(@pin, 'redis-server', @args);
 
     croak 'redis-server did not start'
         unless wait_port($port, $self->{redis_pid});
