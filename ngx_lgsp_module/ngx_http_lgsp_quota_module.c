@@ -15,6 +15,7 @@
 #include "ngx_http_lgsp_redis.h"
 #include "lgsp_quota.h"
 #include "lgsp_quota_reply.h"
+#include "ngx_http_lgsp_catalog.h"
 
 
 #define NGX_HTTP_LGSP_QUOTA_LOCAL    0
@@ -135,6 +136,8 @@ static char *ngx_http_lgsp_quota(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_lgsp_quota_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static ngx_int_t ngx_http_lgsp_quota_describe(ngx_conf_t *cf,
+    void **loc_conf, ngx_http_lgsp_service_info_t *info);
 static ngx_int_t ngx_http_lgsp_quota_add_variables(ngx_conf_t *cf);
 static void *ngx_http_lgsp_quota_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_lgsp_quota_create_loc_conf(ngx_conf_t *cf);
@@ -1360,6 +1363,54 @@ ngx_http_lgsp_quota_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
+/* the catalogue lists a location's quotas as written: "100r/m burst=10" */
+static ngx_int_t
+ngx_http_lgsp_quota_describe(ngx_conf_t *cf, void **loc_conf,
+    ngx_http_lgsp_service_info_t *info)
+{
+    ngx_str_t                       *s;
+    ngx_uint_t                       i;
+    ngx_http_lgsp_quota_rule_t      *rules;
+    ngx_http_lgsp_quota_loc_conf_t  *qlcf;
+
+    qlcf = loc_conf[ngx_http_lgsp_quota_module.ctx_index];
+
+    if (qlcf->rules == NULL) {
+        return NGX_OK;
+    }
+
+    info->quotas = ngx_array_create(cf->pool, qlcf->rules->nelts,
+                                    sizeof(ngx_str_t));
+    if (info->quotas == NULL) {
+        return NGX_ERROR;
+    }
+
+    rules = qlcf->rules->elts;
+
+    for (i = 0; i < qlcf->rules->nelts; i++) {
+        s = ngx_array_push(info->quotas);
+        if (s == NULL) {
+            return NGX_ERROR;
+        }
+
+        s->data = ngx_pnalloc(cf->pool, rules[i].rate.value.len
+                                        + sizeof(" burst=") - 1
+                                        + NGX_INT64_LEN);
+        if (s->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        s->len = (rules[i].burst
+                  ? ngx_sprintf(s->data, "%V burst=%uL", &rules[i].rate.value,
+                                rules[i].burst)
+                  : ngx_sprintf(s->data, "%V", &rules[i].rate.value))
+                 - s->data;
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_lgsp_quota_add_variables(ngx_conf_t *cf)
 {
@@ -1373,7 +1424,8 @@ ngx_http_lgsp_quota_add_variables(ngx_conf_t *cf)
 
     var->get_handler = ngx_http_lgsp_quota_remaining_variable;
 
-    return NGX_OK;
+    return ngx_http_lgsp_catalog_describer_add(cf,
+                                               ngx_http_lgsp_quota_describe);
 }
 
 

@@ -20,6 +20,7 @@ $t->write_file('hs.key', 'catalog-test-secret-of-at-least-32-bytes');
 
 $t->start(<<'EOF');
     lgsp_jwt_key_file hs.key;
+    lgsp_quota_zone quotas:1m;
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -46,6 +47,8 @@ $t->start(<<'EOF');
             lgsp_service BTP.DANHMUC.TINH "title=Danh muc tinh";
             lgsp_jwt optional;
             lgsp_allow_agency *;
+            lgsp_quota 100r/m burst=20;
+            lgsp_quota 5000r/d;
             empty_gif;
         }
 
@@ -106,6 +109,8 @@ is_deeply $ks->{quotas}, [], 'its quotas (none here)';
 
 my $dm = $s{'BTP.DANHMUC.TINH'};
 is $dm->{match}, 'exact', 'an exact location is marked so';
+is_deeply $dm->{quotas}, ['100r/m burst=20', '5000r/d'],
+    'its quotas, as written';
 is_deeply $dm->{methods}, [qw(GET POST PUT PATCH DELETE)],
     'without limit_except, every method';
 is $dm->{authentication}, 'jwt-optional', 'optional authentication shows';
