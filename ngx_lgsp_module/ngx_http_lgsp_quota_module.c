@@ -136,6 +136,7 @@ static char *ngx_http_lgsp_quota(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_lgsp_quota_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static void ngx_http_lgsp_quota_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_lgsp_quota_describe(ngx_conf_t *cf,
     void **loc_conf, ngx_http_lgsp_service_info_t *info);
 static ngx_int_t ngx_http_lgsp_quota_add_variables(ngx_conf_t *cf);
@@ -257,7 +258,7 @@ ngx_module_t  ngx_http_lgsp_quota_module = {
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_lgsp_quota_exit_process,      /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -1360,6 +1361,21 @@ ngx_http_lgsp_quota_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     zone->shpool->log_nomem = 0;
 
     return NGX_OK;
+}
+
+
+/* hiredis's context is not nginx's memory: a worker that exits frees it */
+static void
+ngx_http_lgsp_quota_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_lgsp_quota_main_conf_t  *qmcf;
+
+    qmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_lgsp_quota_module);
+
+    if (qmcf && qmcf->redis) {
+        ngx_http_lgsp_redis_close(qmcf->redis);
+    }
 }
 
 

@@ -81,7 +81,6 @@ static void ngx_http_lgsp_redis_failed(ngx_http_lgsp_redis_t *rd,
     const char *kind,
     const char *reason);
 static void ngx_http_lgsp_redis_succeeded(ngx_http_lgsp_redis_t *rd);
-static void ngx_http_lgsp_redis_drop(ngx_http_lgsp_redis_t *rd);
 static void ngx_http_lgsp_redis_reply(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_http_lgsp_redis_setup_reply(redisAsyncContext *ac, void *r,
@@ -480,7 +479,7 @@ ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd)
     if (ngx_http_lgsp_redis_setup(rd) != NGX_OK) {
         ngx_http_lgsp_redis_failed(rd, "internal",
                                    "cannot queue setup commands");
-        ngx_http_lgsp_redis_drop(rd);
+        ngx_http_lgsp_redis_close(rd);
         return NGX_ERROR;
     }
 
@@ -597,8 +596,8 @@ ngx_http_lgsp_redis_succeeded(ngx_http_lgsp_redis_t *rd)
 
 
 /* every pending command gets a NULL reply; the cleanup hook unlinks */
-static void
-ngx_http_lgsp_redis_drop(ngx_http_lgsp_redis_t *rd)
+void
+ngx_http_lgsp_redis_close(ngx_http_lgsp_redis_t *rd)
 {
     if (rd->ac) {
         redisAsyncFree(rd->ac);
@@ -656,7 +655,7 @@ ngx_http_lgsp_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
     if (reply && reply->type == REDIS_REPLY_ERROR) {
         /* a replica (READONLY), a busy or broken server: try another */
         ngx_http_lgsp_redis_failed(rd, "reply", reply->str);
-        ngx_http_lgsp_redis_drop(rd);
+        ngx_http_lgsp_redis_close(rd);
         reply = NULL;
 
     } else if (reply) {
@@ -683,7 +682,7 @@ ngx_http_lgsp_redis_setup_reply(redisAsyncContext *ac, void *r,
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
         ngx_http_lgsp_redis_failed(rd, "setup", reply->str);
-        ngx_http_lgsp_redis_drop(rd);
+        ngx_http_lgsp_redis_close(rd);
     }
 }
 
@@ -740,7 +739,7 @@ ngx_http_lgsp_redis_timeout(ngx_event_t *ev)
 
     /* a hung server: its link is useless, whatever else waits on it */
     ngx_http_lgsp_redis_failed(rd, "timeout", "command timed out");
-    ngx_http_lgsp_redis_drop(rd);
+    ngx_http_lgsp_redis_close(rd);
 }
 
 
@@ -750,7 +749,7 @@ ngx_http_lgsp_redis_connect_timeout(ngx_event_t *ev)
     ngx_http_lgsp_redis_t *rd = ev->data;
 
     ngx_http_lgsp_redis_failed(rd, "connect", "connect timed out");
-    ngx_http_lgsp_redis_drop(rd);
+    ngx_http_lgsp_redis_close(rd);
 }
 
 
@@ -764,7 +763,7 @@ ngx_http_lgsp_redis_read_handler(ngx_event_t *rev)
     rd = c->data;
 
     if (c->close) {
-        ngx_http_lgsp_redis_drop(rd);
+        ngx_http_lgsp_redis_close(rd);
         return;
     }
 

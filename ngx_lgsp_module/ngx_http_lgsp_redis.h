@@ -62,5 +62,8 @@ ngx_int_t ngx_http_lgsp_redis_eval(ngx_http_lgsp_redis_t *redis,
 /* the caller went away: its handler will not be called */
 void ngx_http_lgsp_redis_cancel(ngx_http_lgsp_redis_cmd_t *cmd);
 
+/* closes this worker's link: on errors, and when the worker exits */
+void ngx_http_lgsp_redis_close(ngx_http_lgsp_redis_t *redis);
+
 
 #endif /* _NGX_HTTP_LGSP_REDIS_H_INCLUDED_ */

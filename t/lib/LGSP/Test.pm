@@ -226,7 +226,7 @@ sub start {
 # LGSP_VALGRIND=DIR: nginx runs under valgrind, one report per process in
 # DIR; make valgrind reads them
 sub valgrind {
-    return ('valgrind', '--quiet', '--leak-check=full',
+    return ('valgrind', '--quiet', '--leak-check=full', '--num-callers=40',
             '--errors-for-leak-kinds=definite', '--show-leak-kinds=definite',
             '--keep-debuginfo=yes',
             "--suppressions=$REPO/t/valgrind.supp",
