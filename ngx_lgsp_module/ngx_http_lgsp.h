@@ -31,6 +31,27 @@ typedef enum {
 } ngx_http_lgsp_outcome_e;
 
 
+/*
+ * A shared zone of entries found by an rbtree and aged by a queue, most
+ * recent first: the JWT cache and the local quota counters.  The owner
+ * sets insert and name (the directive, for the slab's messages) before
+ * ngx_http_lgsp_lru_init_zone() runs as the zone's init.
+ */
+typedef struct {
+    ngx_rbtree_t              rbtree;
+    ngx_rbtree_node_t         sentinel;
+    ngx_queue_t               queue;
+} ngx_http_lgsp_lru_sh_t;
+
+
+typedef struct {
+    ngx_http_lgsp_lru_sh_t   *sh;
+    ngx_slab_pool_t          *shpool;
+    ngx_rbtree_insert_pt      insert;
+    char                     *name;
+} ngx_http_lgsp_lru_t;
+
+
 /* one per main request; survives internal redirects */
 typedef struct {
     u_char                txid[NGX_HTTP_LGSP_TXID_LEN];
@@ -89,6 +110,12 @@ ngx_http_lgsp_ctx_t *ngx_http_lgsp_get_ctx(ngx_http_request_t *r);
  */
 ngx_int_t ngx_http_lgsp_send_problem(ngx_http_request_t *r,
     ngx_http_lgsp_problem_t *problem);
+
+ngx_int_t ngx_http_lgsp_lru_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+
+/* adds a module's variables, a list ended by ngx_http_null_variable */
+ngx_int_t ngx_http_lgsp_register_variables(ngx_conf_t *cf,
+    ngx_http_variable_t *vars);
 
 /* a variable's value is s, or "not found" when s is empty */
 ngx_int_t ngx_http_lgsp_variable_str(ngx_http_variable_value_t *v,

@@ -50,19 +50,6 @@ typedef struct {
 
 
 typedef struct {
-    ngx_rbtree_t                 rbtree;
-    ngx_rbtree_node_t            sentinel;
-    ngx_queue_t                  queue;
-} ngx_http_lgsp_jwt_cache_sh_t;
-
-
-typedef struct {
-    ngx_http_lgsp_jwt_cache_sh_t  *sh;
-    ngx_slab_pool_t              *shpool;
-} ngx_http_lgsp_jwt_cache_t;
-
-
-typedef struct {
     ngx_shm_zone_t              *cache;
 } ngx_http_lgsp_jwt_main_conf_t;
 
@@ -102,18 +89,16 @@ static ngx_int_t ngx_http_lgsp_jwt_check_rules(ngx_http_request_t *r,
 static ngx_int_t ngx_http_lgsp_jwt_agency(json_t *payload, ngx_str_t *name,
     ngx_str_t *agency);
 static ngx_int_t ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
-    ngx_http_lgsp_jwt_cache_t *cache, u_char *digest, time_t leeway,
+    ngx_http_lgsp_lru_t *cache, u_char *digest, time_t leeway,
     ngx_str_t *agency, ngx_str_t *payload);
-static void ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_jwt_cache_t *cache,
+static void ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_lru_t *cache,
     u_char *digest, time_t exp, ngx_str_t *agency, ngx_str_t *payload);
 static ngx_http_lgsp_jwt_cache_node_t *ngx_http_lgsp_jwt_cache_find(
-    ngx_http_lgsp_jwt_cache_t *cache, u_char *digest);
-static void ngx_http_lgsp_jwt_cache_delete(ngx_http_lgsp_jwt_cache_t *cache,
+    ngx_http_lgsp_lru_t *cache, u_char *digest);
+static void ngx_http_lgsp_jwt_cache_delete(ngx_http_lgsp_lru_t *cache,
     ngx_http_lgsp_jwt_cache_node_t *cn);
 static void ngx_http_lgsp_jwt_cache_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
-static ngx_int_t ngx_http_lgsp_jwt_cache_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 static ngx_int_t ngx_http_lgsp_jwt_digest(u_char *out, ngx_str_t *prefix,
     ngx_str_t *data);
 static ngx_int_t ngx_http_lgsp_jwt_claim_variable(ngx_http_request_t *r,
@@ -290,7 +275,7 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
     ngx_int_t                       rc;
     ngx_str_t                       token, agency, payload, policy;
     lgsp_jwk_set_t                 *remote;
-    ngx_http_lgsp_jwt_cache_t      *cache;
+    ngx_http_lgsp_lru_t      *cache;
     ngx_http_lgsp_jwt_main_conf_t  *jmcf;
     ngx_http_lgsp_jwt_loc_conf_t   *jlcf;
 
@@ -432,7 +417,7 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     lgsp_jwt_t                       jwt;
     lgsp_jwt_rules_t                 rules;
     lgsp_jwt_status_e                st;
-    ngx_http_lgsp_jwt_cache_t       *cache;
+    ngx_http_lgsp_lru_t       *cache;
     ngx_http_lgsp_jwt_claim_rule_t  *failed;
     ngx_http_lgsp_jwt_main_conf_t   *jmcf;
 
@@ -752,7 +737,7 @@ ngx_http_lgsp_jwt_agency(json_t *payload, ngx_str_t *name, ngx_str_t *agency)
  */
 static ngx_int_t
 ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
-    ngx_http_lgsp_jwt_cache_t *cache, u_char *digest, time_t leeway,
+    ngx_http_lgsp_lru_t *cache, u_char *digest, time_t leeway,
     ngx_str_t *agency, ngx_str_t *payload)
 {
     u_char                          *p;
@@ -801,7 +786,7 @@ ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
 
 
 static void
-ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_jwt_cache_t *cache, u_char *digest,
+ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_lru_t *cache, u_char *digest,
     time_t exp, ngx_str_t *agency, ngx_str_t *payload)
 {
     size_t                           size;
@@ -870,7 +855,7 @@ done:
 
 
 static ngx_http_lgsp_jwt_cache_node_t *
-ngx_http_lgsp_jwt_cache_find(ngx_http_lgsp_jwt_cache_t *cache,
+ngx_http_lgsp_jwt_cache_find(ngx_http_lgsp_lru_t *cache,
     u_char *digest)
 {
     ngx_int_t                        rc;
@@ -905,7 +890,7 @@ ngx_http_lgsp_jwt_cache_find(ngx_http_lgsp_jwt_cache_t *cache,
 
 
 static void
-ngx_http_lgsp_jwt_cache_delete(ngx_http_lgsp_jwt_cache_t *cache,
+ngx_http_lgsp_jwt_cache_delete(ngx_http_lgsp_lru_t *cache,
     ngx_http_lgsp_jwt_cache_node_t *cn)
 {
     ngx_queue_remove(&cn->queue);
@@ -950,58 +935,6 @@ ngx_http_lgsp_jwt_cache_insert_value(ngx_rbtree_node_t *temp,
     node->left = sentinel;
     node->right = sentinel;
     ngx_rbt_red(node);
-}
-
-
-static ngx_int_t
-ngx_http_lgsp_jwt_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_http_lgsp_jwt_cache_t  *ocache = data;
-
-    size_t                      len;
-    ngx_http_lgsp_jwt_cache_t  *cache;
-
-    cache = shm_zone->data;
-
-    if (ocache) {
-        cache->sh = ocache->sh;
-        cache->shpool = ocache->shpool;
-        return NGX_OK;
-    }
-
-    cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        cache->sh = cache->shpool->data;
-        return NGX_OK;
-    }
-
-    cache->sh = ngx_slab_alloc(cache->shpool,
-                               sizeof(ngx_http_lgsp_jwt_cache_sh_t));
-    if (cache->sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    cache->shpool->data = cache->sh;
-
-    ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
-                    ngx_http_lgsp_jwt_cache_insert_value);
-    ngx_queue_init(&cache->sh->queue);
-
-    len = sizeof(" in lgsp_jwt_cache zone \"\"") + shm_zone->shm.name.len;
-
-    cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
-    if (cache->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(cache->shpool->log_ctx, " in lgsp_jwt_cache zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    /* a full cache evicts; that is no news for the error log */
-    cache->shpool->log_nomem = 0;
-
-    return NGX_OK;
 }
 
 
@@ -1259,7 +1192,7 @@ ngx_http_lgsp_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     u_char                     *p;
     ssize_t                     size;
     ngx_str_t                  *value, name, s;
-    ngx_http_lgsp_jwt_cache_t  *cache;
+    ngx_http_lgsp_lru_t  *cache;
 
     if (jmcf->cache) {
         return "is duplicate";
@@ -1289,7 +1222,8 @@ ngx_http_lgsp_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     size = ngx_parse_size(&s);
 
-    if (name.len == 0 || size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize))
+    if (name.len == 0 || size == NGX_ERROR
+        || size < (ssize_t) (8 * ngx_pagesize))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid zone \"%V\": name and a size of at"
@@ -1297,7 +1231,7 @@ ngx_http_lgsp_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_jwt_cache_t));
+    cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_lru_t));
     if (cache == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -1314,7 +1248,10 @@ ngx_http_lgsp_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    jmcf->cache->init = ngx_http_lgsp_jwt_cache_init_zone;
+    cache->insert = ngx_http_lgsp_jwt_cache_insert_value;
+    cache->name = "lgsp_jwt_cache";
+
+    jmcf->cache->init = ngx_http_lgsp_lru_init_zone;
     jmcf->cache->data = cache;
 
     return NGX_CONF_OK;

@@ -633,9 +633,67 @@ ngx_http_lgsp_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_lgsp_add_variables(ngx_conf_t *cf)
 {
+    return ngx_http_lgsp_register_variables(cf, ngx_http_lgsp_vars);
+}
+
+
+ngx_int_t
+ngx_http_lgsp_lru_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_lgsp_lru_t  *olru = data;
+
+    size_t                len;
+    ngx_http_lgsp_lru_t  *lru;
+
+    lru = shm_zone->data;
+
+    if (olru) {
+        lru->sh = olru->sh;
+        lru->shpool = olru->shpool;
+        return NGX_OK;
+    }
+
+    lru->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        lru->sh = lru->shpool->data;
+        return NGX_OK;
+    }
+
+    lru->sh = ngx_slab_alloc(lru->shpool, sizeof(ngx_http_lgsp_lru_sh_t));
+    if (lru->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    lru->shpool->data = lru->sh;
+
+    ngx_rbtree_init(&lru->sh->rbtree, &lru->sh->sentinel, lru->insert);
+    ngx_queue_init(&lru->sh->queue);
+
+    len = sizeof(" in  zone \"\"") + ngx_strlen(lru->name)
+          + shm_zone->shm.name.len;
+
+    lru->shpool->log_ctx = ngx_slab_alloc(lru->shpool, len);
+    if (lru->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(lru->shpool->log_ctx, " in %s zone \"%V\"%Z", lru->name,
+                &shm_zone->shm.name);
+
+    /* a full zone gives up its oldest entries: no news for the error log */
+    lru->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_lgsp_register_variables(ngx_conf_t *cf, ngx_http_variable_t *vars)
+{
     ngx_http_variable_t  *var, *v;
 
-    for (v = ngx_http_lgsp_vars; v->name.len; v++) {
+    for (v = vars; v->name.len; v++) {
         var = ngx_http_add_variable(cf, &v->name, v->flags);
         if (var == NULL) {
             return NGX_ERROR;

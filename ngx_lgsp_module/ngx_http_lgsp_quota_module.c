@@ -54,19 +54,6 @@ typedef struct {
 
 
 typedef struct {
-    ngx_rbtree_t                    rbtree;
-    ngx_rbtree_node_t               sentinel;
-    ngx_queue_t                     queue;      /* most recent first */
-} ngx_http_lgsp_quota_sh_t;
-
-
-typedef struct {
-    ngx_http_lgsp_quota_sh_t       *sh;
-    ngx_slab_pool_t                *shpool;
-} ngx_http_lgsp_quota_zone_t;
-
-
-typedef struct {
     ngx_str_node_t                  sn;         /* str: the counter key */
     ngx_queue_t                     queue;
     uint64_t                        period;
@@ -112,9 +99,9 @@ static ngx_int_t ngx_http_lgsp_quota_decide(ngx_http_request_t *r,
     ngx_http_lgsp_quota_ctx_t *qctx);
 static uint64_t ngx_http_lgsp_quota_now(void);
 static ngx_int_t ngx_http_lgsp_quota_take_local(ngx_http_request_t *r,
-    ngx_http_lgsp_quota_zone_t *zone, ngx_http_lgsp_quota_ctx_t *qctx);
+    ngx_http_lgsp_lru_t *zone, ngx_http_lgsp_quota_ctx_t *qctx);
 static ngx_http_lgsp_quota_node_t *ngx_http_lgsp_quota_node(
-    ngx_http_lgsp_quota_zone_t *zone, ngx_str_t *key, uint64_t now_ms,
+    ngx_http_lgsp_lru_t *zone, ngx_str_t *key, uint64_t now_ms,
     lgsp_quota_counter_t **keep, ngx_uint_t nkeep);
 static ngx_uint_t ngx_http_lgsp_quota_kept(ngx_http_lgsp_quota_node_t *node,
     lgsp_quota_counter_t **keep, ngx_uint_t nkeep);
@@ -134,8 +121,6 @@ static char *ngx_http_lgsp_quota_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_lgsp_quota(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_int_t ngx_http_lgsp_quota_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 static void ngx_http_lgsp_quota_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_lgsp_quota_describe(ngx_conf_t *cf,
     void **loc_conf, ngx_http_lgsp_service_info_t *info);
@@ -645,7 +630,7 @@ ngx_http_lgsp_quota_now(void)
 
 static ngx_int_t
 ngx_http_lgsp_quota_take_local(ngx_http_request_t *r,
-    ngx_http_lgsp_quota_zone_t *zone, ngx_http_lgsp_quota_ctx_t *qctx)
+    ngx_http_lgsp_lru_t *zone, ngx_http_lgsp_quota_ctx_t *qctx)
 {
     uint64_t                     now_ms;
     ngx_uint_t                   i, n;
@@ -696,7 +681,7 @@ ngx_http_lgsp_quota_take_local(ngx_http_request_t *r,
  * ones, but never one this request holds (keep).  Called locked.
  */
 static ngx_http_lgsp_quota_node_t *
-ngx_http_lgsp_quota_node(ngx_http_lgsp_quota_zone_t *zone, ngx_str_t *key,
+ngx_http_lgsp_quota_node(ngx_http_lgsp_lru_t *zone, ngx_str_t *key,
     uint64_t now_ms, lgsp_quota_counter_t **keep, ngx_uint_t nkeep)
 {
     uint32_t                     hash;
@@ -1093,7 +1078,7 @@ ngx_http_lgsp_quota_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     u_char                      *p;
     ssize_t                      size;
     ngx_str_t                   *value, name, s;
-    ngx_http_lgsp_quota_zone_t  *zone;
+    ngx_http_lgsp_lru_t  *zone;
 
     if (qmcf->zone) {
         return "is duplicate";
@@ -1125,7 +1110,7 @@ ngx_http_lgsp_quota_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_quota_zone_t));
+    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_lru_t));
     if (zone == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -1142,7 +1127,10 @@ ngx_http_lgsp_quota_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    qmcf->zone->init = ngx_http_lgsp_quota_init_zone;
+    zone->insert = ngx_str_rbtree_insert_value;
+    zone->name = "lgsp_quota_zone";
+
+    qmcf->zone->init = ngx_http_lgsp_lru_init_zone;
     qmcf->zone->data = zone;
 
     return NGX_CONF_OK;
@@ -1310,57 +1298,6 @@ invalid:
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"",
                        &value[i]);
     return NGX_CONF_ERROR;
-}
-
-
-static ngx_int_t
-ngx_http_lgsp_quota_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_http_lgsp_quota_zone_t  *ozone = data;
-
-    size_t                       len;
-    ngx_http_lgsp_quota_zone_t  *zone;
-
-    zone = shm_zone->data;
-
-    if (ozone) {
-        zone->sh = ozone->sh;
-        zone->shpool = ozone->shpool;
-        return NGX_OK;
-    }
-
-    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        zone->sh = zone->shpool->data;
-        return NGX_OK;
-    }
-
-    zone->sh = ngx_slab_alloc(zone->shpool, sizeof(ngx_http_lgsp_quota_sh_t));
-    if (zone->sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    zone->shpool->data = zone->sh;
-
-    ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
-                    ngx_str_rbtree_insert_value);
-    ngx_queue_init(&zone->sh->queue);
-
-    len = sizeof(" in lgsp_quota_zone \"\"") + shm_zone->shm.name.len;
-
-    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
-    if (zone->shpool->log_ctx == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(zone->shpool->log_ctx, " in lgsp_quota_zone \"%V\"%Z",
-                &shm_zone->shm.name);
-
-    /* a full zone forgets old counters; that is no news for the log */
-    zone->shpool->log_nomem = 0;
-
-    return NGX_OK;
 }
 
 
