@@ -17,6 +17,7 @@ SCHEMA_SRCS := \
 	$(LGSP)/lgsp_schema_json.c \
 	$(LGSP)/lgsp_regex.c \
 	$(LGSP)/lgsp_sbuf.c \
+	$(LGSP)/lgsp_sha256.c \
 	$(LGSP)/lgsp_format.c
 SCHEMA_LIBS := -ljansson -lpcre2-8 -lm
 CORE_SRCS := \
@@ -142,10 +143,10 @@ bench: module
 .PHONY: logverify screenshot
 
 $(BUILD)/lgsp-logverify: scripts/lgsp_logverify.c $(LGSP)/lgsp_chain.c \
-		$(LGSP)/lgsp_chain.h
+		$(LGSP)/lgsp_chain.h $(LGSP)/lgsp_sha256.c $(LGSP)/lgsp_sha256.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -I$(LGSP) -o $@ scripts/lgsp_logverify.c \
-		$(LGSP)/lgsp_chain.c -ljansson -lcrypto
+		$(LGSP)/lgsp_chain.c $(LGSP)/lgsp_sha256.c -ljansson -lcrypto
 
 logverify: $(BUILD)/lgsp-logverify
 

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include "lgsp_chain.h"
+#include "lgsp_sha256.h"
 
 
 #define LGSP_CHAIN_PREV_MEMBER  ",\"prev\":\""
@@ -89,8 +90,6 @@ static size_t lgsp_chain_utf8_len(const unsigned char *p, size_t len);
 
 
 /* fetched once: OpenSSL 3 looks an implicit digest up on every call */
-static EVP_MD      *lgsp_chain_md;
-static EVP_MD_CTX  *lgsp_chain_md_ctx;
 
 
 static const char  lgsp_chain_hex[] = "0123456789abcdef";
@@ -909,20 +908,13 @@ static int
 lgsp_chain_sha256_hex(const char *data, size_t len, char *hex)
 {
     int            i;
+    EVP_MD_CTX    *ctx;
     unsigned char  md[32];
 
-    if (lgsp_chain_md == NULL) {
-        lgsp_chain_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-        lgsp_chain_md_ctx = EVP_MD_CTX_new();
+    ctx = lgsp_sha256_start();
 
-        if (lgsp_chain_md == NULL || lgsp_chain_md_ctx == NULL) {
-            return -1;
-        }
-    }
-
-    if (EVP_DigestInit_ex2(lgsp_chain_md_ctx, lgsp_chain_md, NULL) != 1
-        || EVP_DigestUpdate(lgsp_chain_md_ctx, data, len) != 1
-        || EVP_DigestFinal_ex(lgsp_chain_md_ctx, md, NULL) != 1)
+    if (ctx == NULL || EVP_DigestUpdate(ctx, data, len) != 1
+        || EVP_DigestFinal_ex(ctx, md, NULL) != 1)
     {
         return -1;
     }

@@ -17,6 +17,7 @@
 #include "ngx_http_lgsp_jwks.h"
 #include "lgsp_jwk.h"
 #include "lgsp_jwt.h"
+#include "lgsp_sha256.h"
 
 
 #define NGX_HTTP_LGSP_JWT_OFF       0
@@ -138,9 +139,6 @@ static ngx_str_t  ngx_http_lgsp_jwt_claim_prefix =
     ngx_string("lgsp_jwt_claim_");
 
 
-/* fetched once: OpenSSL 3 would look SHA-256 up by name on every call */
-static EVP_MD      *ngx_http_lgsp_sha256;
-static EVP_MD_CTX  *ngx_http_lgsp_sha256_ctx;
 
 
 static ngx_command_t  ngx_http_lgsp_jwt_commands[] = {
@@ -942,15 +940,14 @@ ngx_http_lgsp_jwt_cache_insert_value(ngx_rbtree_node_t *temp,
 static ngx_int_t
 ngx_http_lgsp_jwt_digest(u_char *out, ngx_str_t *prefix, ngx_str_t *data)
 {
-    if (EVP_DigestInit_ex2(ngx_http_lgsp_sha256_ctx, ngx_http_lgsp_sha256,
-                           NULL)
-           != 1
-        || EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, prefix->data,
-                            prefix->len)
-           != 1
-        || EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, data->data, data->len)
-           != 1
-        || EVP_DigestFinal_ex(ngx_http_lgsp_sha256_ctx, out, NULL) != 1)
+    EVP_MD_CTX  *ctx;
+
+    ctx = lgsp_sha256_start();
+
+    if (ctx == NULL
+        || EVP_DigestUpdate(ctx, prefix->data, prefix->len) != 1
+        || EVP_DigestUpdate(ctx, data->data, data->len) != 1
+        || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
     {
         return NGX_ERROR;
     }
@@ -1279,6 +1276,7 @@ ngx_http_lgsp_jwt_policy(ngx_conf_t *cf, ngx_http_lgsp_jwt_loc_conf_t *conf)
     unsigned                         usable;
     ngx_str_t                        text, none, *values;
     lgsp_jwk_t                      *key;
+    EVP_MD_CTX                      *ctx;
     unsigned char                   *der;
     ngx_http_lgsp_jwt_claim_rule_t  *rules;
     u_char                           buf[1024];
@@ -1310,10 +1308,8 @@ ngx_http_lgsp_jwt_policy(ngx_conf_t *cf, ngx_http_lgsp_jwt_loc_conf_t *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (EVP_DigestInit_ex2(ngx_http_lgsp_sha256_ctx, ngx_http_lgsp_sha256,
-                           NULL)
-        != 1)
-    {
+    ctx = lgsp_sha256_start();
+    if (ctx == NULL) {
         return NGX_CONF_ERROR;
     }
 
@@ -1323,10 +1319,10 @@ ngx_http_lgsp_jwt_policy(ngx_conf_t *cf, ngx_http_lgsp_jwt_loc_conf_t *conf)
 
         p = ngx_snprintf(buf, sizeof(buf), "key %d %s %ud ", key->type,
                          key->kid ? key->kid : "", key->algs);
-        EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, buf, p - buf);
+        EVP_DigestUpdate(ctx, buf, p - buf);
 
         if (key->secret) {
-            EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, key->secret,
+            EVP_DigestUpdate(ctx, key->secret,
                              key->secret_len);
 
         } else {
@@ -1335,7 +1331,7 @@ ngx_http_lgsp_jwt_policy(ngx_conf_t *cf, ngx_http_lgsp_jwt_loc_conf_t *conf)
                 return NGX_CONF_ERROR;
             }
 
-            EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, der, text.len);
+            EVP_DigestUpdate(ctx, der, text.len);
             OPENSSL_free(der);
         }
     }
@@ -1348,24 +1344,24 @@ ngx_http_lgsp_jwt_policy(ngx_conf_t *cf, ngx_http_lgsp_jwt_loc_conf_t *conf)
                      conf->issuer.len ? &conf->issuer : &none,
                      conf->audience.len ? &conf->audience : &none,
                      conf->leeway, conf->require_exp, &conf->agency_claim);
-    EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, buf, p - buf);
+    EVP_DigestUpdate(ctx, buf, p - buf);
 
     if (conf->claim_rules) {
         rules = conf->claim_rules->elts;
 
         for (i = 0; i < conf->claim_rules->nelts; i++) {
-            EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, rules[i].name.data,
+            EVP_DigestUpdate(ctx, rules[i].name.data,
                              rules[i].name.len + 1);
             values = rules[i].values->elts;
 
             for (j = 0; j < rules[i].values->nelts; j++) {
-                EVP_DigestUpdate(ngx_http_lgsp_sha256_ctx, values[j].data,
+                EVP_DigestUpdate(ctx, values[j].data,
                                  values[j].len + 1);
             }
         }
     }
 
-    if (EVP_DigestFinal_ex(ngx_http_lgsp_sha256_ctx, conf->policy, NULL) != 1)
+    if (EVP_DigestFinal_ex(ctx, conf->policy, NULL) != 1)
     {
         return NGX_CONF_ERROR;
     }
@@ -1477,16 +1473,6 @@ ngx_http_lgsp_jwt_create_main_conf(ngx_conf_t *cf)
      *
      *     conf->cache = NULL;
      */
-
-    if (ngx_http_lgsp_sha256 == NULL) {
-        ngx_http_lgsp_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-        ngx_http_lgsp_sha256_ctx = EVP_MD_CTX_new();
-
-        if (ngx_http_lgsp_sha256 == NULL || ngx_http_lgsp_sha256_ctx == NULL)
-        {
-            return NULL;
-        }
-    }
 
     return conf;
 }

@@ -20,6 +20,7 @@
 #include "ngx_http_lgsp_log.h"
 #include "ngx_http_lgsp_metrics.h"
 #include "lgsp_chain.h"
+#include "lgsp_sha256.h"
 
 
 /* buffer= at most: the zone keeps one size across reloads */
@@ -393,9 +394,7 @@ ngx_http_lgsp_log_body_hash(ngx_http_request_t *r, u_char *hex)
     ngx_chain_t                *cl;
     ngx_http_request_body_t    *rb;
     u_char                      md[32], chunk[4096];
-
-    static EVP_MD      *sha256;
-    static EVP_MD_CTX  *ctx;
+    EVP_MD_CTX                 *ctx;
 
     rb = r->request_body;
 
@@ -405,17 +404,8 @@ ngx_http_lgsp_log_body_hash(ngx_http_request_t *r, u_char *hex)
         return NGX_DECLINED;
     }
 
-    /* fetched once: OpenSSL 3 would look SHA-256 up on every call */
-    if (sha256 == NULL) {
-        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-        ctx = EVP_MD_CTX_new();
-
-        if (sha256 == NULL || ctx == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    if (EVP_DigestInit_ex2(ctx, sha256, NULL) != 1) {
+    ctx = lgsp_sha256_start();
+    if (ctx == NULL) {
         return NGX_ERROR;
     }
 
