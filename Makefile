@@ -17,13 +17,13 @@ SCHEMA_SRCS := \
 	$(LGSP)/lgsp_schema_json.c \
 	$(LGSP)/lgsp_regex.c \
 	$(LGSP)/lgsp_sbuf.c \
-	$(LGSP)/lgsp_sha256.c \
 	$(LGSP)/lgsp_format.c
 SCHEMA_LIBS := -ljansson -lpcre2-8 -lm
 CORE_SRCS := \
 	$(LGSP)/lgsp_jwk.c \
 	$(LGSP)/lgsp_jwt.c \
 	$(LGSP)/lgsp_chain.c \
+	$(LGSP)/lgsp_sha256.c \
 	$(LGSP)/lgsp_quota.c \
 	$(LGSP)/lgsp_quota_reply.c \
 	$(LGSP)/lgsp_acl.c \
