@@ -40,21 +40,22 @@ lgsp_quota_reply_create_array(const redisReadTask *task, int elements)
 
 
 long
-lgsp_quota_reply(const redisReply *reply, lgsp_quota_state_t *states,
-    size_t n)
+lgsp_quota_reply(const redisReply *reply, size_t offset,
+    lgsp_quota_state_t *states, size_t n)
 {
     size_t        i;
     redisReply  **e;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 1 + 3 * n)
+        || offset > reply->elements
+        || reply->elements - offset < 1 + 3 * n)
     {
         return -1;
     }
 
-    e = reply->element;
+    e = reply->element + offset;
 
-    for (i = 0; i < reply->elements; i++) {
+    for (i = 0; i < 1 + 3 * n; i++) {
         if (e[i] == NULL || e[i]->type != REDIS_REPLY_INTEGER
             || e[i]->integer < 0)
         {

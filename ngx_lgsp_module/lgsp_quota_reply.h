@@ -25,12 +25,14 @@ void lgsp_quota_reply_limit(redisReader *reader);
 
 
 /*
- * The script answers an array of 1 + 3 * n non-negative integers: the
- * 1-based index of the refusing limit (0: none), then each limit's
- * allowed, used and reset_ms.  Fills states[0 .. n - 1] and returns that
- * index, or -1 when the reply is anything else (states then untouched).
+ * The script answers one array for a batch of requests: per request,
+ * 1 + 3 * n non-negative integers, the 1-based index of the refusing
+ * limit (0: none), then each limit's allowed, used and reset_ms.  Reads
+ * the request whose part starts at element offset: fills
+ * states[0 .. n - 1] and returns that index, or -1 when the reply is
+ * anything else there (states then untouched).
  */
-long lgsp_quota_reply(const redisReply *reply, lgsp_quota_state_t *states,
-    size_t n);
+long lgsp_quota_reply(const redisReply *reply, size_t offset,
+    lgsp_quota_state_t *states, size_t n);
 
 #endif /* LGSP_QUOTA_REPLY_H */

@@ -27,6 +27,13 @@
 
 #define NGX_HTTP_LGSP_QUOTA_NAME_MAX 64
 
+/* a batch's reply is bounded; each request takes at least 4 of it */
+#define NGX_HTTP_LGSP_QUOTA_BATCH    (LGSP_QUOTA_REPLY_MAX_ELEMENTS / 4)
+
+
+typedef struct ngx_http_lgsp_quota_ctx_s    ngx_http_lgsp_quota_ctx_t;
+typedef struct ngx_http_lgsp_quota_batch_s  ngx_http_lgsp_quota_batch_t;
+
 
 typedef struct {
     ngx_http_complex_value_t        rate;
@@ -44,6 +51,10 @@ typedef struct {
     ngx_http_lgsp_redis_t          *redis;
     ngx_shm_zone_t                 *zone;
     ngx_http_lgsp_redis_script_t    script;
+
+    /* this worker's batches not sent yet, and the event that sends them */
+    ngx_queue_t                     batches;
+    ngx_event_t                     flush;
 } ngx_http_lgsp_quota_main_conf_t;
 
 
@@ -71,18 +82,40 @@ typedef struct {
 } ngx_http_lgsp_quota_limit_t;
 
 
-typedef struct {
+struct ngx_http_lgsp_quota_ctx_s {
     ngx_http_request_t             *request;
+    ngx_str_t                       agency;     /* the keys' hash tag */
     ngx_http_lgsp_quota_limit_t    *limits;
     ngx_uint_t                      nlimits;
+    ngx_str_t                      *args;       /* the script's, 1 + 3 n */
     ngx_uint_t                      refused;    /* 1-based; 0: none */
-    ngx_http_lgsp_redis_cmd_t      *cmd;        /* while Redis answers */
+    ngx_http_lgsp_quota_batch_t    *batch;      /* while Redis answers */
+    ngx_uint_t                      member;     /* its index in the batch */
     ngx_event_t                     resume;
     unsigned                        waiting:1;
     unsigned                        counted:1;  /* states are known */
     unsigned                        redis_failed:1;
     unsigned                        decided:1;
-} ngx_http_lgsp_quota_ctx_t;
+};
+
+
+/* a request in a batch; its part of the reply is 1 + 3 * nlimits long */
+typedef struct {
+    ngx_http_lgsp_quota_ctx_t      *qctx;       /* NULL: it went away */
+    ngx_uint_t                      nlimits;
+} ngx_http_lgsp_quota_member_t;
+
+
+/* the requests of one agency sent to Redis as one script call */
+struct ngx_http_lgsp_quota_batch_s {
+    ngx_queue_t                     queue;      /* while not sent */
+    ngx_http_lgsp_quota_main_conf_t *qmcf;
+    ngx_str_t                       agency;
+    ngx_uint_t                      nkeys;
+    ngx_uint_t                      elements;   /* of the reply, = of ARGV */
+    ngx_uint_t                      nmembers;
+    ngx_http_lgsp_quota_member_t    members[NGX_HTTP_LGSP_QUOTA_BATCH];
+};
 
 
 static ngx_int_t ngx_http_lgsp_quota_handler(ngx_http_request_t *r);
@@ -90,9 +123,15 @@ static ngx_int_t ngx_http_lgsp_quota_limits(ngx_http_request_t *r,
     ngx_http_lgsp_quota_loc_conf_t *qlcf, ngx_http_lgsp_quota_ctx_t *qctx);
 static ngx_int_t ngx_http_lgsp_quota_send(ngx_http_request_t *r,
     ngx_http_lgsp_quota_main_conf_t *qmcf, ngx_http_lgsp_quota_ctx_t *qctx);
+static ngx_http_lgsp_quota_batch_t *ngx_http_lgsp_quota_batch(
+    ngx_http_lgsp_quota_main_conf_t *qmcf, ngx_str_t *agency,
+    ngx_uint_t elements);
+static void ngx_http_lgsp_quota_flush(ngx_event_t *ev);
+static void ngx_http_lgsp_quota_send_batch(
+    ngx_http_lgsp_quota_batch_t *batch);
 static void ngx_http_lgsp_quota_redis_done(void *data, redisReply *reply);
 static ngx_int_t ngx_http_lgsp_quota_redis_reply(
-    ngx_http_lgsp_quota_ctx_t *qctx, redisReply *reply);
+    ngx_http_lgsp_quota_ctx_t *qctx, redisReply *reply, size_t offset);
 static void ngx_http_lgsp_quota_resume(ngx_event_t *ev);
 static void ngx_http_lgsp_quota_cleanup(void *data);
 static ngx_int_t ngx_http_lgsp_quota_decide(ngx_http_request_t *r,
@@ -133,46 +172,75 @@ static ngx_int_t ngx_http_lgsp_quota_init(ngx_conf_t *cf);
 
 
 /*
- * lgsp_quota_take() on Redis, atomically: KEYS are the counters (hashes
- * of window w, count c, count of the window before p), ARGV three per key:
- * quota, period in seconds, burst.  Redis's clock decides the window, so
- * nodes with skewed clocks still count in the same one.  Returns the
- * refusing limit's index (0: taken) and, per limit, the window's
- * allowance, the count (this request included when taken) and the
- * milliseconds until the window ends.
+ * lgsp_quota_take() on Redis, atomically, for a batch of requests: the
+ * requests of one agency that reached the quota check in one turn of the
+ * event loop go in one call, so Redis and the worker do one round trip
+ * for all of them.  ARGV holds, per request, its number of limits n, then
+ * three per limit: quota, period in seconds, burst; KEYS holds the
+ * requests' counters (hashes of window w, count c, count of the window
+ * before p) in the same order.  The requests are taken one after the
+ * other, each all-or-nothing, exactly as if each had its own call; a
+ * counter read once is kept in "state" and written once at the end (the
+ * limits of one request have distinct names, so distinct counters).
+ * Redis's clock decides the window, so nodes with skewed clocks still
+ * count in the same one.  Returns, per request, the refusing limit's
+ * index (0: taken) and, per limit, the window's allowance, the count
+ * (this request included when taken) and the milliseconds until the
+ * window ends.
  */
 static char  ngx_http_lgsp_quota_lua[] =
     "local t = redis.call('TIME')\n"
     "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "local out, seen, refused, longest = {0}, {}, 0, -1\n"
-    "for i = 1, #KEYS do\n"
-    "  local q = tonumber(ARGV[3 * i - 2])\n"
-    "  local p = tonumber(ARGV[3 * i - 1]) * 1000\n"
-    "  local b = tonumber(ARGV[3 * i])\n"
-    "  local w = math.floor(now / p)\n"
-    "  local h = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')\n"
-    "  local c, prev = tonumber(h[2]) or 0, tonumber(h[3]) or 0\n"
-    "  if tonumber(h[1]) ~= w then\n"
-    "    if tonumber(h[1]) == w - 1 then prev = c else prev = 0 end\n"
-    "    c = 0\n"
+    "local state, out, k, a = {}, {}, 0, 1\n"
+    "while a <= #ARGV do\n"
+    "  local n, base, refused, longest = tonumber(ARGV[a]), #out, 0, -1\n"
+    "  local seen = {}\n"
+    "  a = a + 1\n"
+    "  out[base + 1] = 0\n"
+    "  for i = 1, n do\n"
+    "    local key = KEYS[k + i]\n"
+    "    local q = tonumber(ARGV[a])\n"
+    "    local p = tonumber(ARGV[a + 1]) * 1000\n"
+    "    local b = tonumber(ARGV[a + 2])\n"
+    "    local w = math.floor(now / p)\n"
+    "    local s = state[key]\n"
+    "    if s == nil then\n"
+    "      local h = redis.call('HMGET', key, 'w', 'c', 'p')\n"
+    "      s = {tonumber(h[1]), tonumber(h[2]) or 0, tonumber(h[3]) or 0,\n"
+    "           p, false}\n"
+    "      state[key] = s\n"
+    "    end\n"
+    "    if s[1] ~= w then\n"
+    "      if s[1] == w - 1 then s[3] = s[2] else s[3] = 0 end\n"
+    "      s[1], s[2] = w, 0\n"
+    "    end\n"
+    "    local allowed = q + math.min(b, math.max(q - s[3], 0))\n"
+    "    local reset = (w + 1) * p - now\n"
+    "    if s[2] >= allowed and reset > longest then\n"
+    "      refused, longest = i, reset\n"
+    "    end\n"
+    "    seen[i] = s\n"
+    "    out[base + 3 * i - 1] = allowed\n"
+    "    out[base + 3 * i] = s[2]\n"
+    "    out[base + 3 * i + 1] = reset\n"
+    "    a = a + 3\n"
     "  end\n"
-    "  local allowed = q + math.min(b, math.max(q - prev, 0))\n"
-    "  local reset = (w + 1) * p - now\n"
-    "  if c >= allowed and reset > longest then\n"
-    "    refused, longest = i, reset\n"
+    "  if refused == 0 then\n"
+    "    for i = 1, n do\n"
+    "      local s = seen[i]\n"
+    "      s[2], s[5] = s[2] + 1, true\n"
+    "      out[base + 3 * i] = s[2]\n"
+    "    end\n"
     "  end\n"
-    "  seen[i] = {w, c, prev, p}\n"
-    "  out[3 * i - 1], out[3 * i], out[3 * i + 1] = allowed, c, reset\n"
+    "  out[base + 1] = refused\n"
+    "  k = k + n\n"
     "end\n"
-    "if refused == 0 then\n"
-    "  for i = 1, #KEYS do\n"
-    "    local s = seen[i]\n"
-    "    redis.call('HSET', KEYS[i], 'w', s[1], 'c', s[2] + 1, 'p', s[3])\n"
-    "    redis.call('PEXPIRE', KEYS[i], 2 * s[4])\n"
-    "    out[3 * i] = s[2] + 1\n"
+    "for key, s in pairs(state) do\n"
+    "  if s[5] then\n"
+    "    redis.call('HSET', key, 'w', s[1], 'c', s[2], 'p', s[3])\n"
+    "    redis.call('PEXPIRE', key, 2 * s[4])\n"
     "  end\n"
     "end\n"
-    "out[1] = refused\n"
     "return out\n";
 
 
@@ -352,6 +420,8 @@ ngx_http_lgsp_quota_limits(ngx_http_request_t *r,
         ngx_str_set(&agency, "*");
     }
 
+    qctx->agency = agency;
+
     rules = qlcf->rules->elts;
 
     qctx->limits = ngx_palloc(r->pool, qlcf->rules->nelts
@@ -414,60 +484,75 @@ ngx_http_lgsp_quota_limits(ngx_http_request_t *r,
 }
 
 
-/* NGX_AGAIN: the request waits for Redis; NGX_DECLINED: Redis is down */
+/*
+ * NGX_AGAIN: the request waits for Redis, in this turn's batch of its
+ * agency; NGX_DECLINED: Redis is down.
+ */
 static ngx_int_t
 ngx_http_lgsp_quota_send(ngx_http_request_t *r,
     ngx_http_lgsp_quota_main_conf_t *qmcf, ngx_http_lgsp_quota_ctx_t *qctx)
 {
-    u_char               *p;
-    ngx_int_t             rc;
-    ngx_str_t             keys[NGX_HTTP_LGSP_QUOTA_MAX];
-    ngx_str_t             args[3 * NGX_HTTP_LGSP_QUOTA_MAX];
-    ngx_uint_t            i;
-    ngx_pool_cleanup_t   *cln;
-    lgsp_quota_limit_t   *l;
+    u_char                        *p;
+    ngx_str_t                     *arg;
+    ngx_uint_t                     i;
+    lgsp_quota_limit_t            *l;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_lgsp_quota_batch_t   *batch;
+    ngx_http_lgsp_quota_member_t  *m;
 
-    p = ngx_pnalloc(r->pool, 3 * qctx->nlimits * NGX_INT64_LEN);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    for (i = 0; i < qctx->nlimits; i++) {
-        keys[i] = qctx->limits[i].key;
-        l = &qctx->limits[i].limit;
-
-        args[3 * i].data = p;
-        p = ngx_sprintf(p, "%uL", l->quota);
-        args[3 * i].len = p - args[3 * i].data;
-
-        args[3 * i + 1].data = p;
-        p = ngx_sprintf(p, "%uL", l->period);
-        args[3 * i + 1].len = p - args[3 * i + 1].data;
-
-        args[3 * i + 2].data = p;
-        p = ngx_sprintf(p, "%uL", l->burst);
-        args[3 * i + 2].len = p - args[3 * i + 2].data;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_lgsp_redis_eval(qmcf->redis, &qmcf->script, keys,
-                                  qctx->nlimits, args, 3 * qctx->nlimits,
-                                  ngx_http_lgsp_quota_redis_done, qctx,
-                                  &qctx->cmd);
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
+    if (ngx_http_lgsp_redis_link(qmcf->redis) != NGX_OK) {
         return NGX_DECLINED;
     }
 
-    /* a client that goes away while Redis answers ends the wait */
+    qctx->args = ngx_palloc(r->pool, (1 + 3 * qctx->nlimits)
+                                     * sizeof(ngx_str_t));
+    p = ngx_pnalloc(r->pool, (1 + 3 * qctx->nlimits) * NGX_INT64_LEN);
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (qctx->args == NULL || p == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    arg = qctx->args;
+
+    arg->data = p;
+    p = ngx_sprintf(p, "%ui", qctx->nlimits);
+    arg->len = p - arg->data;
+
+    for (i = 0; i < qctx->nlimits; i++) {
+        l = &qctx->limits[i].limit;
+
+        (++arg)->data = p;
+        p = ngx_sprintf(p, "%uL", l->quota);
+        arg->len = p - arg->data;
+
+        (++arg)->data = p;
+        p = ngx_sprintf(p, "%uL", l->period);
+        arg->len = p - arg->data;
+
+        (++arg)->data = p;
+        p = ngx_sprintf(p, "%uL", l->burst);
+        arg->len = p - arg->data;
+    }
+
+    batch = ngx_http_lgsp_quota_batch(qmcf, &qctx->agency,
+                                      1 + 3 * qctx->nlimits);
+    if (batch == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    m = &batch->members[batch->nmembers];
+    m->qctx = qctx;
+    m->nlimits = qctx->nlimits;
+
+    qctx->batch = batch;
+    qctx->member = batch->nmembers;
+
+    batch->nmembers++;
+    batch->nkeys += qctx->nlimits;
+    batch->elements += 1 + 3 * qctx->nlimits;
+
+    /* a client that goes away while Redis answers leaves the batch */
     cln->handler = ngx_http_lgsp_quota_cleanup;
     cln->data = qctx;
 
@@ -483,34 +568,207 @@ ngx_http_lgsp_quota_send(ngx_http_request_t *r,
 }
 
 
+/*
+ * The agency's open batch with room for a request of so many reply
+ * elements: one hash tag per call keeps the batch on one cluster slot.
+ * The batches go when the event loop has handled this turn's events.
+ */
+static ngx_http_lgsp_quota_batch_t *
+ngx_http_lgsp_quota_batch(ngx_http_lgsp_quota_main_conf_t *qmcf,
+    ngx_str_t *agency, ngx_uint_t elements)
+{
+    ngx_queue_t                  *q;
+    ngx_http_lgsp_quota_batch_t  *batch;
+
+    for (q = ngx_queue_head(&qmcf->batches);
+         q != ngx_queue_sentinel(&qmcf->batches);
+         q = ngx_queue_next(q))
+    {
+        batch = ngx_queue_data(q, ngx_http_lgsp_quota_batch_t, queue);
+
+        if (batch->agency.len != agency->len
+            || ngx_memcmp(batch->agency.data, agency->data, agency->len)
+               != 0)
+        {
+            continue;
+        }
+
+        if (batch->nmembers < NGX_HTTP_LGSP_QUOTA_BATCH
+            && batch->elements + elements <= LGSP_QUOTA_REPLY_MAX_ELEMENTS)
+        {
+            return batch;
+        }
+
+        /* full: it goes now, a new one takes the rest of the turn */
+        ngx_queue_remove(q);
+        ngx_http_lgsp_quota_send_batch(batch);
+        break;
+    }
+
+    batch = ngx_alloc(sizeof(ngx_http_lgsp_quota_batch_t) + agency->len,
+                      ngx_cycle->log);
+    if (batch == NULL) {
+        return NULL;
+    }
+
+    batch->qmcf = qmcf;
+    batch->agency.data = (u_char *) (batch + 1);
+    batch->agency.len = agency->len;
+    ngx_memcpy(batch->agency.data, agency->data, agency->len);
+    batch->nkeys = 0;
+    batch->elements = 0;
+    batch->nmembers = 0;
+
+    ngx_queue_insert_tail(&qmcf->batches, &batch->queue);
+
+    if (!qmcf->flush.posted) {
+        ngx_post_event(&qmcf->flush, &ngx_posted_events);
+    }
+
+    return batch;
+}
+
+
+static void
+ngx_http_lgsp_quota_flush(ngx_event_t *ev)
+{
+    ngx_http_lgsp_quota_main_conf_t *qmcf = ev->data;
+
+    ngx_queue_t  *q;
+
+    while (!ngx_queue_empty(&qmcf->batches)) {
+        q = ngx_queue_head(&qmcf->batches);
+        ngx_queue_remove(q);
+
+        ngx_http_lgsp_quota_send_batch(
+            ngx_queue_data(q, ngx_http_lgsp_quota_batch_t, queue));
+    }
+}
+
+
+static void
+ngx_http_lgsp_quota_send_batch(ngx_http_lgsp_quota_batch_t *batch)
+{
+    ngx_int_t                      rc;
+    ngx_str_t                     *keys, *args;
+    ngx_uint_t                     i, j, n, nkeys, nargs;
+    ngx_http_lgsp_quota_ctx_t     *qctx;
+    ngx_http_lgsp_quota_member_t  *m;
+
+    /* requests that went away before it left are not in it */
+    n = 0;
+
+    for (i = 0; i < batch->nmembers; i++) {
+        m = &batch->members[i];
+
+        if (m->qctx == NULL) {
+            batch->nkeys -= m->nlimits;
+            batch->elements -= 1 + 3 * m->nlimits;
+            continue;
+        }
+
+        m->qctx->member = n;
+        batch->members[n++] = *m;
+    }
+
+    batch->nmembers = n;
+
+    if (n == 0) {
+        ngx_free(batch);
+        return;
+    }
+
+    keys = ngx_alloc((batch->nkeys + batch->elements) * sizeof(ngx_str_t),
+                     ngx_cycle->log);
+    if (keys == NULL) {
+        ngx_http_lgsp_quota_redis_done(batch, NULL);
+        return;
+    }
+
+    args = keys + batch->nkeys;
+    nkeys = 0;
+    nargs = 0;
+
+    for (i = 0; i < n; i++) {
+        qctx = batch->members[i].qctx;
+
+        for (j = 0; j < qctx->nlimits; j++) {
+            keys[nkeys++] = qctx->limits[j].key;
+        }
+
+        for (j = 0; j < 1 + 3 * qctx->nlimits; j++) {
+            args[nargs++] = qctx->args[j];
+        }
+    }
+
+    rc = ngx_http_lgsp_redis_eval(batch->qmcf->redis, &batch->qmcf->script,
+                                  keys, nkeys, args, nargs,
+                                  ngx_http_lgsp_quota_redis_done, batch);
+
+    ngx_free(keys);
+
+    if (rc != NGX_AGAIN) {
+        /* Redis went away since the requests came: they fall back */
+        ngx_http_lgsp_quota_redis_done(batch, NULL);
+    }
+}
+
+
+/* the batch's answer, or NULL: each request still here resumes */
 static void
 ngx_http_lgsp_quota_redis_done(void *data, redisReply *reply)
 {
-    ngx_http_lgsp_quota_ctx_t *qctx = data;
+    ngx_http_lgsp_quota_batch_t *batch = data;
 
-    qctx->cmd = NULL;
-    qctx->waiting = 0;
+    size_t                      offset;
+    ngx_uint_t                  i;
+    ngx_http_lgsp_quota_ctx_t  *qctx;
 
-    if (reply == NULL || ngx_http_lgsp_quota_redis_reply(qctx, reply)
-                         != NGX_OK)
+    if (reply && (reply->type != REDIS_REPLY_ARRAY
+                  || reply->elements != batch->elements))
     {
-        qctx->redis_failed = 1;
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "lgsp: unexpected reply of the redis quota script");
+        reply = NULL;
     }
 
-    /* hiredis is in the middle of its loop: carry on from a clean stack */
-    ngx_post_event(&qctx->resume, &ngx_posted_events);
+    offset = 0;
+
+    for (i = 0; i < batch->nmembers; i++) {
+        qctx = batch->members[i].qctx;
+
+        if (qctx) {
+            qctx->batch = NULL;
+            qctx->waiting = 0;
+
+            if (reply == NULL
+                || ngx_http_lgsp_quota_redis_reply(qctx, reply, offset)
+                   != NGX_OK)
+            {
+                qctx->redis_failed = 1;
+            }
+
+            /* hiredis is in the middle of its loop: go on from a clean
+             * stack */
+            ngx_post_event(&qctx->resume, &ngx_posted_events);
+        }
+
+        offset += 1 + 3 * batch->members[i].nlimits;
+    }
+
+    ngx_free(batch);
 }
 
 
 static ngx_int_t
 ngx_http_lgsp_quota_redis_reply(ngx_http_lgsp_quota_ctx_t *qctx,
-    redisReply *reply)
+    redisReply *reply, size_t offset)
 {
     long                refused;
     ngx_uint_t          i;
     lgsp_quota_state_t  states[NGX_HTTP_LGSP_QUOTA_MAX];
 
-    refused = lgsp_quota_reply(reply, states, qctx->nlimits);
+    refused = lgsp_quota_reply(reply, offset, states, qctx->nlimits);
 
     if (refused < 0) {
         ngx_log_error(NGX_LOG_ERR, qctx->request->connection->log, 0,
@@ -554,8 +812,8 @@ ngx_http_lgsp_quota_cleanup(void *data)
 {
     ngx_http_lgsp_quota_ctx_t *qctx = data;
 
-    if (qctx->cmd) {
-        ngx_http_lgsp_redis_cancel(qctx->cmd);
+    if (qctx->batch) {
+        qctx->batch->members[qctx->member].qctx = NULL;
     }
 
     if (qctx->resume.posted) {
@@ -1398,7 +1656,14 @@ ngx_http_lgsp_quota_create_main_conf(ngx_conf_t *cf)
      *     conf->redis = NULL;
      *     conf->zone = NULL;
      *     conf->script = { 0 };
+     *     conf->flush = { 0 };
      */
+
+    ngx_queue_init(&conf->batches);
+
+    conf->flush.handler = ngx_http_lgsp_quota_flush;
+    conf->flush.data = conf;
+    conf->flush.log = &cf->cycle->new_log;
 
     return conf;
 }

@@ -58,10 +58,10 @@ struct ngx_http_lgsp_redis_s {
 };
 
 
-struct ngx_http_lgsp_redis_cmd_s {
+typedef struct {
     ngx_http_lgsp_redis_t          *redis;
     ngx_http_lgsp_redis_script_t   *script;
-    ngx_http_lgsp_redis_handler_pt  handler;    /* NULL: cancelled */
+    ngx_http_lgsp_redis_handler_pt  handler;
     void                           *data;
     ngx_event_t                     timer;
     ngx_event_t                     failover;   /* resends it elsewhere */
@@ -70,10 +70,9 @@ struct ngx_http_lgsp_redis_cmd_s {
     size_t                         *argvlen;
     unsigned                        retried:1;
     unsigned                        moved:1;
-};
+} ngx_http_lgsp_redis_cmd_t;
 
 
-static ngx_int_t ngx_http_lgsp_redis_link(ngx_http_lgsp_redis_t *rd);
 static ngx_int_t ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd);
 static void ngx_http_lgsp_redis_failover(ngx_event_t *ev);
 static ngx_int_t ngx_http_lgsp_redis_setup(ngx_http_lgsp_redis_t *rd);
@@ -279,7 +278,7 @@ ngx_int_t
 ngx_http_lgsp_redis_eval(ngx_http_lgsp_redis_t *rd,
     ngx_http_lgsp_redis_script_t *script, ngx_str_t *keys, ngx_uint_t nkeys,
     ngx_str_t *args, ngx_uint_t nargs, ngx_http_lgsp_redis_handler_pt handler,
-    void *data, ngx_http_lgsp_redis_cmd_t **out)
+    void *data)
 {
     u_char                     *p;
     size_t                      size;
@@ -344,22 +343,11 @@ ngx_http_lgsp_redis_eval(ngx_http_lgsp_redis_t *rd,
     cmd->timer.log = ngx_cycle->log;
     ngx_add_timer(&cmd->timer, rd->server->timeout);
 
-    *out = cmd;
-
     return NGX_AGAIN;
 }
 
 
-void
-ngx_http_lgsp_redis_cancel(ngx_http_lgsp_redis_cmd_t *cmd)
-{
-    /* the command stays with hiredis until its reply or the link's end */
-    cmd->handler = NULL;
-}
-
-
-/* a link to a server, made now if none is; not while backing off */
-static ngx_int_t
+ngx_int_t
 ngx_http_lgsp_redis_link(ngx_http_lgsp_redis_t *rd)
 {
     ngx_uint_t  tries;
@@ -394,8 +382,7 @@ ngx_http_lgsp_redis_failover(ngx_event_t *ev)
 
     rd = cmd->redis;
 
-    if (cmd->handler
-        && ngx_http_lgsp_redis_link(rd) == NGX_OK
+    if (ngx_http_lgsp_redis_link(rd) == NGX_OK
         && redisAsyncCommandArgv(rd->ac, ngx_http_lgsp_redis_reply, cmd,
                                  cmd->argc, cmd->argv, cmd->argvlen)
            == REDIS_OK)
@@ -407,9 +394,7 @@ ngx_http_lgsp_redis_failover(ngx_event_t *ev)
         ngx_del_timer(&cmd->timer);
     }
 
-    if (cmd->handler) {
-        cmd->handler(cmd->data, NULL);
-    }
+    cmd->handler(cmd->data, NULL);
 
     ngx_free(cmd);
 }
@@ -636,7 +621,7 @@ ngx_http_lgsp_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         reply = NULL;
     }
 
-    if (reply == NULL && rd->refused && !cmd->moved && cmd->handler
+    if (reply == NULL && rd->refused && !cmd->moved
         && rd->servers.nelts > 1)
     {
         /* hiredis is freeing the failed link: resend from a clean stack */
@@ -662,9 +647,7 @@ ngx_http_lgsp_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         ngx_http_lgsp_redis_succeeded(rd);
     }
 
-    if (cmd->handler) {
-        cmd->handler(cmd->data, reply);
-    }
+    cmd->handler(cmd->data, reply);
 
     ngx_free(cmd);
 }
@@ -729,9 +712,7 @@ ngx_http_lgsp_redis_timeout(ngx_event_t *ev)
     if (cmd->failover.posted) {
         ngx_delete_posted_event(&cmd->failover);
 
-        if (cmd->handler) {
-            cmd->handler(cmd->data, NULL);
-        }
+        cmd->handler(cmd->data, NULL);
 
         ngx_free(cmd);
         return;

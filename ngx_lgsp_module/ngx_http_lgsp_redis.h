@@ -19,7 +19,6 @@
 
 
 typedef struct ngx_http_lgsp_redis_s      ngx_http_lgsp_redis_t;
-typedef struct ngx_http_lgsp_redis_cmd_s  ngx_http_lgsp_redis_cmd_t;
 
 
 /*
@@ -50,17 +49,21 @@ ngx_int_t ngx_http_lgsp_redis_add_script(ngx_conf_t *cf,
     ngx_http_lgsp_redis_t *redis, ngx_http_lgsp_redis_script_t *script);
 
 /*
- * Runs a script with its keys and arguments (nkeys + nargs strings).
- * NGX_AGAIN: sent, the handler will be called; NGX_DECLINED: Redis is
- * unavailable now (the caller falls back at once); NGX_ERROR: no memory.
+ * NGX_OK: this worker has a link to a server, or is making one now;
+ * NGX_DECLINED: Redis is unavailable (backing off after failures).
+ */
+ngx_int_t ngx_http_lgsp_redis_link(ngx_http_lgsp_redis_t *redis);
+
+/*
+ * Runs a script with its keys and arguments (nkeys + nargs strings, copied
+ * before it returns).  NGX_AGAIN: sent, the handler will be called exactly
+ * once; NGX_DECLINED: Redis is unavailable now (the caller falls back at
+ * once); NGX_ERROR: no memory.
  */
 ngx_int_t ngx_http_lgsp_redis_eval(ngx_http_lgsp_redis_t *redis,
     ngx_http_lgsp_redis_script_t *script, ngx_str_t *keys, ngx_uint_t nkeys,
     ngx_str_t *args, ngx_uint_t nargs, ngx_http_lgsp_redis_handler_pt handler,
-    void *data, ngx_http_lgsp_redis_cmd_t **cmd);
-
-/* the caller went away: its handler will not be called */
-void ngx_http_lgsp_redis_cancel(ngx_http_lgsp_redis_cmd_t *cmd);
+    void *data);
 
 /* closes this worker's link: on errors, and when the worker exits */
 void ngx_http_lgsp_redis_close(ngx_http_lgsp_redis_t *redis);

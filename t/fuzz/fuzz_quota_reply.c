@@ -2,8 +2,9 @@
  * libFuzzer target for the Redis quota reply: the input is what a Redis
  * server (or something in its place) sends on the wire; hiredis reads it
  * as the worker's connection does, and lgsp_quota_reply() interprets each
- * reply for 1 to 4 limits (the first byte says how many).  An accepted
- * reply's refusing index is never beyond the limits.
+ * reply as a batch of requests of 1 to 4 limits each (the first byte says
+ * how many), read at offsets up to past one request.  An accepted
+ * request's refusing index is never beyond its limits.
  */
 
 #include <stdint.h>
@@ -21,7 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     long                 refused;
     void                *reply;
-    size_t               n;
+    size_t               n, offset;
     redisReader         *reader;
     lgsp_quota_state_t   states[4];
 
@@ -42,10 +43,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     redisReaderFeed(reader, (const char *) data + 1, size - 1);
 
     while (redisReaderGetReply(reader, &reply) == REDIS_OK && reply != NULL) {
-        refused = lgsp_quota_reply(reply, states, n);
+        for (offset = 0; offset <= 1 + 3 * n + 1; offset++) {
+            refused = lgsp_quota_reply(reply, offset, states, n);
 
-        if (refused > (long) n) {
-            abort();
+            if (refused > (long) n) {
+                abort();
+            }
         }
 
         freeReplyObject(reply);

@@ -123,6 +123,7 @@ sub config {
     my $dir = $self->{dir};
     my $workers = $opt{workers} || $self->{workers};
     my $main = $opt{main} // '';
+    my $events = $opt{events} // '';
 
     # make valgrind: one process, so valgrind follows every request
     $main .= "\nmaster_process off;\n" if $ENV{LGSP_VALGRIND};
@@ -137,6 +138,7 @@ $main
 
 events {
     worker_connections 1024;
+    $events
 }
 
 http {
