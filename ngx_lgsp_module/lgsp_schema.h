@@ -1,6 +1,7 @@
 /*
- * JSON Schema (draft 2020-12 and draft-07) compiler and validator, and a
- * strict JSON parser for request bodies.  nginx-free: jansson and PCRE2.
+ * JSON Schema (draft 2020-12 and draft-07) compiler and validator.
+ * Schemas are read with jansson; instances are documents of lgsp_json.h.
+ * nginx-free: jansson and PCRE2.
  *
  * A schema is compiled once, at configuration time; the compiled form is
  * read-only afterwards, so nginx workers share it after fork and threads
@@ -12,6 +13,8 @@
 
 #include <stddef.h>
 #include <jansson.h>
+
+#include "lgsp_json.h"
 
 
 typedef struct lgsp_schema_s  lgsp_schema_t;
@@ -45,14 +48,6 @@ typedef struct {
 } lgsp_schema_errors_t;
 
 
-enum {
-    LGSP_JSON_OK = 0,
-    LGSP_JSON_SYNTAX,
-    LGSP_JSON_DUPLICATE_KEY,
-    LGSP_JSON_TOO_DEEP
-};
-
-
 lgsp_schema_t *lgsp_schema_compile_file(const char *path,
     const lgsp_schema_options_t *opts, char *err, size_t errlen);
 lgsp_schema_t *lgsp_schema_compile_json(json_t *schema,
@@ -61,21 +56,16 @@ lgsp_schema_t *lgsp_schema_compile_json(json_t *schema,
 
 /* 1: valid, 0: invalid (errors collected up to errors->max), -1: out of
  * memory; errors may be NULL */
-int lgsp_schema_validate(const lgsp_schema_t *schema, json_t *instance,
-    lgsp_schema_errors_t *errors);
+int lgsp_schema_validate(const lgsp_schema_t *schema,
+    const lgsp_json_t *instance, lgsp_schema_errors_t *errors);
 void lgsp_schema_errors_free(lgsp_schema_errors_t *errors);
 void lgsp_schema_free(lgsp_schema_t *schema);
 
 /* the dialect the root schema uses: 2020 or 7 */
 int lgsp_schema_dialect(const lgsp_schema_t *schema);
 
-/*
- * Parses a request body strictly: duplicate object keys and nesting deeper
- * than max_depth are refused (depth is checked by a scan before parsing).
- * Big integers are kept as reals.  On error returns NULL, sets *kind and
- * writes a message with the byte offset into err.
- */
-json_t *lgsp_json_parse_strict(const char *buf, size_t len, size_t max_depth,
-    int *kind, char *err, size_t errlen);
+/* a jansson value as a document; NULL: out of memory */
+lgsp_json_t *lgsp_json_from_jansson(json_t *json, lgsp_json_alloc_pt alloc,
+    void *ctx);
 
 #endif /* LGSP_SCHEMA_H */

@@ -36,12 +36,6 @@
 #define LGSP_VOCAB_2020       "https://json-schema.org/draft/2020-12/vocab/"
 
 #define LGSP_DEFAULT_BASE     "urn:lgsp:schema"
-#define LGSP_ARENA_CHUNK      16384
-
-
-struct lgsp_arena_chunk_s {
-    lgsp_arena_chunk_t   *next;
-};
 
 
 typedef struct {
@@ -126,58 +120,7 @@ static void lgsp_compile_error(lgsp_compiler_t *c, const lgsp_info_t *info,
     __attribute__((format(printf, 4, 5)));
 static lgsp_cres_t *lgsp_load_document(lgsp_compiler_t *c, const char *uri,
     int dialect, unsigned vocab);
-
-
-void *
-lgsp_arena_alloc(lgsp_arena_t *arena, size_t size)
-{
-    void                *p;
-    size_t               chunk;
-    lgsp_arena_chunk_t  *ch;
-
-    size = (size + 15) & ~(size_t) 15;
-
-    if (size > arena->left) {
-        chunk = size > LGSP_ARENA_CHUNK / 4 ? size : LGSP_ARENA_CHUNK;
-        ch = malloc(sizeof(lgsp_arena_chunk_t) + 16 + chunk);
-        if (ch == NULL) {
-            return NULL;
-        }
-        ch->next = arena->chunks;
-        arena->chunks = ch;
-
-        p = (char *) ch + 16;
-        if (chunk != LGSP_ARENA_CHUNK) {
-            /* a big block of its own: keep the current chunk's rest */
-            memset(p, 0, size);
-            return p;
-        }
-        arena->pos = p;
-        arena->left = chunk;
-    }
-
-    p = arena->pos;
-    arena->pos += size;
-    arena->left -= size;
-    memset(p, 0, size);
-
-    return p;
-}
-
-
-void
-lgsp_arena_free(lgsp_arena_t *arena)
-{
-    lgsp_arena_chunk_t  *ch, *next;
-
-    for (ch = arena->chunks; ch; ch = next) {
-        next = ch->next;
-        free(ch);
-    }
-
-    arena->chunks = NULL;
-    arena->left = 0;
-}
+static void lgsp_compile_nomem(lgsp_compiler_t *c);
 
 
 static size_t
@@ -293,6 +236,56 @@ lgsp_arena_strndup(lgsp_compiler_t *c, const char *s, size_t len)
     }
 
     return p;
+}
+
+
+/* a schema value the validator compares with, as a document */
+static const lgsp_json_t *
+lgsp_compile_value(lgsp_compiler_t *c, json_t *json)
+{
+    const lgsp_json_t  *value;
+
+    value = lgsp_json_from_jansson(json, lgsp_arena_alloc, &c->schema->arena);
+    if (value == NULL) {
+        lgsp_compile_nomem(c);
+    }
+
+    return value;
+}
+
+
+/* a short JSON text of a schema value, for messages */
+static const char *
+lgsp_compile_text(lgsp_compiler_t *c, json_t *json)
+{
+    char    *s, *text;
+    size_t   len, cut;
+
+    s = json_dumps(json, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (s == NULL) {
+        lgsp_compile_nomem(c);
+        return NULL;
+    }
+
+    len = strlen(s);
+    if (len > 80) {
+        /* never cut a UTF-8 character in two: messages must stay UTF-8 */
+        for (cut = 76; ((unsigned char) s[cut] & 0xc0) == 0x80; cut--) {
+            /* void */
+        }
+
+        memcpy(s + cut, "...", 4);
+        len = cut + 3;
+    }
+
+    text = lgsp_arena_strndup(c, s, len);
+    free(s);
+
+    if (text == NULL) {
+        lgsp_compile_nomem(c);
+    }
+
+    return text;
 }
 
 
@@ -1864,7 +1857,8 @@ lgsp_compile_type(lgsp_kw_t *kw)
 
 
 static int
-lgsp_compile_number(lgsp_kw_t *kw, const char *keyword, json_t **out)
+lgsp_compile_number(lgsp_kw_t *kw, const char *keyword,
+    const lgsp_json_t **out)
 {
     json_t  *value;
 
@@ -1878,7 +1872,10 @@ lgsp_compile_number(lgsp_kw_t *kw, const char *keyword, json_t **out)
         return -1;
     }
 
-    *out = value;
+    *out = lgsp_compile_value(kw->c, value);
+    if (*out == NULL) {
+        return -1;
+    }
 
     return 0;
 }
@@ -1942,10 +1939,21 @@ lgsp_compile_validation(lgsp_kw_t *kw)
             lgsp_compile_error(kw->c, kw->info, "enum", "must be an array");
             return -1;
         }
-        node->enum_values = value;
+        node->enum_values = lgsp_compile_value(kw->c, value);
+        node->enum_text = lgsp_compile_text(kw->c, value);
+        if (node->enum_values == NULL || node->enum_text == NULL) {
+            return -1;
+        }
     }
 
-    node->const_value = json_object_get(kw->json, "const");
+    value = json_object_get(kw->json, "const");
+    if (value != NULL) {
+        node->const_value = lgsp_compile_value(kw->c, value);
+        node->const_text = lgsp_compile_text(kw->c, value);
+        if (node->const_value == NULL || node->const_text == NULL) {
+            return -1;
+        }
+    }
 
     if (lgsp_compile_number(kw, "multipleOf", &node->multiple_of) != 0
         || lgsp_compile_number(kw, "maximum", &node->maximum) != 0
@@ -1958,7 +1966,8 @@ lgsp_compile_validation(lgsp_kw_t *kw)
         return -1;
     }
 
-    if (node->multiple_of != NULL && json_number_value(node->multiple_of) <= 0)
+    if (node->multiple_of != NULL
+        && lgsp_json_number(node->multiple_of) <= 0)
     {
         lgsp_compile_error(kw->c, kw->info, "multipleOf",
                            "must be greater than 0");
@@ -2277,8 +2286,10 @@ lgsp_meta_check(lgsp_compiler_t *c, lgsp_cres_t *res)
     json_t                *meta, *target;
     const char            *uri;
     lgsp_info_t            where;
+    lgsp_arena_t           arena;
     lgsp_cres_t           *meta_res;
     lgsp_node_t           *node;
+    lgsp_json_t           *doc;
     lgsp_schema_errors_t   errors;
 
     meta = json_object_get(res->root, "$schema");
@@ -2302,10 +2313,22 @@ lgsp_meta_check(lgsp_compiler_t *c, lgsp_cres_t *res)
         return -1;
     }
 
+    /* the document as the validator reads instances, for this check only */
+    memset(&arena, 0, sizeof(lgsp_arena_t));
+
+    doc = lgsp_json_from_jansson(res->root, lgsp_arena_alloc, &arena);
+    if (doc == NULL) {
+        lgsp_arena_free(&arena);
+        lgsp_compile_nomem(c);
+        return -1;
+    }
+
     memset(&errors, 0, sizeof(errors));
     errors.max = 1;
 
-    rc = lgsp_schema_validate_node(node, res->root, &errors);
+    rc = lgsp_schema_validate_node(node, doc, &errors);
+
+    lgsp_arena_free(&arena);
 
     if (rc == 0) {
         lgsp_compile_error(c, NULL, NULL, "%s: at \"%s\": not a valid JSON "

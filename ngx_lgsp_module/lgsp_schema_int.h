@@ -3,7 +3,8 @@
  * (lgsp_schema_compile.c) and the validator (lgsp_schema_validate.c).
  * Each schema object becomes one lgsp_node_t whose keywords are already
  * checked, resolved and linked, so validation never looks at the schema
- * document except for const and enum values.
+ * document: the values it compares with (const, enum, the numeric
+ * limits) are converted into lgsp_json.h documents in the schema's arena.
  */
 
 #ifndef LGSP_SCHEMA_INT_H
@@ -146,13 +147,15 @@ struct lgsp_node_s {
     lgsp_link_t         contains;
     lgsp_link_t         unevaluated_items;
 
-    json_t             *const_value;
-    json_t             *enum_values;
-    json_t             *multiple_of;
-    json_t             *maximum;
-    json_t             *exclusive_maximum;
-    json_t             *minimum;
-    json_t             *exclusive_minimum;
+    const lgsp_json_t  *const_value;
+    const lgsp_json_t  *enum_values;    /* an array */
+    const char         *const_text;     /* for messages */
+    const char         *enum_text;
+    const lgsp_json_t  *multiple_of;
+    const lgsp_json_t  *maximum;
+    const lgsp_json_t  *exclusive_maximum;
+    const lgsp_json_t  *minimum;
+    const lgsp_json_t  *exclusive_minimum;
 
     size_t              max_length;
     size_t              min_length;
@@ -168,32 +171,19 @@ struct lgsp_node_s {
 };
 
 
-/* allocations that live as long as the compiled schema */
-typedef struct lgsp_arena_chunk_s  lgsp_arena_chunk_t;
-
-typedef struct {
-    lgsp_arena_chunk_t *chunks;
-    char               *pos;
-    size_t              left;
-} lgsp_arena_t;
-
-
 struct lgsp_schema_s {
     lgsp_node_t        *root;
     int                 dialect;
-    lgsp_arena_t        arena;
+    lgsp_arena_t        arena;          /* lives as long as the schema */
     json_t             *documents;      /* array: keeps the documents alive */
     lgsp_regex_t      **regexes;
     size_t              n_regexes;
 };
 
 
-void *lgsp_arena_alloc(lgsp_arena_t *arena, size_t size);
-void lgsp_arena_free(lgsp_arena_t *arena);
-
 /* validation against one node; used for meta-schema checks too */
-int lgsp_schema_validate_node(const lgsp_node_t *node, json_t *instance,
-    lgsp_schema_errors_t *errors);
+int lgsp_schema_validate_node(const lgsp_node_t *node,
+    const lgsp_json_t *instance, lgsp_schema_errors_t *errors);
 
 /* the built-in meta-schema documents: NULL when uri is not one of them */
 const char *lgsp_schema_builtin(const char *uri);

@@ -1,15 +1,18 @@
 /*
- * Strict parsing of request bodies (RFC 8259) into jansson values.  One
- * pass, no stream layer: jansson's own reader costs most of a validated
- * request's time.  Nesting is counted as the parser descends, so a body
+ * Strict parsing of request bodies (RFC 8259) into the compact document of
+ * lgsp_json.h, the conversion of jansson values (schema documents) into
+ * it, and the arena both live in.  One pass, no stream layer, nothing
+ * freed per value: jansson's allocations were most of a validated
+ * request's cost.  Nesting is counted as the parser descends, so a body
  * of 100000 "[" is refused at the first bracket past the limit, and the
  * recursion never goes deeper than the limit.  Duplicate keys are
  * refused: agencies' systems would otherwise disagree on which value
- * counts.  Strings must be UTF-8; "\u0000" is kept (jansson holds lengths).
+ * counts.  Strings must be UTF-8; "\u0000" is kept (lengths are held).
  */
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,37 +20,82 @@
 #include "lgsp_schema.h"
 
 
+#define LGSP_ARENA_CHUNK      16384
+
+/* children collected before their container closes, on the C stack
+ * first: small bodies never call malloc */
+#define LGSP_JSON_STACK       64
+
+/* a byte repeated in all 8 bytes of a word */
+#define LGSP_JSON_ONES        0x0101010101010101ULL
+
+/* objects with more members are checked for duplicates by sorting */
+#define LGSP_JSON_LINEAR_KEYS 32
+
+
+/* bytes a string holds as they are: not '"', '\\', a control or non-ASCII */
+static const unsigned char  lgsp_json_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+
+struct lgsp_arena_chunk_s {
+    lgsp_arena_chunk_t   *next;
+};
+
+
+/* a child on the scratch stack; "at" is its key's byte offset */
 typedef struct {
-    const unsigned char   *start;
-    const unsigned char   *p;
-    const unsigned char   *end;
-    size_t                 max_depth;
-    int                    kind;         /* LGSP_JSON_*, set on error */
-    size_t                 at;           /* the error's byte offset */
-    const char            *what;         /* the error, for the message */
-    char                  *scratch;      /* unescaped strings, numbers */
-    size_t                 scratch_cap;
+    lgsp_json_member_t     m;
+    size_t                 at;
+} lgsp_json_slot_t;
+
+
+typedef struct {
+    const unsigned char        *start;
+    const unsigned char        *p;
+    const unsigned char        *end;
+    const lgsp_json_options_t  *opts;
+    int                         kind;    /* LGSP_JSON_*, set on error */
+    size_t                      at;      /* the error's byte offset */
+    const char                 *what;    /* the error, for the message */
+    lgsp_json_slot_t           *stack;
+    size_t                      top;
+    size_t                      cap;
+    lgsp_json_slot_t            local[LGSP_JSON_STACK];
 } lgsp_json_parser_t;
 
 
-static json_t *lgsp_json_value(lgsp_json_parser_t *ps, size_t depth);
-static json_t *lgsp_json_object(lgsp_json_parser_t *ps, size_t depth);
-static json_t *lgsp_json_array(lgsp_json_parser_t *ps, size_t depth);
+static int lgsp_json_value(lgsp_json_parser_t *ps, size_t depth,
+    lgsp_json_t *out);
+static int lgsp_json_object(lgsp_json_parser_t *ps, size_t depth,
+    lgsp_json_t *out);
+static int lgsp_json_array(lgsp_json_parser_t *ps, size_t depth,
+    lgsp_json_t *out);
+static int lgsp_json_grow(lgsp_json_parser_t *ps);
+static int lgsp_json_duplicates(lgsp_json_parser_t *ps, size_t base);
 static int lgsp_json_string(lgsp_json_parser_t *ps, const char **s,
-    size_t *len);
-static json_t *lgsp_json_number(lgsp_json_parser_t *ps);
-static json_t *lgsp_json_literal(lgsp_json_parser_t *ps, const char *word,
-    size_t len, json_t *value);
+    size_t *len, int *escaped);
+static int lgsp_json_parse_number(lgsp_json_parser_t *ps, lgsp_json_t *out);
+static int lgsp_json_literal(lgsp_json_parser_t *ps, const char *word,
+    size_t len, unsigned type, lgsp_json_t *out);
 static size_t lgsp_json_utf8(const unsigned char *p,
     const unsigned char *end);
 static int lgsp_json_hex4(const unsigned char *p, unsigned *cp);
-static int lgsp_json_reserve(lgsp_json_parser_t *ps, size_t len);
-static void *lgsp_json_fail(lgsp_json_parser_t *ps, int kind,
+static void *lgsp_json_alloc(lgsp_json_parser_t *ps, size_t size);
+static int lgsp_json_fail(lgsp_json_parser_t *ps, int kind,
     const unsigned char *at, const char *what);
 
 
 #define lgsp_json_skip_ws(ps)                                                \
-    while ((ps)->p < (ps)->end                                               \
+    while ((ps)->p < (ps)->end && *(ps)->p <= ' '                            \
            && (*(ps)->p == ' ' || *(ps)->p == '\n' || *(ps)->p == '\r'       \
                || *(ps)->p == '\t'))                                         \
     {                                                                        \
@@ -55,33 +103,103 @@ static void *lgsp_json_fail(lgsp_json_parser_t *ps, int kind,
     }
 
 
-json_t *
-lgsp_json_parse_strict(const char *buf, size_t len, size_t max_depth,
-    int *kind, char *err, size_t errlen)
+void *
+lgsp_arena_alloc(void *ctx, size_t size)
 {
-    json_t              *json;
+    void                *p;
+    size_t               chunk;
+    lgsp_arena_t        *arena;
+    lgsp_arena_chunk_t  *ch;
+
+    arena = ctx;
+    size = (size + 15) & ~(size_t) 15;
+
+    if (size > arena->left) {
+        chunk = size > LGSP_ARENA_CHUNK / 4 ? size : LGSP_ARENA_CHUNK;
+        ch = malloc(sizeof(lgsp_arena_chunk_t) + 16 + chunk);
+        if (ch == NULL) {
+            return NULL;
+        }
+        ch->next = arena->chunks;
+        arena->chunks = ch;
+
+        p = (char *) ch + 16;
+        if (chunk != LGSP_ARENA_CHUNK) {
+            /* a big block of its own: keep the current chunk's rest */
+            memset(p, 0, size);
+            return p;
+        }
+        arena->pos = p;
+        arena->left = chunk;
+    }
+
+    p = arena->pos;
+    arena->pos += size;
+    arena->left -= size;
+    memset(p, 0, size);
+
+    return p;
+}
+
+
+void
+lgsp_arena_free(lgsp_arena_t *arena)
+{
+    lgsp_arena_chunk_t  *ch, *next;
+
+    for (ch = arena->chunks; ch; ch = next) {
+        next = ch->next;
+        free(ch);
+    }
+
+    arena->chunks = NULL;
+    arena->left = 0;
+}
+
+
+lgsp_json_t *
+lgsp_json_parse_strict(const char *buf, size_t len,
+    const lgsp_json_options_t *opts, int *kind, char *err, size_t errlen)
+{
+    int                  rc;
+    lgsp_json_t          value, *json;
     lgsp_json_parser_t   ps;
 
-    memset(&ps, 0, sizeof(lgsp_json_parser_t));
     ps.start = (const unsigned char *) buf;
     ps.p = ps.start;
     ps.end = ps.start + len;
-    ps.max_depth = max_depth;
+    ps.opts = opts;
+    ps.kind = LGSP_JSON_OK;
+    ps.at = 0;
+    ps.what = NULL;
+    ps.stack = ps.local;
+    ps.top = 0;
+    ps.cap = LGSP_JSON_STACK;
+
+    json = NULL;
 
     lgsp_json_skip_ws(&ps);
-    json = lgsp_json_value(&ps, 0);
+    rc = lgsp_json_value(&ps, 0, &value);
 
-    if (json != NULL) {
+    if (rc == 0) {
         lgsp_json_skip_ws(&ps);
 
         if (ps.p < ps.end) {
-            json_decref(json);
-            json = lgsp_json_fail(&ps, LGSP_JSON_SYNTAX, ps.p,
-                                  "text after the document");
+            rc = lgsp_json_fail(&ps, LGSP_JSON_SYNTAX, ps.p,
+                                "text after the document");
         }
     }
 
-    free(ps.scratch);
+    if (rc == 0) {
+        json = lgsp_json_alloc(&ps, sizeof(lgsp_json_t));
+        if (json != NULL) {
+            *json = value;
+        }
+    }
+
+    if (ps.stack != ps.local) {
+        free(ps.stack);
+    }
 
     if (json != NULL) {
         *kind = LGSP_JSON_OK;
@@ -94,7 +212,7 @@ lgsp_json_parse_strict(const char *buf, size_t len, size_t max_depth,
 
     case LGSP_JSON_TOO_DEEP:
         snprintf(err, errlen, "JSON nested deeper than %zu levels at byte %zu",
-                 max_depth, ps.at);
+                 opts->max_depth, ps.at);
         break;
 
     case LGSP_JSON_DUPLICATE_KEY:
@@ -111,13 +229,9 @@ lgsp_json_parse_strict(const char *buf, size_t len, size_t max_depth,
 }
 
 
-static json_t *
-lgsp_json_value(lgsp_json_parser_t *ps, size_t depth)
+static int
+lgsp_json_value(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 {
-    size_t       len;
-    json_t      *json;
-    const char  *s;
-
     if (ps->p >= ps->end) {
         return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
                               "unexpected end of input");
@@ -126,129 +240,117 @@ lgsp_json_value(lgsp_json_parser_t *ps, size_t depth)
     switch (*ps->p) {
 
     case '{':
-        return lgsp_json_object(ps, depth + 1);
+        return lgsp_json_object(ps, depth + 1, out);
 
     case '[':
-        return lgsp_json_array(ps, depth + 1);
+        return lgsp_json_array(ps, depth + 1, out);
 
     case '"':
-        if (lgsp_json_string(ps, &s, &len) != 0) {
-            return NULL;
-        }
-
-        json = json_stringn_nocheck(s, len);
-        return json ? json : lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
-                                            "out of memory");
+        out->type = LGSP_JSON_STRING;
+        return lgsp_json_string(ps, &out->u.str, &out->len, NULL);
 
     case 't':
-        return lgsp_json_literal(ps, "true", 4, json_true());
+        return lgsp_json_literal(ps, "true", 4, LGSP_JSON_TRUE, out);
 
     case 'f':
-        return lgsp_json_literal(ps, "false", 5, json_false());
+        return lgsp_json_literal(ps, "false", 5, LGSP_JSON_FALSE, out);
 
     case 'n':
-        return lgsp_json_literal(ps, "null", 4, json_null());
+        return lgsp_json_literal(ps, "null", 4, LGSP_JSON_NULL, out);
 
     default:
-        return lgsp_json_number(ps);
+        return lgsp_json_parse_number(ps, out);
     }
 }
 
 
-static json_t *
-lgsp_json_object(lgsp_json_parser_t *ps, size_t depth)
+static int
+lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 {
-    char                 *copy;
-    size_t                len;
-    json_t               *object, *value;
+    int                   escaped;
+    size_t                i, n, base, len;
     const char           *key;
+    lgsp_json_t           value;
+    lgsp_json_slot_t     *slot;
+    lgsp_json_member_t   *members;
     const unsigned char  *at;
 
-    if (depth > ps->max_depth) {
+    if (depth > ps->opts->max_depth) {
         return lgsp_json_fail(ps, LGSP_JSON_TOO_DEEP, ps->p, "too deep");
     }
 
     ps->p++;
+    base = ps->top;
 
-    object = json_object();
-    if (object == NULL) {
-        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "out of memory");
-    }
+    out->type = LGSP_JSON_OBJECT;
+    out->len = 0;
+    out->u.members = NULL;
 
     lgsp_json_skip_ws(ps);
 
     if (ps->p < ps->end && *ps->p == '}') {
         ps->p++;
-        return object;
+        return 0;
     }
 
     for ( ;; ) {
         if (ps->p >= ps->end || *ps->p != '"') {
-            goto expected;
+            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
+                                  "a string key expected");
         }
 
         at = ps->p;
 
-        if (lgsp_json_string(ps, &key, &len) != 0) {
-            goto failed;
+        if (lgsp_json_string(ps, &key, &len, &escaped) != 0) {
+            return -1;
         }
 
-        /* a key is a C string to the validator: "a\u0000" would be "a" */
-        if (memchr(key, '\0', len) != NULL) {
-            lgsp_json_fail(ps, LGSP_JSON_SYNTAX, at, "NUL in an object key");
-            goto failed;
+        /* keys are printed into messages as C strings; a raw NUL is a
+         * control character, refused already: only "\u0000" gets here */
+        if (escaped && memchr(key, '\0', len) != NULL) {
+            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, at,
+                                  "NUL in an object key");
         }
 
-        /* the key may live in the scratch buffer: check before reusing it */
-        if (json_object_getn(object, key, len) != NULL) {
-            lgsp_json_fail(ps, LGSP_JSON_DUPLICATE_KEY, at, "duplicate key");
-            goto failed;
+        /* few keys: refused at once; more are sorted when the object ends */
+        n = ps->top - base;
+
+        if (n < LGSP_JSON_LINEAR_KEYS) {
+            for (i = base; i < ps->top; i++) {
+                slot = &ps->stack[i];
+
+                if (slot->m.key_len == len
+                    && memcmp(slot->m.key, key, len) == 0)
+                {
+                    return lgsp_json_fail(ps, LGSP_JSON_DUPLICATE_KEY, at,
+                                          "duplicate key");
+                }
+            }
         }
 
         lgsp_json_skip_ws(ps);
 
         if (ps->p >= ps->end || *ps->p != ':') {
-            lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "':' expected");
-            goto failed;
+            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
+                                  "':' expected");
         }
 
         ps->p++;
         lgsp_json_skip_ws(ps);
 
-        /* a value's string would overwrite a scratch key: keep a copy */
-        if (key == ps->scratch) {
-            copy = malloc(len + 1);
-            if (copy == NULL) {
-                lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "out of memory");
-                goto failed;
-            }
-
-            key = memcpy(copy, key, len);
-            value = lgsp_json_value(ps, depth);
-
-            if (value != NULL
-                && json_object_setn_new_nocheck(object, key, len, value) != 0)
-            {
-                value = lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
-                                       "out of memory");
-            }
-
-            free(copy);
-
-        } else {
-            value = lgsp_json_value(ps, depth);
-
-            if (value != NULL
-                && json_object_setn_new_nocheck(object, key, len, value) != 0)
-            {
-                value = lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
-                                       "out of memory");
-            }
+        if (lgsp_json_value(ps, depth, &value) != 0) {
+            return -1;
         }
 
-        if (value == NULL) {
-            goto failed;
+        if (ps->top == ps->cap && lgsp_json_grow(ps) != 0) {
+            return -1;
         }
+
+        slot = &ps->stack[ps->top++];
+        slot->m.key = key;
+        slot->m.key_len = len;
+        slot->m.value = value;
+        slot->at = at - ps->start;
 
         lgsp_json_skip_ws(ps);
 
@@ -260,57 +362,70 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth)
 
         if (ps->p < ps->end && *ps->p == '}') {
             ps->p++;
-            return object;
+            break;
         }
 
-        lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "',' or '}' expected");
-        goto failed;
+        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
+                              "',' or '}' expected");
     }
 
-expected:
+    n = ps->top - base;
 
-    lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "a string key expected");
+    if (n > LGSP_JSON_LINEAR_KEYS && lgsp_json_duplicates(ps, base) != 0) {
+        return -1;
+    }
 
-failed:
+    members = lgsp_json_alloc(ps, n * sizeof(lgsp_json_member_t));
+    if (members == NULL) {
+        return -1;
+    }
 
-    json_decref(object);
-    return NULL;
+    for (i = 0; i < n; i++) {
+        members[i] = ps->stack[base + i].m;
+    }
+
+    ps->top = base;
+    out->len = n;
+    out->u.members = members;
+
+    return 0;
 }
 
 
-static json_t *
-lgsp_json_array(lgsp_json_parser_t *ps, size_t depth)
+static int
+lgsp_json_array(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 {
-    json_t  *array, *value;
+    size_t        i, n, base;
+    lgsp_json_t   value, *items;
 
-    if (depth > ps->max_depth) {
+    if (depth > ps->opts->max_depth) {
         return lgsp_json_fail(ps, LGSP_JSON_TOO_DEEP, ps->p, "too deep");
     }
 
     ps->p++;
+    base = ps->top;
 
-    array = json_array();
-    if (array == NULL) {
-        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "out of memory");
-    }
+    out->type = LGSP_JSON_ARRAY;
+    out->len = 0;
+    out->u.items = NULL;
 
     lgsp_json_skip_ws(ps);
 
     if (ps->p < ps->end && *ps->p == ']') {
         ps->p++;
-        return array;
+        return 0;
     }
 
     for ( ;; ) {
-        value = lgsp_json_value(ps, depth);
-        if (value == NULL) {
-            break;
+        if (lgsp_json_value(ps, depth, &value) != 0) {
+            return -1;
         }
 
-        if (json_array_append_new(array, value) != 0) {
-            lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "out of memory");
-            break;
+        if (ps->top == ps->cap && lgsp_json_grow(ps) != 0) {
+            return -1;
         }
+
+        ps->stack[ps->top++].m.value = value;
 
         lgsp_json_skip_ws(ps);
 
@@ -322,79 +437,237 @@ lgsp_json_array(lgsp_json_parser_t *ps, size_t depth)
 
         if (ps->p < ps->end && *ps->p == ']') {
             ps->p++;
-            return array;
+            break;
         }
 
-        lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "',' or ']' expected");
-        break;
+        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
+                              "',' or ']' expected");
     }
 
-    json_decref(array);
-    return NULL;
+    n = ps->top - base;
+
+    items = lgsp_json_alloc(ps, n * sizeof(lgsp_json_t));
+    if (items == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        items[i] = ps->stack[base + i].m.value;
+    }
+
+    ps->top = base;
+    out->len = n;
+    out->u.items = items;
+
+    return 0;
+}
+
+
+/* the scratch stack is full: twice the room, on the heap */
+static int
+lgsp_json_grow(lgsp_json_parser_t *ps)
+{
+    size_t             cap;
+    lgsp_json_slot_t  *stack;
+
+    cap = ps->cap * 2;
+
+    if (ps->stack == ps->local) {
+        stack = malloc(cap * sizeof(lgsp_json_slot_t));
+        if (stack != NULL) {
+            memcpy(stack, ps->local, sizeof(ps->local));
+        }
+
+    } else {
+        stack = realloc(ps->stack, cap * sizeof(lgsp_json_slot_t));
+    }
+
+    if (stack == NULL) {
+        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "out of memory");
+    }
+
+    ps->stack = stack;
+    ps->cap = cap;
+
+    return 0;
+}
+
+
+static int
+lgsp_json_slot_cmp(const void *a, const void *b)
+{
+    int                      rc;
+    const lgsp_json_slot_t  *x, *y;
+
+    x = *(const lgsp_json_slot_t * const *) a;
+    y = *(const lgsp_json_slot_t * const *) b;
+
+    if (x->m.key_len != y->m.key_len) {
+        return x->m.key_len < y->m.key_len ? -1 : 1;
+    }
+
+    rc = memcmp(x->m.key, y->m.key, x->m.key_len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (x->at > y->at) - (x->at < y->at);
 }
 
 
 /*
- * A string at ps->p ('"'): *s points into the body when it has no escape,
- * else into the scratch buffer, valid until the next string.
+ * The members of the object on the stack from base, sorted: O(n log n)
+ * however many keys a hostile body sends.  The error names the key that
+ * repeats first in the text, as checking key by key would have.
  */
 static int
-lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len)
+lgsp_json_duplicates(lgsp_json_parser_t *ps, size_t base)
 {
-    char                 *out;
+    size_t              i, n, first;
+    lgsp_json_slot_t  **sorted;
+
+    n = ps->top - base;
+
+    sorted = malloc(n * sizeof(lgsp_json_slot_t *));
+    if (sorted == NULL) {
+        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "out of memory");
+    }
+
+    for (i = 0; i < n; i++) {
+        sorted[i] = &ps->stack[base + i];
+    }
+
+    qsort(sorted, n, sizeof(lgsp_json_slot_t *), lgsp_json_slot_cmp);
+
+    first = (size_t) -1;
+
+    for (i = 1; i < n; i++) {
+        if (sorted[i]->m.key_len == sorted[i - 1]->m.key_len
+            && memcmp(sorted[i]->m.key, sorted[i - 1]->m.key,
+                      sorted[i]->m.key_len) == 0
+            && sorted[i]->at < first)
+        {
+            first = sorted[i]->at;
+        }
+    }
+
+    free(sorted);
+
+    if (first != (size_t) -1) {
+        return lgsp_json_fail(ps, LGSP_JSON_DUPLICATE_KEY, ps->start + first,
+                              "duplicate key");
+    }
+
+    return 0;
+}
+
+
+/*
+ * A string at ps->p ('"'): *s points into the text when it has no escape
+ * and the caller lends the text, else into memory of the document.
+ */
+static int
+lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len,
+    int *escaped)
+{
+    char                 *out, *copy;
     size_t                n;
+    uint64_t              w, v, m;
     unsigned              cp, lo;
-    const unsigned char  *p, *q, *end;
+    const unsigned char  *p, *q, *r, *end;
 
     p = ps->p + 1;
     end = ps->end;
 
     /* the common case: plain text up to the closing quote */
-    for (q = p; q < end; q++) {
-        if (*q == '"' || *q == '\\' || *q < 0x20) {
+    q = p;
+
+    for ( ;; ) {
+        /* 8 bytes at a time while none is a control byte, a quote, a
+         * backslash or non-ASCII (a high bit in m: perhaps one is) */
+        while (end - q >= 8) {
+            memcpy(&w, q, 8);
+
+            v = w ^ (LGSP_JSON_ONES * '"');
+            m = (v - LGSP_JSON_ONES) & ~v;
+            v = w ^ (LGSP_JSON_ONES * '\\');
+            m |= (v - LGSP_JSON_ONES) & ~v;
+            m |= ((w - LGSP_JSON_ONES * 0x20) & ~w) | w;
+
+            if (m & (LGSP_JSON_ONES * 0x80)) {
+                break;
+            }
+
+            q += 8;
+        }
+
+        while (q < end && lgsp_json_plain[*q]) {
+            q++;
+        }
+
+        if (q == end || *q < 0x80) {
             break;
         }
 
-        if (*q >= 0x80) {
-            n = lgsp_json_utf8(q, end);
-            if (n == 0) {
-                lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q, "invalid UTF-8");
-                return -1;
-            }
-
-            q += n - 1;
+        n = lgsp_json_utf8(q, end);
+        if (n == 0) {
+            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q, "invalid UTF-8");
         }
+
+        q += n;
+    }
+
+    if (escaped != NULL) {
+        *escaped = (q < end && *q == '\\');
     }
 
     if (q < end && *q == '"') {
-        *s = (const char *) p;
         *len = q - p;
         ps->p = q + 1;
+
+        if (ps->opts->borrow) {
+            *s = (const char *) p;
+            return 0;
+        }
+
+        copy = lgsp_json_alloc(ps, *len + 1);
+        if (copy == NULL) {
+            return -1;
+        }
+
+        *s = memcpy(copy, p, *len);
         return 0;
     }
 
-    /* escapes: unescaped into the scratch buffer; never longer than this */
-    if (lgsp_json_reserve(ps, end - p + 1) != 0) {
+    /*
+     * escapes: the unescaped text is never longer than the escaped one up
+     * to the closing quote; find that quote to size the copy
+     */
+    for (r = q; r < end && *r != '"'; r += (*r == '\\') ? 2 : 1) {
+        /* void */
+    }
+
+    copy = lgsp_json_alloc(ps, (r < end ? r : end) - p + 1);
+    if (copy == NULL) {
         return -1;
     }
 
-    out = ps->scratch;
+    out = copy;
     memcpy(out, p, q - p);
     out += q - p;
 
     while (q < end && *q != '"') {
 
         if (*q < 0x20) {
-            lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q,
-                           "control character in a string");
-            return -1;
+            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q,
+                                  "control character in a string");
         }
 
         if (*q >= 0x80) {
             n = lgsp_json_utf8(q, end);
             if (n == 0) {
-                lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q, "invalid UTF-8");
-                return -1;
+                return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q,
+                                      "invalid UTF-8");
             }
 
             memcpy(out, q, n);
@@ -409,8 +682,8 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len)
         }
 
         if (q + 1 >= end) {
-            lgsp_json_fail(ps, LGSP_JSON_SYNTAX, end, "unterminated string");
-            return -1;
+            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, end,
+                                  "unterminated string");
         }
 
         switch (q[1]) {
@@ -425,13 +698,13 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len)
 
         case 'u':
             if (q + 6 > end || lgsp_json_hex4(q + 2, &cp) != 0) {
-                lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q, "invalid \\u escape");
-                return -1;
+                return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q,
+                                      "invalid \\u escape");
             }
 
             if (cp >= 0xdc00 && cp <= 0xdfff) {
-                lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q, "lone low surrogate");
-                return -1;
+                return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q,
+                                      "lone low surrogate");
             }
 
             if (cp >= 0xd800 && cp <= 0xdbff) {
@@ -439,9 +712,8 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len)
                     || lgsp_json_hex4(q + 8, &lo) != 0
                     || lo < 0xdc00 || lo > 0xdfff)
                 {
-                    lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q,
-                                   "lone high surrogate");
-                    return -1;
+                    return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q,
+                                          "lone high surrogate");
                 }
 
                 cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
@@ -472,20 +744,19 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len)
             break;
 
         default:
-            lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q, "invalid escape");
-            return -1;
+            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q, "invalid escape");
         }
 
         q += 2;
     }
 
     if (q >= end) {
-        lgsp_json_fail(ps, LGSP_JSON_SYNTAX, end, "unterminated string");
-        return -1;
+        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, end,
+                              "unterminated string");
     }
 
-    *s = ps->scratch;
-    *len = out - ps->scratch;
+    *s = copy;
+    *len = out - copy;
     ps->p = q + 1;
 
     return 0;
@@ -493,12 +764,12 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len)
 
 
 /* integers that fit 64 bits stay integers; the rest become reals */
-static json_t *
-lgsp_json_number(lgsp_json_parser_t *ps)
+static int
+lgsp_json_parse_number(lgsp_json_parser_t *ps, lgsp_json_t *out)
 {
     int                   integer, digits;
+    char                  local[64], *text;
     double                d;
-    json_t               *json;
     unsigned              digit;
     const unsigned char  *p, *q, *start;
     unsigned long long    magnitude;
@@ -573,26 +844,35 @@ lgsp_json_number(lgsp_json_parser_t *ps)
         if (q == p && magnitude <= (unsigned long long) LLONG_MAX
                                    + (*start == '-'))
         {
-            json = json_integer(*start == '-'
-                                ? (json_int_t) (0 - magnitude)
-                                : (json_int_t) magnitude);
+            out->type = LGSP_JSON_INTEGER;
+            out->len = 0;
+            out->u.integer = (*start == '-') ? (int64_t) (0 - magnitude)
+                                             : (int64_t) magnitude;
             ps->p = p;
-
-            return json ? json : lgsp_json_fail(ps, LGSP_JSON_SYNTAX, p,
-                                                "out of memory");
+            return 0;
         }
     }
 
-    /* strtod wants a terminated copy */
-    if (lgsp_json_reserve(ps, p - start + 1) != 0) {
-        return NULL;
+    /* strtod wants a terminated copy; long ones are rare */
+    if ((size_t) (p - start) < sizeof(local)) {
+        text = local;
+
+    } else {
+        text = malloc(p - start + 1);
+        if (text == NULL) {
+            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, p, "out of memory");
+        }
     }
 
-    memcpy(ps->scratch, start, p - start);
-    ps->scratch[p - start] = '\0';
+    memcpy(text, start, p - start);
+    text[p - start] = '\0';
 
     errno = 0;
-    d = strtod(ps->scratch, NULL);
+    d = strtod(text, NULL);
+
+    if (text != local) {
+        free(text);
+    }
 
     if (errno == ERANGE && (d > 1.0 || d < -1.0)) {
         return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, start,
@@ -601,15 +881,17 @@ lgsp_json_number(lgsp_json_parser_t *ps)
 
     ps->p = p;
 
-    json = json_real(d);
-    return json ? json : lgsp_json_fail(ps, LGSP_JSON_SYNTAX, p,
-                                        "out of memory");
+    out->type = LGSP_JSON_REAL;
+    out->len = 0;
+    out->u.real = d;
+
+    return 0;
 }
 
 
-static json_t *
+static int
 lgsp_json_literal(lgsp_json_parser_t *ps, const char *word, size_t len,
-    json_t *value)
+    unsigned type, lgsp_json_t *out)
 {
     if ((size_t) (ps->end - ps->p) < len || memcmp(ps->p, word, len) != 0) {
         return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
@@ -618,7 +900,11 @@ lgsp_json_literal(lgsp_json_parser_t *ps, const char *word, size_t len,
 
     ps->p += len;
 
-    return value;
+    out->type = type;
+    out->len = 0;
+    out->u.integer = 0;
+
+    return 0;
 }
 
 
@@ -696,30 +982,23 @@ lgsp_json_hex4(const unsigned char *p, unsigned *cp)
 }
 
 
-static int
-lgsp_json_reserve(lgsp_json_parser_t *ps, size_t len)
+static void *
+lgsp_json_alloc(lgsp_json_parser_t *ps, size_t size)
 {
-    char  *p;
+    void  *p;
 
-    if (len <= ps->scratch_cap) {
-        return 0;
-    }
-
-    p = realloc(ps->scratch, len);
+    /* empty containers still get a distinct, valid pointer */
+    p = ps->opts->alloc(ps->opts->ctx, size ? size : 1);
     if (p == NULL) {
         lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "out of memory");
-        return -1;
     }
 
-    ps->scratch = p;
-    ps->scratch_cap = len;
-
-    return 0;
+    return p;
 }
 
 
-/* records the first error; returns NULL for the callers' convenience */
-static void *
+/* records the first error; returns -1 for the callers' convenience */
+static int
 lgsp_json_fail(lgsp_json_parser_t *ps, int kind, const unsigned char *at,
     const char *what)
 {
@@ -729,5 +1008,121 @@ lgsp_json_fail(lgsp_json_parser_t *ps, int kind, const unsigned char *at,
         ps->what = what;
     }
 
-    return NULL;
+    return -1;
+}
+
+
+/* a jansson value (a schema document's) as a document of our own */
+static int
+lgsp_json_convert(json_t *json, lgsp_json_alloc_pt alloc, void *ctx,
+    lgsp_json_t *out)
+{
+    char        *copy;
+    size_t       i, len;
+    json_t      *value;
+    const char  *key, *s;
+
+    out->len = 0;
+    out->u.integer = 0;
+
+    switch (json_typeof(json)) {
+
+    case JSON_OBJECT:
+        out->type = LGSP_JSON_OBJECT;
+        out->len = json_object_size(json);
+        out->u.members = alloc(ctx, out->len * sizeof(lgsp_json_member_t)
+                                    + 1);
+        if (out->u.members == NULL) {
+            return -1;
+        }
+
+        i = 0;
+
+        /* jansson keeps objects in insertion order, as the text had them */
+        json_object_keylen_foreach(json, key, len, value) {
+            copy = alloc(ctx, len + 1);
+            if (copy == NULL) {
+                return -1;
+            }
+
+            out->u.members[i].key = memcpy(copy, key, len);
+            out->u.members[i].key_len = len;
+
+            if (lgsp_json_convert(value, alloc, ctx,
+                                  &out->u.members[i].value) != 0)
+            {
+                return -1;
+            }
+
+            i++;
+        }
+
+        return 0;
+
+    case JSON_ARRAY:
+        out->type = LGSP_JSON_ARRAY;
+        out->len = json_array_size(json);
+        out->u.items = alloc(ctx, out->len * sizeof(lgsp_json_t) + 1);
+        if (out->u.items == NULL) {
+            return -1;
+        }
+
+        json_array_foreach(json, i, value) {
+            if (lgsp_json_convert(value, alloc, ctx, &out->u.items[i]) != 0) {
+                return -1;
+            }
+        }
+
+        return 0;
+
+    case JSON_STRING:
+        s = json_string_value(json);
+        len = json_string_length(json);
+
+        copy = alloc(ctx, len + 1);
+        if (copy == NULL) {
+            return -1;
+        }
+
+        out->type = LGSP_JSON_STRING;
+        out->len = len;
+        out->u.str = memcpy(copy, s, len);
+        return 0;
+
+    case JSON_INTEGER:
+        out->type = LGSP_JSON_INTEGER;
+        out->u.integer = json_integer_value(json);
+        return 0;
+
+    case JSON_REAL:
+        out->type = LGSP_JSON_REAL;
+        out->u.real = json_real_value(json);
+        return 0;
+
+    case JSON_TRUE:
+        out->type = LGSP_JSON_TRUE;
+        return 0;
+
+    case JSON_FALSE:
+        out->type = LGSP_JSON_FALSE;
+        return 0;
+
+    default:
+        out->type = LGSP_JSON_NULL;
+        return 0;
+    }
+}
+
+
+lgsp_json_t *
+lgsp_json_from_jansson(json_t *json, lgsp_json_alloc_pt alloc, void *ctx)
+{
+    lgsp_json_t  *out;
+
+    out = alloc(ctx, sizeof(lgsp_json_t));
+    if (out == NULL || lgsp_json_convert(json, alloc, ctx, out) != 0) {
+        return NULL;
+    }
+
+    return out;
 }

@@ -10,6 +10,7 @@
  * is not itself an error (anyOf, oneOf, not, if, contains) run quietly.
  */
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@
 
 /* evaluation depth: deep instances and recursive schemas end here */
 #define LGSP_MAX_EVAL_DEPTH  1000
+
+/* objects with more members are compared sorted */
+#define LGSP_EQUAL_LINEAR    16
 
 
 typedef struct {
@@ -62,9 +66,12 @@ struct lgsp_scope_s {
 };
 
 
+/* names kept in the annotations themselves before any malloc() */
+#define LGSP_EVAL_NAMES      16
+
 /* annotations: the properties and items evaluated so far */
 typedef struct {
-    lgsp_name_t           *names;
+    lgsp_name_t           *names;       /* NULL or local: nothing to free */
     size_t                 n_names;
     size_t                 cap;
     int                    all_props;
@@ -72,12 +79,15 @@ typedef struct {
     size_t                 items_upto;
     unsigned char         *marks;       /* items matched by "contains" */
     size_t                 n_marks;
+    lgsp_name_t            local[LGSP_EVAL_NAMES];
 } lgsp_eval_t;
 
 
-static int lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
-    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
-    lgsp_eval_t *ev);
+static int lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
+    const lgsp_scope_t *scope, lgsp_eval_t *ev);
+static int lgsp_json_equal_sorted(const lgsp_json_t *a,
+    const lgsp_json_t *b);
 static void lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
     const lgsp_spath_t *sp, const char *keyword, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -278,21 +288,21 @@ lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
 
 
 static const char *
-lgsp_type_name(json_t *inst)
+lgsp_type_name(const lgsp_json_t *inst)
 {
-    switch (json_typeof(inst)) {
-    case JSON_OBJECT:
+    switch (inst->type) {
+    case LGSP_JSON_OBJECT:
         return "an object";
-    case JSON_ARRAY:
+    case LGSP_JSON_ARRAY:
         return "an array";
-    case JSON_STRING:
+    case LGSP_JSON_STRING:
         return "a string";
-    case JSON_INTEGER:
+    case LGSP_JSON_INTEGER:
         return "an integer";
-    case JSON_REAL:
+    case LGSP_JSON_REAL:
         return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case LGSP_JSON_TRUE:
+    case LGSP_JSON_FALSE:
         return "a boolean";
     default:
         return "null";
@@ -323,40 +333,13 @@ lgsp_types_text(unsigned types, char *buf, size_t size)
 }
 
 
-/* a short JSON text of a schema value, for messages */
-static char *
-lgsp_json_text(json_t *value)
-{
-    char    *s;
-    size_t   len, cut;
-
-    s = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
-    if (s == NULL) {
-        return NULL;
-    }
-
-    len = strlen(s);
-    if (len > 80) {
-        /* never cut a UTF-8 character in two: messages must stay UTF-8 */
-        for (cut = 76; ((unsigned char) s[cut] & 0xc0) == 0x80; cut--) {
-            /* void */
-        }
-
-        memcpy(s + cut, "...", 4);
-    }
-
-    return s;
-}
-
-
 static void
-lgsp_number_text(json_t *value, char *buf, size_t size)
+lgsp_number_text(const lgsp_json_t *value, char *buf, size_t size)
 {
-    if (json_is_integer(value)) {
-        snprintf(buf, size, "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(value));
+    if (value->type == LGSP_JSON_INTEGER) {
+        snprintf(buf, size, "%" PRId64, value->u.integer);
     } else {
-        snprintf(buf, size, "%.15g", json_real_value(value));
+        snprintf(buf, size, "%.15g", value->u.real);
     }
 }
 
@@ -364,54 +347,55 @@ lgsp_number_text(json_t *value, char *buf, size_t size)
 /* numbers and equality */
 
 static int
-lgsp_num_cmp(json_t *a, json_t *b)
+lgsp_num_cmp(const lgsp_json_t *a, const lgsp_json_t *b)
 {
     long double  x, y;
 
-    if (json_is_integer(a) && json_is_integer(b)) {
-        return (json_integer_value(a) > json_integer_value(b))
-               - (json_integer_value(a) < json_integer_value(b));
+    if (a->type == LGSP_JSON_INTEGER && b->type == LGSP_JSON_INTEGER) {
+        return (a->u.integer > b->u.integer) - (a->u.integer < b->u.integer);
     }
 
     /* long double holds every 64-bit integer and every double exactly */
-    x = json_is_integer(a) ? (long double) json_integer_value(a)
-                           : (long double) json_real_value(a);
-    y = json_is_integer(b) ? (long double) json_integer_value(b)
-                           : (long double) json_real_value(b);
+    x = a->type == LGSP_JSON_INTEGER ? (long double) a->u.integer
+                                     : (long double) a->u.real;
+    y = b->type == LGSP_JSON_INTEGER ? (long double) b->u.integer
+                                     : (long double) b->u.real;
 
     return (x > y) - (x < y);
 }
 
 
 static int
-lgsp_is_integral(json_t *inst)
+lgsp_is_integral(const lgsp_json_t *inst)
 {
     double  d;
 
-    if (json_is_integer(inst)) {
+    if (inst->type == LGSP_JSON_INTEGER) {
         return 1;
     }
 
-    d = json_real_value(inst);
+    d = inst->u.real;
 
     return isfinite(d) && d == floor(d);
 }
 
 
 static int
-lgsp_multiple_of(json_t *inst, json_t *divisor)
+lgsp_multiple_of(const lgsp_json_t *inst, const lgsp_json_t *divisor)
 {
-    double     x, d, q;
-    json_int_t  a, b;
+    double    x, d, q;
+    int64_t   a, b;
 
-    if (json_is_integer(inst) && json_is_integer(divisor)) {
-        a = json_integer_value(inst);
-        b = json_integer_value(divisor);
+    if (inst->type == LGSP_JSON_INTEGER
+        && divisor->type == LGSP_JSON_INTEGER)
+    {
+        a = inst->u.integer;
+        b = divisor->u.integer;
         return b == 1 || a % b == 0;
     }
 
-    x = json_number_value(inst);
-    d = json_number_value(divisor);
+    x = lgsp_json_number(inst);
+    d = lgsp_json_number(divisor);
 
     if (d == floor(d)) {
         /* an integral divisor: fmod() is exact */
@@ -430,49 +414,51 @@ lgsp_multiple_of(json_t *inst, json_t *divisor)
 
 /* JSON equality as JSON Schema defines it: 1 equals 1.0 */
 static int
-lgsp_json_equal(json_t *a, json_t *b)
+lgsp_json_equal(const lgsp_json_t *a, const lgsp_json_t *b)
 {
-    size_t       i, len;
-    json_t      *value, *other;
-    const char  *key;
+    size_t               i;
+    const lgsp_json_t   *other;
+    lgsp_json_member_t  *m;
 
     if (a == b) {
         return 1;
     }
 
-    if (json_is_number(a) && json_is_number(b)) {
+    if (lgsp_json_is_number(a) && lgsp_json_is_number(b)) {
         return lgsp_num_cmp(a, b) == 0;
     }
 
-    if (json_typeof(a) != json_typeof(b)) {
+    if (a->type != b->type) {
         return 0;
     }
 
-    switch (json_typeof(a)) {
+    switch (a->type) {
 
-    case JSON_STRING:
-        return json_string_length(a) == json_string_length(b)
-               && memcmp(json_string_value(a), json_string_value(b),
-                         json_string_length(a)) == 0;
+    case LGSP_JSON_STRING:
+        return a->len == b->len && memcmp(a->u.str, b->u.str, a->len) == 0;
 
-    case JSON_ARRAY:
-        if (json_array_size(a) != json_array_size(b)) {
+    case LGSP_JSON_ARRAY:
+        if (a->len != b->len) {
             return 0;
         }
-        for (i = 0; i < json_array_size(a); i++) {
-            if (!lgsp_json_equal(json_array_get(a, i), json_array_get(b, i))) {
+        for (i = 0; i < a->len; i++) {
+            if (!lgsp_json_equal(&a->u.items[i], &b->u.items[i])) {
                 return 0;
             }
         }
         return 1;
 
-    case JSON_OBJECT:
-        if (json_object_size(a) != json_object_size(b)) {
+    case LGSP_JSON_OBJECT:
+        if (a->len != b->len) {
             return 0;
         }
-        json_object_keylen_foreach(a, key, len, value) {
-            other = json_object_getn(b, key, len);
-            if (other == NULL || !lgsp_json_equal(value, other)) {
+        if (a->len > LGSP_EQUAL_LINEAR) {
+            return lgsp_json_equal_sorted(a, b);
+        }
+        m = a->u.members;
+        for (i = 0; i < a->len; i++) {
+            other = lgsp_json_get(b, m[i].key, m[i].key_len);
+            if (other == NULL || !lgsp_json_equal(&m[i].value, other)) {
                 return 0;
             }
         }
@@ -482,6 +468,64 @@ lgsp_json_equal(json_t *a, json_t *b)
         /* null, true, false: the same type is the same value */
         return 1;
     }
+}
+
+
+static int
+lgsp_member_cmp(const void *a, const void *b)
+{
+    const lgsp_json_member_t  *x, *y;
+
+    x = *(const lgsp_json_member_t * const *) a;
+    y = *(const lgsp_json_member_t * const *) b;
+
+    if (x->key_len != y->key_len) {
+        return x->key_len < y->key_len ? -1 : 1;
+    }
+
+    return memcmp(x->key, y->key, x->key_len);
+}
+
+
+/*
+ * Big objects of the same size: both sorted by key, then compared in
+ * step, so two hostile objects of n members cost n log n, not n^2.  Out
+ * of memory counts as unequal.
+ */
+static int
+lgsp_json_equal_sorted(const lgsp_json_t *a, const lgsp_json_t *b)
+{
+    int                   equal;
+    size_t                i, n;
+    lgsp_json_member_t  **x, **y;
+
+    n = a->len;
+
+    x = malloc(2 * n * sizeof(lgsp_json_member_t *));
+    if (x == NULL) {
+        return 0;
+    }
+
+    y = x + n;
+
+    for (i = 0; i < n; i++) {
+        x[i] = &a->u.members[i];
+        y[i] = &b->u.members[i];
+    }
+
+    qsort(x, n, sizeof(lgsp_json_member_t *), lgsp_member_cmp);
+    qsort(y, n, sizeof(lgsp_json_member_t *), lgsp_member_cmp);
+
+    equal = 1;
+
+    for (i = 0; i < n && equal; i++) {
+        equal = lgsp_member_cmp(&x[i], &y[i]) == 0
+                && lgsp_json_equal(&x[i]->value, &y[i]->value);
+    }
+
+    free(x);
+
+    return equal;
 }
 
 
@@ -500,50 +544,49 @@ lgsp_bytes_hash(uint64_t h, const char *s, size_t n)
 
 /* equal values (1 and 1.0, objects in any order) hash equal */
 static uint64_t
-lgsp_json_hash(json_t *value)
+lgsp_json_hash(const lgsp_json_t *value)
 {
-    double       d;
-    size_t       i, len;
-    int64_t      n;
-    uint64_t     h, sum;
-    json_t      *item;
-    const char  *key;
+    double               d;
+    size_t               i;
+    int64_t              n;
+    uint64_t             h, sum;
+    lgsp_json_member_t  *m;
 
-    switch (json_typeof(value)) {
+    switch (value->type) {
 
-    case JSON_INTEGER:
-        n = json_integer_value(value);
+    case LGSP_JSON_INTEGER:
+        n = value->u.integer;
         return lgsp_bytes_hash(0x11, (const char *) &n, sizeof(n));
 
-    case JSON_REAL:
-        d = json_real_value(value);
+    case LGSP_JSON_REAL:
+        d = value->u.real;
         if (d == floor(d) && d >= -9.2e18 && d <= 9.2e18) {
             n = (int64_t) d;
             return lgsp_bytes_hash(0x11, (const char *) &n, sizeof(n));
         }
         return lgsp_bytes_hash(0x12, (const char *) &d, sizeof(d));
 
-    case JSON_STRING:
-        return lgsp_bytes_hash(0x13, json_string_value(value),
-                               json_string_length(value));
+    case LGSP_JSON_STRING:
+        return lgsp_bytes_hash(0x13, value->u.str, value->len);
 
-    case JSON_ARRAY:
+    case LGSP_JSON_ARRAY:
         h = 0x14;
-        json_array_foreach(value, i, item) {
-            h = (h ^ lgsp_json_hash(item)) * 0x100000001b3ULL;
+        for (i = 0; i < value->len; i++) {
+            h = (h ^ lgsp_json_hash(&value->u.items[i])) * 0x100000001b3ULL;
         }
         return h;
 
-    case JSON_OBJECT:
+    case LGSP_JSON_OBJECT:
         sum = 0x15;
-        json_object_keylen_foreach(value, key, len, item) {
-            sum += lgsp_bytes_hash(0x16, key, len) * 31
-                   + lgsp_json_hash(item);
+        m = value->u.members;
+        for (i = 0; i < value->len; i++) {
+            sum += lgsp_bytes_hash(0x16, m[i].key, m[i].key_len) * 31
+                   + lgsp_json_hash(&m[i].value);
         }
         return sum;
 
     default:
-        return json_typeof(value) + 1;
+        return value->type + 1;
     }
 }
 
@@ -572,18 +615,19 @@ lgsp_hashed_cmp(const void *a, const void *b)
  * 1 when all differ, -1 out of memory.  Hashing keeps big arrays linear.
  */
 static int
-lgsp_unique(json_t *array, size_t *i, size_t *j)
+lgsp_unique(const lgsp_json_t *array, size_t *i, size_t *j)
 {
     size_t          n, a, b;
+    lgsp_json_t    *items;
     lgsp_hashed_t  *h;
 
-    n = json_array_size(array);
+    n = array->len;
+    items = array->u.items;
 
     if (n <= 16) {
         for (a = 0; a < n; a++) {
             for (b = a + 1; b < n; b++) {
-                if (lgsp_json_equal(json_array_get(array, a),
-                                    json_array_get(array, b)))
+                if (lgsp_json_equal(&items[a], &items[b]))
                 {
                     *i = a;
                     *j = b;
@@ -600,7 +644,7 @@ lgsp_unique(json_t *array, size_t *i, size_t *j)
     }
 
     for (a = 0; a < n; a++) {
-        h[a].hash = lgsp_json_hash(json_array_get(array, a));
+        h[a].hash = lgsp_json_hash(&items[a]);
         h[a].index = a;
     }
 
@@ -608,8 +652,7 @@ lgsp_unique(json_t *array, size_t *i, size_t *j)
 
     for (a = 0; a < n; a++) {
         for (b = a + 1; b < n && h[b].hash == h[a].hash; b++) {
-            if (lgsp_json_equal(json_array_get(array, h[a].index),
-                                json_array_get(array, h[b].index)))
+            if (lgsp_json_equal(&items[h[a].index], &items[h[b].index]))
             {
                 *i = h[a].index;
                 *j = h[b].index;
@@ -627,13 +670,30 @@ lgsp_unique(json_t *array, size_t *i, size_t *j)
 
 /* annotations */
 
+/* the local names are left as they are: nothing reads past n_names */
+static void
+lgsp_eval_init(lgsp_eval_t *ev)
+{
+    ev->names = NULL;
+    ev->n_names = 0;
+    ev->cap = 0;
+    ev->all_props = 0;
+    ev->all_items = 0;
+    ev->items_upto = 0;
+    ev->marks = NULL;
+    ev->n_marks = 0;
+}
+
+
 static int
 lgsp_eval_has(const lgsp_eval_t *ev, const char *key, size_t len)
 {
     size_t  i;
 
     for (i = 0; i < ev->n_names; i++) {
-        if (ev->names[i].len == len && memcmp(ev->names[i].key, key, len) == 0)
+        if (ev->names[i].len == len
+            && (ev->names[i].key == key
+                || lgsp_json_key_cmp(ev->names[i].key, key, len) == 0))
         {
             return 1;
         }
@@ -653,12 +713,21 @@ lgsp_eval_add(lgsp_vctx_t *v, lgsp_eval_t *ev, const char *key, size_t len)
         return;
     }
 
+    if (ev->names == NULL) {
+        ev->names = ev->local;
+        ev->cap = LGSP_EVAL_NAMES;
+    }
+
     if (ev->n_names == ev->cap) {
-        cap = ev->cap ? ev->cap * 2 : 8;
-        names = realloc(ev->names, cap * sizeof(lgsp_name_t));
+        cap = ev->cap * 2;
+        names = malloc(cap * sizeof(lgsp_name_t));
         if (names == NULL) {
             v->oom = 1;
             return;
+        }
+        memcpy(names, ev->names, ev->n_names * sizeof(lgsp_name_t));
+        if (ev->names != ev->local) {
+            free(ev->names);
         }
         ev->names = names;
         ev->cap = cap;
@@ -714,7 +783,10 @@ lgsp_eval_merge(lgsp_vctx_t *v, lgsp_eval_t *dst, const lgsp_eval_t *src)
 static void
 lgsp_eval_free(lgsp_eval_t *ev)
 {
-    free(ev->names);
+    if (ev->names != ev->local) {
+        free(ev->names);
+    }
+
     free(ev->marks);
 }
 
@@ -722,22 +794,22 @@ lgsp_eval_free(lgsp_eval_t *ev)
 /* keywords by instance type */
 
 static int
-lgsp_type_matches(unsigned types, json_t *inst)
+lgsp_type_matches(unsigned types, const lgsp_json_t *inst)
 {
-    switch (json_typeof(inst)) {
-    case JSON_OBJECT:
+    switch (inst->type) {
+    case LGSP_JSON_OBJECT:
         return types & LGSP_T_OBJECT;
-    case JSON_ARRAY:
+    case LGSP_JSON_ARRAY:
         return types & LGSP_T_ARRAY;
-    case JSON_STRING:
+    case LGSP_JSON_STRING:
         return types & LGSP_T_STRING;
-    case JSON_INTEGER:
+    case LGSP_JSON_INTEGER:
         return types & (LGSP_T_NUMBER | LGSP_T_INTEGER);
-    case JSON_REAL:
+    case LGSP_JSON_REAL:
         return (types & LGSP_T_NUMBER)
                || ((types & LGSP_T_INTEGER) && lgsp_is_integral(inst));
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case LGSP_JSON_TRUE:
+    case LGSP_JSON_FALSE:
         return types & LGSP_T_BOOLEAN;
     default:
         return types & LGSP_T_NULL;
@@ -746,8 +818,8 @@ lgsp_type_matches(unsigned types, json_t *inst)
 
 
 static int
-lgsp_validate_number(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
-    const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
+lgsp_validate_number(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
 {
     int   valid;
     char  limit[48], have[48];
@@ -815,16 +887,16 @@ lgsp_utf8_length(const char *s, size_t n)
 
 
 static int
-lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
-    const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
+lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
 {
     int          valid, rc;
     size_t       bytes, len;
     const char  *s;
 
     valid = 1;
-    s = json_string_value(inst);
-    bytes = json_string_length(inst);
+    s = inst->u.str;
+    bytes = inst->len;
 
     /* a code point takes 1 to 4 bytes: count only when bytes cannot tell */
     if ((n->has & LGSP_K_MAX_LENGTH) && bytes > n->max_length) {
@@ -877,17 +949,19 @@ done:
 
 
 static int
-lgsp_validate_array(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
-    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
-    lgsp_eval_t *ev)
+lgsp_validate_array(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
+    const lgsp_scope_t *scope, lgsp_eval_t *ev)
 {
     int            valid, saved, rc;
     size_t         size, i, j, count, upto;
+    lgsp_json_t   *items;
     lgsp_ipath_t   item;
     lgsp_spath_t   sub;
 
     valid = 1;
-    size = json_array_size(inst);
+    size = inst->len;
+    items = inst->u.items;
 
     if ((n->has & LGSP_K_MAX_ITEMS) && size > n->max_items) {
         lgsp_error(v, ip, sp, "maxItems", "must have at most %zu item%s "
@@ -926,8 +1000,8 @@ lgsp_validate_array(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
     for (i = 0; i < upto; i++) {
         item.index = i;
         sub.seg = n->prefix_items[i].seg;
-        if (!lgsp_validate(v, n->prefix_items[i].node,
-                           json_array_get(inst, i), &item, &sub, scope, NULL))
+        if (!lgsp_validate(v, n->prefix_items[i].node, &items[i], &item,
+                           &sub, scope, NULL))
         {
             LGSP_FAIL(v, valid);
         }
@@ -941,8 +1015,8 @@ lgsp_validate_array(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
         sub.seg = n->items.seg;
         for (i = upto; i < size; i++) {
             item.index = i;
-            if (!lgsp_validate(v, n->items.node, json_array_get(inst, i),
-                               &item, &sub, scope, NULL))
+            if (!lgsp_validate(v, n->items.node, &items[i], &item, &sub,
+                               scope, NULL))
             {
                 LGSP_FAIL(v, valid);
             }
@@ -960,8 +1034,8 @@ lgsp_validate_array(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
 
         for (i = 0; i < size; i++) {
             item.index = i;
-            if (lgsp_validate(v, n->contains.node, json_array_get(inst, i),
-                              &item, &sub, scope, NULL))
+            if (lgsp_validate(v, n->contains.node, &items[i], &item, &sub,
+                              scope, NULL))
             {
                 count++;
                 if (ev != NULL) {
@@ -1021,7 +1095,7 @@ lgsp_find_prop(const lgsp_node_t *n, const char *key, size_t len)
         if (p->len != len) {
             rc = p->len < len ? -1 : 1;
         } else {
-            rc = memcmp(p->key, key, len);
+            rc = lgsp_json_key_cmp(p->key, key, len);
         }
 
         if (rc == 0) {
@@ -1045,25 +1119,21 @@ lgsp_validate_property_name(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_spath_t *sp, const lgsp_scope_t *scope)
 {
     int            ok, saved;
-    json_t        *name;
+    lgsp_json_t    name;
     lgsp_spath_t   sub;
 
-    name = json_stringn_nocheck(key, len);
-    if (name == NULL) {
-        v->oom = 1;
-        return 0;
-    }
+    name.type = LGSP_JSON_STRING;
+    name.len = len;
+    name.u.str = key;
 
     sub.up = sp;
     sub.seg = n->property_names.seg;
 
     saved = v->collect;
     v->collect = 0;
-    ok = lgsp_validate(v, n->property_names.node, name, prop, &sub, scope,
+    ok = lgsp_validate(v, n->property_names.node, &name, prop, &sub, scope,
                        NULL);
     v->collect = saved;
-
-    json_decref(name);
 
     if (!ok) {
         lgsp_error(v, prop, sp, "propertyNames", "the property name \"%.*s\" "
@@ -1080,15 +1150,14 @@ lgsp_validate_property_name(lgsp_vctx_t *v, const lgsp_node_t *n,
  * one pass over the instance's properties.
  */
 static int
-lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
-    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
-    lgsp_eval_t *ev, size_t *required)
+lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
+    const lgsp_scope_t *scope, lgsp_eval_t *ev, size_t *required)
 {
     int                   valid, matched, rc;
-    size_t                i, len;
-    void                 *it;
-    json_t               *value;
+    size_t                i, k, len;
     const char           *key;
+    lgsp_json_t          *value;
     lgsp_ipath_t          prop;
     lgsp_spath_t          sub;
     const lgsp_prop_t    *p;
@@ -1104,7 +1173,7 @@ lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
         /* properties alone: look the few named ones up */
         for (i = 0; i < n->n_props; i++) {
             p = &n->props[i];
-            value = json_object_getn(inst, p->key, p->len);
+            value = lgsp_json_get(inst, p->key, p->len);
             if (value == NULL) {
                 continue;
             }
@@ -1125,12 +1194,10 @@ lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
         goto done;
     }
 
-    for (it = json_object_iter(inst); it;
-         it = json_object_iter_next(inst, it))
-    {
-        key = json_object_iter_key(it);
-        len = json_object_iter_key_len(it);
-        value = json_object_iter_value(it);
+    for (k = 0; k < inst->len; k++) {
+        key = inst->u.members[k].key;
+        len = inst->u.members[k].key_len;
+        value = &inst->u.members[k].value;
         prop.key = key;
         prop.len = len;
         matched = 0;
@@ -1199,9 +1266,9 @@ done:
 
 
 static int
-lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
-    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
-    lgsp_eval_t *ev)
+lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
+    const lgsp_scope_t *scope, lgsp_eval_t *ev)
 {
     int                         valid;
     size_t                      size, i, k, found;
@@ -1209,7 +1276,7 @@ lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
     const lgsp_dep_required_t  *dr;
 
     valid = 1;
-    size = json_object_size(inst);
+    size = inst->len;
 
     if ((n->has & LGSP_K_MAX_PROPS) && size > n->max_props) {
         lgsp_error(v, ip, sp, "maxProperties", "must have at most %zu "
@@ -1228,13 +1295,13 @@ lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
 
     for (k = 0; k < n->n_dep_required; k++) {
         dr = &n->dep_required[k];
-        if (json_object_getn(inst, dr->key, dr->len) == NULL) {
+        if (lgsp_json_get(inst, dr->key, dr->len) == NULL) {
             continue;
         }
         sub.up = sp;
         sub.seg = dr->seg;
         for (i = 0; i < dr->n_names; i++) {
-            if (json_object_getn(inst, dr->names[i].key, dr->names[i].len)
+            if (lgsp_json_get(inst, dr->names[i].key, dr->names[i].len)
                 == NULL)
             {
                 lgsp_error(v, ip, &sub, NULL, "must have the property \"%s\" "
@@ -1255,8 +1322,8 @@ lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
 
     if (!n->required_in_props || found < n->n_required) {
         for (i = 0; i < n->n_required; i++) {
-            if (json_object_getn(inst, n->required[i].key,
-                                 n->required[i].len) == NULL)
+            if (lgsp_json_get(inst, n->required[i].key, n->required[i].len)
+                == NULL)
             {
                 lgsp_error(v, ip, sp, "required", "must have the required "
                            "property \"%s\"", n->required[i].key);
@@ -1266,8 +1333,8 @@ lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
     }
 
     for (k = 0; k < n->n_dep_schemas; k++) {
-        if (json_object_getn(inst, n->dep_schemas[k].key,
-                             n->dep_schemas[k].len) == NULL)
+        if (lgsp_json_get(inst, n->dep_schemas[k].key,
+                          n->dep_schemas[k].len) == NULL)
         {
             continue;
         }
@@ -1288,9 +1355,9 @@ done:
 
 /* allOf, anyOf, oneOf, not, if/then/else */
 static int
-lgsp_validate_in_place(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
-    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
-    lgsp_eval_t *ev)
+lgsp_validate_in_place(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
+    const lgsp_scope_t *scope, lgsp_eval_t *ev)
 {
     int            valid, saved, ok;
     size_t         i, count, first, second;
@@ -1314,7 +1381,7 @@ lgsp_validate_in_place(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
 
         for (i = 0; i < n->n_any_of; i++) {
             sub.seg = n->any_of[i].seg;
-            memset(&tmp, 0, sizeof(lgsp_eval_t));
+            lgsp_eval_init(&tmp);
             ok = lgsp_validate(v, n->any_of[i].node, inst, ip, &sub, scope,
                                ev ? &tmp : NULL);
             if (ok) {
@@ -1348,7 +1415,7 @@ lgsp_validate_in_place(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
 
         for (i = 0; i < n->n_one_of && count < 2; i++) {
             sub.seg = n->one_of[i].seg;
-            memset(&tmp, 0, sizeof(lgsp_eval_t));
+            lgsp_eval_init(&tmp);
             ok = lgsp_validate(v, n->one_of[i].node, inst, ip, &sub, scope,
                                ev ? &tmp : NULL);
             if (ok) {
@@ -1398,7 +1465,7 @@ lgsp_validate_in_place(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
         saved = v->collect;
         v->collect = 0;
         sub.seg = n->if_.seg;
-        memset(&tmp, 0, sizeof(lgsp_eval_t));
+        lgsp_eval_init(&tmp);
         ok = lgsp_validate(v, n->if_.node, inst, ip, &sub, scope,
                            ev ? &tmp : NULL);
         v->collect = saved;
@@ -1431,11 +1498,10 @@ done:
 
 static int
 lgsp_validate_unevaluated(lgsp_vctx_t *v, const lgsp_node_t *n,
-    json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
     const lgsp_scope_t *scope, lgsp_eval_t *ev)
 {
     int            valid;
-    void          *it;
     size_t         i, size;
     lgsp_ipath_t   sub_ip;
     lgsp_spath_t   sub;
@@ -1444,22 +1510,22 @@ lgsp_validate_unevaluated(lgsp_vctx_t *v, const lgsp_node_t *n,
     sub.up = sp;
     sub_ip.up = ip;
 
-    if (n->unevaluated_props.node && json_is_object(inst) && !ev->all_props) {
+    if (n->unevaluated_props.node && inst->type == LGSP_JSON_OBJECT
+        && !ev->all_props)
+    {
         sub.seg = n->unevaluated_props.seg;
         sub_ip.index = 0;
 
-        for (it = json_object_iter(inst); it;
-             it = json_object_iter_next(inst, it))
-        {
-            sub_ip.key = json_object_iter_key(it);
-            sub_ip.len = json_object_iter_key_len(it);
+        for (i = 0; i < inst->len; i++) {
+            sub_ip.key = inst->u.members[i].key;
+            sub_ip.len = inst->u.members[i].key_len;
 
             if (lgsp_eval_has(ev, sub_ip.key, sub_ip.len)) {
                 continue;
             }
 
             if (!lgsp_validate(v, n->unevaluated_props.node,
-                               json_object_iter_value(it), &sub_ip, &sub,
+                               &inst->u.members[i].value, &sub_ip, &sub,
                                scope, NULL))
             {
                 LGSP_FAIL(v, valid);
@@ -1469,11 +1535,13 @@ lgsp_validate_unevaluated(lgsp_vctx_t *v, const lgsp_node_t *n,
         ev->all_props = 1;
     }
 
-    if (n->unevaluated_items.node && json_is_array(inst) && !ev->all_items) {
+    if (n->unevaluated_items.node && inst->type == LGSP_JSON_ARRAY
+        && !ev->all_items)
+    {
         sub.seg = n->unevaluated_items.seg;
         sub_ip.key = NULL;
         sub_ip.len = 0;
-        size = json_array_size(inst);
+        size = inst->len;
 
         for (i = ev->items_upto; i < size; i++) {
             if (i < ev->n_marks && ev->marks[i]) {
@@ -1481,8 +1549,7 @@ lgsp_validate_unevaluated(lgsp_vctx_t *v, const lgsp_node_t *n,
             }
             sub_ip.index = i;
             if (!lgsp_validate(v, n->unevaluated_items.node,
-                               json_array_get(inst, i), &sub_ip, &sub, scope,
-                               NULL))
+                               &inst->u.items[i], &sub_ip, &sub, scope, NULL))
             {
                 LGSP_FAIL(v, valid);
             }
@@ -1525,15 +1592,13 @@ lgsp_dynamic_target(const lgsp_node_t *n, const lgsp_scope_t *scope)
 
 
 static int
-lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
+lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
     const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
     lgsp_eval_t *ev)
 {
     int            valid, own_eval;
     char           types[96];
-    char          *text;
     size_t         i;
-    json_t        *value;
     lgsp_spath_t   sub;
     lgsp_eval_t    local, *cev;
     lgsp_scope_t   here;
@@ -1571,7 +1636,7 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
 
     own_eval = n->unevaluated_props.node || n->unevaluated_items.node;
     if (own_eval) {
-        memset(&local, 0, sizeof(lgsp_eval_t));
+        lgsp_eval_init(&local);
         cev = &local;
     } else {
         cev = ev;
@@ -1601,50 +1666,46 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, json_t *inst,
     }
 
     if (n->const_value && !lgsp_json_equal(inst, n->const_value)) {
-        text = v->collect ? lgsp_json_text(n->const_value) : NULL;
-        lgsp_error(v, ip, sp, "const", "must be %s", text ? text : "...");
-        free(text);
+        lgsp_error(v, ip, sp, "const", "must be %s", n->const_text);
         LGSP_FAIL(v, valid);
     }
 
     if (n->enum_values) {
-        json_array_foreach(n->enum_values, i, value) {
-            if (lgsp_json_equal(inst, value)) {
+        for (i = 0; i < n->enum_values->len; i++) {
+            if (lgsp_json_equal(inst, &n->enum_values->u.items[i])) {
                 break;
             }
         }
 
-        if (i == json_array_size(n->enum_values)) {
-            text = v->collect ? lgsp_json_text(n->enum_values) : NULL;
+        if (i == n->enum_values->len) {
             lgsp_error(v, ip, sp, "enum", "must be one of %s",
-                       text ? text : "...");
-            free(text);
+                       n->enum_text);
             LGSP_FAIL(v, valid);
         }
     }
 
-    switch (json_typeof(inst)) {
+    switch (inst->type) {
 
-    case JSON_INTEGER:
-    case JSON_REAL:
+    case LGSP_JSON_INTEGER:
+    case LGSP_JSON_REAL:
         if (!lgsp_validate_number(v, n, inst, ip, sp)) {
             LGSP_FAIL(v, valid);
         }
         break;
 
-    case JSON_STRING:
+    case LGSP_JSON_STRING:
         if (!lgsp_validate_string(v, n, inst, ip, sp)) {
             LGSP_FAIL(v, valid);
         }
         break;
 
-    case JSON_ARRAY:
+    case LGSP_JSON_ARRAY:
         if (!lgsp_validate_array(v, n, inst, ip, sp, scope, cev)) {
             LGSP_FAIL(v, valid);
         }
         break;
 
-    case JSON_OBJECT:
+    case LGSP_JSON_OBJECT:
         if (!lgsp_validate_object(v, n, inst, ip, sp, scope, cev)) {
             LGSP_FAIL(v, valid);
         }
@@ -1682,8 +1743,8 @@ done:
 
 
 int
-lgsp_schema_validate_node(const lgsp_node_t *node, json_t *instance,
-    lgsp_schema_errors_t *errors)
+lgsp_schema_validate_node(const lgsp_node_t *node,
+    const lgsp_json_t *instance, lgsp_schema_errors_t *errors)
 {
     int          valid;
     lgsp_vctx_t  v;
@@ -1701,8 +1762,8 @@ lgsp_schema_validate_node(const lgsp_node_t *node, json_t *instance,
 
 
 int
-lgsp_schema_validate(const lgsp_schema_t *schema, json_t *instance,
-    lgsp_schema_errors_t *errors)
+lgsp_schema_validate(const lgsp_schema_t *schema,
+    const lgsp_json_t *instance, lgsp_schema_errors_t *errors)
 {
     return lgsp_schema_validate_node(schema->root, instance, errors);
 }

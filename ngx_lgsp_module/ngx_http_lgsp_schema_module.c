@@ -86,6 +86,7 @@ static ngx_int_t ngx_http_lgsp_schema_check_request(ngx_http_request_t *r,
     ngx_http_lgsp_schema_loc_conf_t *slcf);
 static ngx_int_t ngx_http_lgsp_schema_no_body(ngx_http_request_t *r);
 static void ngx_http_lgsp_schema_body_handler(ngx_http_request_t *r);
+static void *ngx_http_lgsp_schema_alloc(void *pool, size_t size);
 static ngx_int_t ngx_http_lgsp_schema_validate(ngx_http_request_t *r,
     ngx_http_lgsp_schema_ctx_t *ctx);
 static ngx_int_t ngx_http_lgsp_schema_body(ngx_http_request_t *r,
@@ -382,6 +383,13 @@ ngx_http_lgsp_schema_body_handler(ngx_http_request_t *r)
 }
 
 
+static void *
+ngx_http_lgsp_schema_alloc(void *pool, size_t size)
+{
+    return ngx_palloc(pool, size);
+}
+
+
 /*
  * NGX_OK when the body is valid, NGX_DONE when the request was refused,
  * NGX_ERROR on an internal failure.
@@ -392,9 +400,10 @@ ngx_http_lgsp_schema_validate(ngx_http_request_t *r,
 {
     int                               kind, valid;
     char                              err[NGX_HTTP_LGSP_SCHEMA_ERR_LEN];
-    json_t                           *json;
     ngx_int_t                         rc;
     ngx_str_t                         body, detail;
+    lgsp_json_t                      *json;
+    lgsp_json_options_t               opts;
     lgsp_schema_errors_t              errors;
     ngx_http_lgsp_schema_refusal_e    why;
     ngx_http_lgsp_schema_loc_conf_t  *slcf;
@@ -419,8 +428,14 @@ ngx_http_lgsp_schema_validate(ngx_http_request_t *r,
         return rc == NGX_DECLINED ? NGX_OK : rc;
     }
 
-    json = lgsp_json_parse_strict((const char *) body.data, body.len,
-                                  slcf->max_depth, &kind, err, sizeof(err));
+    /* the document lives in the request pool, as the body does */
+    opts.alloc = ngx_http_lgsp_schema_alloc;
+    opts.ctx = r->pool;
+    opts.max_depth = slcf->max_depth;
+    opts.borrow = 1;
+
+    json = lgsp_json_parse_strict((const char *) body.data, body.len, &opts,
+                                  &kind, err, sizeof(err));
 
     if (json == NULL) {
         why = (kind == LGSP_JSON_DUPLICATE_KEY)
@@ -440,8 +455,6 @@ ngx_http_lgsp_schema_validate(ngx_http_request_t *r,
     errors.max = slcf->max_errors;
 
     valid = lgsp_schema_validate(slcf->schema, json, &errors);
-
-    json_decref(json);
 
     if (valid == 1) {
         return NGX_OK;

@@ -40,13 +40,17 @@ base_name(const char *path)
 int
 main(int argc, char **argv)
 {
-    int                    i, collect, rc;
+    int                    i, collect, rc, kind;
     char                   err[1024];
+    FILE                  *f;
+    char                  *text;
+    long                   size;
     double                 seconds, start, elapsed;
-    json_t                *instance;
+    lgsp_json_t           *instance;
+    lgsp_arena_t           arena;
     unsigned long          n, k, batch;
     lgsp_schema_t         *schema;
-    json_error_t           error;
+    lgsp_json_options_t    parse;
     lgsp_schema_errors_t   errors;
 
     collect = argc > 1 && strcmp(argv[1], "-e") == 0;
@@ -67,9 +71,29 @@ main(int argc, char **argv)
     }
 
     for (i = 3; i < argc; i++) {
-        instance = json_load_file(argv[i], 0, &error);
+        /* parsed once, as the nginx module parses a body */
+        f = fopen(argv[i], "rb");
+        if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0
+            || fseek(f, 0, SEEK_SET) != 0
+            || (text = malloc(size + 1)) == NULL
+            || fread(text, 1, size, f) != (size_t) size)
+        {
+            fprintf(stderr, "%s: not readable\n", argv[i]);
+            return 1;
+        }
+
+        fclose(f);
+
+        memset(&arena, 0, sizeof(lgsp_arena_t));
+        parse.alloc = lgsp_arena_alloc;
+        parse.ctx = &arena;
+        parse.max_depth = 64;
+        parse.borrow = 1;
+
+        instance = lgsp_json_parse_strict(text, size, &parse, &kind, err,
+                                          sizeof(err));
         if (instance == NULL) {
-            fprintf(stderr, "%s: %s\n", argv[i], error.text);
+            fprintf(stderr, "%s: %s\n", argv[i], err);
             return 1;
         }
 
@@ -99,7 +123,8 @@ main(int argc, char **argv)
         printf("%s %.0f %s\n", base_name(argv[i]), n / elapsed,
                rc == 1 ? "valid" : "invalid");
 
-        json_decref(instance);
+        lgsp_arena_free(&arena);
+        free(text);
     }
 
     lgsp_schema_free(schema);

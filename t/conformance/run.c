@@ -104,6 +104,8 @@ lgsp_run_file(const char *path, const char *label,
     char                   err[1024];
     size_t                 g, t, ok, bad;
     json_t                *groups, *group, *tests, *test;
+    lgsp_arena_t           arena;
+    lgsp_json_t           *data;
     lgsp_schema_t         *schema;
     lgsp_schema_errors_t   errors;
 
@@ -134,10 +136,16 @@ lgsp_run_file(const char *path, const char *label,
             memset(&errors, 0, sizeof(errors));
             errors.max = 5;
 
-            rc = schema ? lgsp_schema_validate(schema,
-                                               json_object_get(test, "data"),
-                                               &errors)
-                        : -1;
+            /* the suite's instances, as the validator reads them */
+            memset(&arena, 0, sizeof(lgsp_arena_t));
+            data = lgsp_json_from_jansson(json_object_get(test, "data"),
+                                          lgsp_arena_alloc, &arena);
+
+            rc = (schema && data) ? lgsp_schema_validate(schema, data,
+                                                         &errors)
+                                  : -1;
+
+            lgsp_arena_free(&arena);
 
             if (rc == want) {
                 ok++;

@@ -1,8 +1,10 @@
 /*
  * libFuzzer target for the JSON Schema core: the input is a flags byte,
- * a schema, a NUL byte and an instance.  The schema is compiled (and so
- * checked against its meta-schema), the instance parsed strictly and
- * validated with and without error collection; both answers must agree.
+ * a schema, a NUL byte and an instance.  The schema is read by jansson
+ * and compiled (and so checked against its meta-schema), the instance
+ * parsed strictly into an arena (flags bit 2: pointing into the input)
+ * and validated with and without error collection; both answers must
+ * agree.
  */
 
 #include <stdint.h>
@@ -21,9 +23,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int                    kind, quick, full;
     char                   err[512];
     size_t                 rest;
-    json_t                *schema_json, *instance;
+    json_t                *schema_json;
     const char            *text, *nul;
+    lgsp_json_t           *instance, null;
+    lgsp_arena_t           arena;
     lgsp_schema_t         *schema;
+    lgsp_json_options_t    parse;
     lgsp_schema_errors_t   errors;
     lgsp_schema_options_t  opts;
 
@@ -43,10 +48,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         nul = text + rest;
     }
 
+    memset(&arena, 0, sizeof(lgsp_arena_t));
+    parse.alloc = lgsp_arena_alloc;
+    parse.ctx = &arena;
+    parse.max_depth = 64;
+    parse.borrow = data[0] & 4;
+
     /* schemas come from operators; still, keep the nesting sane */
-    schema_json = lgsp_json_parse_strict(text, nul - text, 64, &kind, err,
-                                         sizeof(err));
+    if (lgsp_json_parse_strict(text, nul - text, &parse, &kind, err,
+                               sizeof(err))
+        == NULL)
+    {
+        lgsp_arena_free(&arena);
+        return 0;
+    }
+
+    schema_json = json_loadb(text, nul - text,
+                             JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     if (schema_json == NULL) {
+        lgsp_arena_free(&arena);
         return 0;
     }
 
@@ -55,14 +75,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_decref(schema_json);
 
     if (schema == NULL) {
+        lgsp_arena_free(&arena);
         return 0;
     }
 
     if (nul < text + rest) {
-        instance = lgsp_json_parse_strict(nul + 1, text + rest - nul - 1, 64,
-                                          &kind, err, sizeof(err));
+        instance = lgsp_json_parse_strict(nul + 1, text + rest - nul - 1,
+                                          &parse, &kind, err, sizeof(err));
     } else {
-        instance = json_null();
+        memset(&null, 0, sizeof(lgsp_json_t));
+        null.type = LGSP_JSON_NULL;
+        instance = &null;
     }
 
     if (instance != NULL) {
@@ -79,8 +102,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
 
         lgsp_schema_errors_free(&errors);
-        json_decref(instance);
     }
+
+    lgsp_arena_free(&arena);
 
     lgsp_schema_free(schema);
 

@@ -6,6 +6,7 @@
  */
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,25 @@ static char                  tmpdir[] = "/tmp/lgsp-schema-XXXXXX";
 
 /* the errors of the last validate_text() call */
 static lgsp_schema_errors_t  errors;
+
+/* what parse() builds documents in; freed by main() */
+static lgsp_arena_t          arena;
+
+
+/* the strict reader, copying strings (borrow: pointing into text) */
+static lgsp_json_t *
+parse(const char *text, size_t len, size_t max_depth, int borrow, int *kind,
+    char *err, size_t errlen)
+{
+    lgsp_json_options_t  opts;
+
+    opts.alloc = lgsp_arena_alloc;
+    opts.ctx = &arena;
+    opts.max_depth = max_depth;
+    opts.borrow = borrow;
+
+    return lgsp_json_parse_strict(text, len, &opts, kind, err, errlen);
+}
 
 
 static void
@@ -77,12 +97,13 @@ compile_text(const char *text, const lgsp_schema_options_t *opts, char *err,
 static int
 validate_text(lgsp_schema_t *schema, const char *text, size_t max)
 {
-    int      rc;
-    json_t  *json;
+    int           rc, kind;
+    char          err[256];
+    lgsp_json_t  *json;
 
     lgsp_schema_errors_free(&errors);
 
-    json = json_loads(text, JSON_DECODE_ANY, NULL);
+    json = parse(text, strlen(text), 64, 1, &kind, err, sizeof(err));
     if (json == NULL) {
         return -2;
     }
@@ -90,7 +111,6 @@ validate_text(lgsp_schema_t *schema, const char *text, size_t max)
     errors.max = max;
 
     rc = lgsp_schema_validate(schema, json, &errors);
-    json_decref(json);
 
     return rc;
 }
@@ -387,7 +407,7 @@ test_hostile_pattern_finishes_quickly(void)
     size_t                 n;
     clock_t                start;
     double                 seconds;
-    json_t                *json;
+    lgsp_json_t            json;
     lgsp_schema_t         *schema;
 
     lgsp_schema_errors_free(&errors);
@@ -408,13 +428,14 @@ test_hostile_pattern_finishes_quickly(void)
     memset(text, 'a', n);
     text[n] = '!';
     text[n + 1] = '\0';
-    json = json_string(text);
-    free(text);
+    json.type = LGSP_JSON_STRING;
+    json.len = n + 1;
+    json.u.str = text;
 
     errors.max = 1;
 
     start = clock();
-    UNIT_EQ_INT(lgsp_schema_validate(schema, json, &errors), 0,
+    UNIT_EQ_INT(lgsp_schema_validate(schema, &json, &errors), 0,
                 "the match limit makes the hostile input invalid");
     seconds = (double) (clock() - start) / CLOCKS_PER_SEC;
 
@@ -425,7 +446,7 @@ test_hostile_pattern_finishes_quickly(void)
     }
 
     lgsp_schema_errors_free(&errors);
-    json_decref(json);
+    free(text);
     lgsp_schema_free(schema);
 }
 
@@ -433,26 +454,22 @@ test_hostile_pattern_finishes_quickly(void)
 static void
 test_strict_parser(void)
 {
-    int          kind;
-    char         err[256], *deep;
-    size_t       n;
-    json_t      *json;
-    const char  *text;
+    int           kind;
+    char          err[256], want[32], *deep, *big;
+    size_t        n, i, len;
+    lgsp_json_t  *json;
+    const char   *text;
 
     text = "{\"a\": [1, {\"b\": null}]}";
-    json = lgsp_json_parse_strict(text, strlen(text), 64, &kind, err,
-                                  sizeof(err));
+    json = parse(text, strlen(text), 64, 0, &kind, err, sizeof(err));
     UNIT_OK(json != NULL, "a plain body parses");
-    json_decref(json);
 
-    json = lgsp_json_parse_strict("{\"a\": 1, \"a\": 2}", 16, 64, &kind, err,
-                                  sizeof(err));
+    json = parse("{\"a\": 1, \"a\": 2}", 16, 64, 0, &kind, err, sizeof(err));
     UNIT_OK(json == NULL, "duplicate keys are refused");
     UNIT_EQ_INT(kind, LGSP_JSON_DUPLICATE_KEY, "kind: duplicate key");
     UNIT_OK(strstr(err, "byte") != NULL, "the message has the offset");
 
-    json = lgsp_json_parse_strict("{\"a\": 1,}", 9, 64, &kind, err,
-                                  sizeof(err));
+    json = parse("{\"a\": 1,}", 9, 64, 0, &kind, err, sizeof(err));
     UNIT_OK(json == NULL, "a trailing comma is refused");
     UNIT_EQ_INT(kind, LGSP_JSON_SYNTAX, "kind: syntax");
     UNIT_OK(strstr(err, "at byte 9") != NULL, "the offset is past the brace");
@@ -467,7 +484,7 @@ test_strict_parser(void)
     }
     memset(deep, '[', n);
 
-    json = lgsp_json_parse_strict(deep, n, 64, &kind, err, sizeof(err));
+    json = parse(deep, n, 64, 0, &kind, err, sizeof(err));
     UNIT_OK(json == NULL, "100000 nested arrays are refused");
     UNIT_EQ_INT(kind, LGSP_JSON_TOO_DEEP, "kind: too deep");
     UNIT_OK(strstr(err, "at byte 64") != NULL,
@@ -475,21 +492,118 @@ test_strict_parser(void)
 
     memset(deep, '[', 64);
     memset(deep + 64, ']', 64);
-    json = lgsp_json_parse_strict(deep, 128, 64, &kind, err, sizeof(err));
+    json = parse(deep, 128, 64, 0, &kind, err, sizeof(err));
     UNIT_OK(json != NULL, "exactly 64 levels is allowed");
-    json_decref(json);
 
     memcpy(deep, "[\"[[[[\"]", 8);
-    json = lgsp_json_parse_strict(deep, 8, 1, &kind, err, sizeof(err));
+    json = parse(deep, 8, 1, 0, &kind, err, sizeof(err));
     UNIT_OK(json != NULL, "brackets inside strings do not count");
-    json_decref(json);
 
     free(deep);
 
-    json = lgsp_json_parse_strict("123456789012345678901234567890", 30, 64,
-                                  &kind, err, sizeof(err));
-    UNIT_OK(json != NULL && json_is_real(json), "a big integer is a real");
-    json_decref(json);
+    json = parse("123456789012345678901234567890", 30, 64, 0, &kind, err,
+                 sizeof(err));
+    UNIT_OK(json != NULL && json->type == LGSP_JSON_REAL,
+            "a big integer is a real");
+
+    /* 5000 keys "k0".."k4999", then "k17" again: found by sorting */
+    n = 5000;
+    big = malloc(n * 16 + 64);
+    if (big == NULL) {
+        return;
+    }
+
+    len = 0;
+    big[len++] = '{';
+    for (i = 0; i < n; i++) {
+        len += sprintf(big + len, "\"k%zu\":%zu,", i, i);
+    }
+    i = len;
+    len += sprintf(big + len, "\"k17\":0,\"k18\":0}");
+
+    json = parse(big, len, 64, 0, &kind, err, sizeof(err));
+    UNIT_OK(json == NULL && kind == LGSP_JSON_DUPLICATE_KEY,
+            "a key repeated after 5000 others is refused");
+    snprintf(want, sizeof(want), "at byte %zu", i);
+    UNIT_OK(strstr(err, want) != NULL, "at the offset of its first repeat");
+    if (strstr(err, want) == NULL) {
+        printf("#   %s\n", err);
+    }
+
+    big[i - 1] = '}';
+    json = parse(big, i, 64, 1, &kind, err, sizeof(err));
+    UNIT_OK(json != NULL && json->type == LGSP_JSON_OBJECT
+            && json->len == n, "5000 distinct keys parse, in order");
+    UNIT_OK(json != NULL && json->u.members[4999].key_len == 5
+            && memcmp(json->u.members[4999].key, "k4999", 5) == 0
+            && json->u.members[4999].value.u.integer == 4999,
+            "the last member is the last key");
+
+    free(big);
+}
+
+
+/* a document holds exactly what jansson's value holds, in order */
+static int
+same_as_jansson(const lgsp_json_t *d, json_t *j)
+{
+    size_t       i, len;
+    json_t      *value;
+    const char  *key;
+
+    switch (json_typeof(j)) {
+
+    case JSON_OBJECT:
+        if (d->type != LGSP_JSON_OBJECT || d->len != json_object_size(j)) {
+            return 0;
+        }
+        i = 0;
+        json_object_keylen_foreach(j, key, len, value) {
+            if (d->u.members[i].key_len != len
+                || memcmp(d->u.members[i].key, key, len) != 0
+                || !same_as_jansson(&d->u.members[i].value, value))
+            {
+                return 0;
+            }
+            i++;
+        }
+        return 1;
+
+    case JSON_ARRAY:
+        if (d->type != LGSP_JSON_ARRAY || d->len != json_array_size(j)) {
+            return 0;
+        }
+        json_array_foreach(j, i, value) {
+            if (!same_as_jansson(&d->u.items[i], value)) {
+                return 0;
+            }
+        }
+        return 1;
+
+    case JSON_STRING:
+        return d->type == LGSP_JSON_STRING
+               && d->len == json_string_length(j)
+               && memcmp(d->u.str, json_string_value(j), d->len) == 0;
+
+    case JSON_INTEGER:
+        return d->type == LGSP_JSON_INTEGER
+               && d->u.integer == json_integer_value(j);
+
+    case JSON_REAL:
+        return d->type == LGSP_JSON_REAL
+               && (d->u.real == json_real_value(j)
+                   || (d->u.real != d->u.real
+                       && json_real_value(j) != json_real_value(j)));
+
+    case JSON_TRUE:
+        return d->type == LGSP_JSON_TRUE;
+
+    case JSON_FALSE:
+        return d->type == LGSP_JSON_FALSE;
+
+    default:
+        return d->type == LGSP_JSON_NULL;
+    }
 }
 
 
@@ -497,11 +611,12 @@ test_strict_parser(void)
 static void
 test_strict_parser_agrees_with_jansson(void)
 {
-    int          kind;
-    char         err[256], name[64];
-    json_t      *ours, *theirs;
-    size_t       i;
-    const char  *valid[] = {
+    int           kind, borrow;
+    char          err[256], name[80];
+    json_t       *theirs;
+    size_t        i;
+    lgsp_json_t  *ours;
+    const char   *valid[] = {
         "{\"a\":\"\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\\\/\"}",
         "{\"a\":\"\\u0000x\"}",
         "{\"k\\\"q\":[1,-0,0.5,1E+2,1e-400,[]],\"b\":{}}",
@@ -509,8 +624,9 @@ test_strict_parser_agrees_with_jansson(void)
         "9223372036854775808", "123456789012345678901234567890",
         "\"Nguy\xe1\xbb\x85n V\xc4\x83n \xe1\xba\xa2\"",
         " [ true , false , null ] ",
+        "{\"z\":1,\"y\":[{\"x\":\"\\\"\"},2.5],\"w\":{\"v\":{}}}",
     };
-    const char  *invalid[] = {
+    const char   *invalid[] = {
         "{\"a\":1,\"\\u0061\":2}",          /* the same key, escaped */
         "{\"b\\u0000\":1}",                   /* NUL in a key */
         "\"\\ud83d\"", "\"\\ude00\"",           /* lone surrogates */
@@ -520,11 +636,10 @@ test_strict_parser_agrees_with_jansson(void)
         "01", "-01", "1.", ".5", "-", "1e", "1e+", "1e400",
         "[1,]", "[1 2]", "{\"a\" 1}", "tru", "nul", "", " ", "[] x",
         "\"",                                 /* found by fuzz_schema */
+        "\"\\u00e9", "\"\\",
     };
 
     for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
-        ours = lgsp_json_parse_strict(valid[i], strlen(valid[i]), 64, &kind,
-                                      err, sizeof(err));
         theirs = json_loadb(valid[i], strlen(valid[i]),
                             JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         if (theirs == NULL) {
@@ -533,29 +648,103 @@ test_strict_parser_agrees_with_jansson(void)
                                 NULL);
         }
 
-        snprintf(name, sizeof(name), "valid #%zu parses as jansson does", i);
-        UNIT_OK(ours != NULL && json_equal(ours, theirs), name);
-        if (ours == NULL) {
-            printf("#   %s\n", err);
+        for (borrow = 0; borrow < 2; borrow++) {
+            ours = parse(valid[i], strlen(valid[i]), 64, borrow, &kind, err,
+                         sizeof(err));
+
+            snprintf(name, sizeof(name), "valid #%zu parses as jansson does"
+                     "%s", i, borrow ? " (borrowed text)" : "");
+            UNIT_OK(ours != NULL && same_as_jansson(ours, theirs), name);
+            if (ours == NULL) {
+                printf("#   %s\n", err);
+            }
         }
 
-        json_decref(ours);
+        /* and the converter of schema values agrees as well */
+        ours = lgsp_json_from_jansson(theirs, lgsp_arena_alloc, &arena);
+        snprintf(name, sizeof(name), "valid #%zu converts from jansson", i);
+        UNIT_OK(ours != NULL && same_as_jansson(ours, theirs), name);
+
         json_decref(theirs);
     }
 
     for (i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
-        ours = lgsp_json_parse_strict(invalid[i], strlen(invalid[i]), 64,
-                                      &kind, err, sizeof(err));
+        ours = parse(invalid[i], strlen(invalid[i]), 64, 0, &kind, err,
+                     sizeof(err));
         snprintf(name, sizeof(name), "invalid #%zu is refused", i);
         UNIT_OK(ours == NULL && kind != LGSP_JSON_OK, name);
-        json_decref(ours);
     }
 
-    ours = lgsp_json_parse_strict("-9223372036854775808", 20, 64, &kind, err,
-                                  sizeof(err));
-    UNIT_OK(json_is_integer(ours) && json_integer_value(ours) == LLONG_MIN,
+    ours = parse("-9223372036854775808", 20, 64, 0, &kind, err, sizeof(err));
+    UNIT_OK(ours != NULL && ours->type == LGSP_JSON_INTEGER
+            && ours->u.integer == LLONG_MIN,
             "the smallest 64-bit integer stays an integer");
-    json_decref(ours);
+}
+
+
+/* the inline key comparison orders keys as memcmp() does */
+static void
+test_key_comparison_is_memcmp_order(void)
+{
+    int     want, got, bad;
+    char    a[24], b[24];
+    size_t  len, i, k;
+
+    bad = 0;
+    srand(7);
+
+    for (len = 0; len <= 20; len++) {
+        for (k = 0; k < 2000; k++) {
+            for (i = 0; i < len; i++) {
+                a[i] = (char) (rand() % 4 + 0x7e);
+                b[i] = (rand() % 3) ? a[i] : (char) (rand() % 4 + 0x7e);
+            }
+
+            want = memcmp(a, b, len);
+            want = (want > 0) - (want < 0);
+            got = lgsp_json_key_cmp(a, b, len);
+
+            bad += (want != got);
+        }
+    }
+
+    UNIT_EQ_INT(bad, 0, "lengths 0 to 20, bytes on both sides of 0x80");
+}
+
+
+static void
+test_equality_of_big_objects(void)
+{
+    int             i;
+    char            err[512], text[1024];
+    size_t          len;
+    lgsp_schema_t  *schema;
+
+    schema = compile_text("{\"uniqueItems\": true}", NULL, err, sizeof(err));
+    UNIT_OK(schema != NULL, "uniqueItems compiles");
+    if (schema == NULL) {
+        return;
+    }
+
+    /* two objects of 20 members, in opposite orders, then 1 and 1.0 */
+    len = sprintf(text, "[{");
+    for (i = 0; i < 20; i++) {
+        len += sprintf(text + len, "%s\"p%d\":%d", i ? "," : "", i, i);
+    }
+    len += sprintf(text + len, "},{");
+    for (i = 19; i >= 0; i--) {
+        len += sprintf(text + len, "\"p%d\":%d.0%s", i, i, i ? "," : "");
+    }
+    sprintf(text + len, "}]");
+
+    UNIT_EQ_INT(validate_text(schema, text, 1), 0,
+                "objects with the same members in any order are equal");
+
+    text[len - 3] = '9';
+    UNIT_EQ_INT(validate_text(schema, text, 1), 1,
+                "one member's value differs: they are not");
+
+    lgsp_schema_free(schema);
 }
 
 
@@ -642,10 +831,13 @@ main(void)
     test_hostile_pattern_finishes_quickly();
     test_strict_parser();
     test_strict_parser_agrees_with_jansson();
+    test_key_comparison_is_memcmp_order();
+    test_equality_of_big_objects();
     test_numbers();
     test_unevaluated_and_dynamic_refs();
 
     lgsp_schema_errors_free(&errors);
+    lgsp_arena_free(&arena);
     remove_files();
 
     return UNIT_DONE("schema");

@@ -1,0 +1,200 @@
+/*
+ * A compact read-only JSON document: what request bodies are parsed into
+ * and what the schema validator reads.  Every value of a document comes
+ * from one caller-provided allocator (nginx: the request pool; tests: an
+ * arena) and is never freed on its own.  Arrays and objects are
+ * contiguous; object members keep the document's order.  nginx-free.
+ */
+
+#ifndef LGSP_JSON_H
+#define LGSP_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+
+enum {
+    LGSP_JSON_NULL = 0,
+    LGSP_JSON_FALSE,
+    LGSP_JSON_TRUE,
+    LGSP_JSON_INTEGER,
+    LGSP_JSON_REAL,
+    LGSP_JSON_STRING,
+    LGSP_JSON_ARRAY,
+    LGSP_JSON_OBJECT
+};
+
+
+/* why lgsp_json_parse_strict() refused a text */
+enum {
+    LGSP_JSON_OK = 0,
+    LGSP_JSON_SYNTAX,
+    LGSP_JSON_DUPLICATE_KEY,
+    LGSP_JSON_TOO_DEEP
+};
+
+
+typedef struct lgsp_json_s         lgsp_json_t;
+typedef struct lgsp_json_member_s  lgsp_json_member_t;
+
+struct lgsp_json_s {
+    unsigned                type;       /* LGSP_JSON_NULL ... */
+    size_t                  len;        /* string bytes, items, members */
+    union {
+        int64_t             integer;    /* integers that fit 64 bits */
+        double              real;       /* every other number */
+        const char         *str;        /* not NUL-terminated */
+        lgsp_json_t        *items;
+        lgsp_json_member_t *members;
+    } u;
+};
+
+struct lgsp_json_member_s {
+    const char             *key;
+    size_t                  key_len;
+    lgsp_json_t             value;
+};
+
+
+typedef void *(*lgsp_json_alloc_pt)(void *ctx, size_t size);
+
+typedef struct {
+    lgsp_json_alloc_pt      alloc;      /* NULL: failure */
+    void                   *ctx;
+    size_t                  max_depth;
+    /* the text outlives the document: strings without escapes may point
+     * into it instead of being copied */
+    int                     borrow;
+} lgsp_json_options_t;
+
+
+/* a malloc'd arena freed at once; memory comes zeroed */
+typedef struct lgsp_arena_chunk_s  lgsp_arena_chunk_t;
+
+typedef struct {
+    lgsp_arena_chunk_t     *chunks;
+    char                   *pos;
+    size_t                  left;
+} lgsp_arena_t;
+
+
+void *lgsp_arena_alloc(void *arena, size_t size);
+void lgsp_arena_free(lgsp_arena_t *arena);
+
+/*
+ * Parses a text strictly (RFC 8259): duplicate object keys and nesting
+ * deeper than max_depth are refused, strings must be UTF-8 and object
+ * keys may not hold NUL.  Integers that fit 64 bits stay integers, other
+ * numbers become reals.  On error returns NULL, sets *kind and writes a
+ * message with the byte offset into err.
+ */
+lgsp_json_t *lgsp_json_parse_strict(const char *buf, size_t len,
+    const lgsp_json_options_t *opts, int *kind, char *err, size_t errlen);
+
+
+static inline double
+lgsp_json_number(const lgsp_json_t *v)
+{
+    return v->type == LGSP_JSON_INTEGER ? (double) v->u.integer : v->u.real;
+}
+
+
+static inline int
+lgsp_json_is_number(const lgsp_json_t *v)
+{
+    return v->type == LGSP_JSON_INTEGER || v->type == LGSP_JSON_REAL;
+}
+
+
+/* n bytes (1, 2, 4 or 8) at p as a number whose first byte weighs most */
+static inline uint64_t
+lgsp_json_be(const char *p, size_t n)
+{
+    uint16_t  x2;
+    uint32_t  x4;
+    uint64_t  x8;
+
+    switch (n) {
+    case 8:
+        memcpy(&x8, p, 8);
+        break;
+    case 4:
+        memcpy(&x4, p, 4);
+        x8 = x4;
+        break;
+    case 2:
+        memcpy(&x2, p, 2);
+        x8 = x2;
+        break;
+    default:
+        return (unsigned char) *p;
+    }
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    x8 = __builtin_bswap64(x8) >> (64 - 8 * n);
+#endif
+
+    return x8;
+}
+
+
+/*
+ * Bytes compared as memcmp() does, inline: keys are short and a libc call
+ * per property name cost more than the comparison.  Whole words, the last
+ * one overlapping the one before: the overlap is equal by then.
+ */
+static inline int
+lgsp_json_key_cmp(const char *a, const char *b, size_t len)
+{
+    size_t    n, i;
+    uint64_t  x, y;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    n = len >= 8 ? 8 : len >= 4 ? 4 : len >= 2 ? 2 : 1;
+
+    for (i = 0; ; i += n) {
+        if (i + n > len) {
+            i = len - n;
+        }
+
+        x = lgsp_json_be(a + i, n);
+        y = lgsp_json_be(b + i, n);
+
+        if (x != y) {
+            return x < y ? -1 : 1;
+        }
+
+        if (i + n == len) {
+            return 0;
+        }
+    }
+}
+
+
+/* an object's member: lengths first, then the first byte, then the rest */
+static inline lgsp_json_t *
+lgsp_json_get(const lgsp_json_t *object, const char *key, size_t len)
+{
+    size_t               i;
+    lgsp_json_member_t  *m;
+
+    m = object->u.members;
+
+    for (i = 0; i < object->len; i++) {
+        if (m[i].key_len == len
+            && (len == 0
+                || (m[i].key[0] == key[0]
+                    && lgsp_json_key_cmp(m[i].key, key, len) == 0)))
+        {
+            return &m[i].value;
+        }
+    }
+
+    return NULL;
+}
+
+#endif /* LGSP_JSON_H */
