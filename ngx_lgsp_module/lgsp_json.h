@@ -175,7 +175,50 @@ lgsp_json_key_cmp(const char *a, const char *b, size_t len)
 }
 
 
-/* an object's member: lengths first, then the first byte, then the rest */
+/* equal bytes: as lgsp_json_key_cmp() without the byte order */
+static inline int
+lgsp_json_key_eq(const char *a, const char *b, size_t len)
+{
+    size_t    i;
+    uint16_t  a2, b2, c2, d2;
+    uint32_t  a4, b4, c4, d4;
+    uint64_t  a8, b8;
+
+    if (len >= 8) {
+        for (i = 0; i + 8 < len; i += 8) {
+            memcpy(&a8, a + i, 8);
+            memcpy(&b8, b + i, 8);
+            if (a8 != b8) {
+                return 0;
+            }
+        }
+
+        memcpy(&a8, a + len - 8, 8);
+        memcpy(&b8, b + len - 8, 8);
+        return a8 == b8;
+    }
+
+    if (len >= 4) {
+        memcpy(&a4, a, 4);
+        memcpy(&b4, b, 4);
+        memcpy(&c4, a + len - 4, 4);
+        memcpy(&d4, b + len - 4, 4);
+        return ((a4 ^ b4) | (c4 ^ d4)) == 0;
+    }
+
+    if (len >= 2) {
+        memcpy(&a2, a, 2);
+        memcpy(&b2, b, 2);
+        memcpy(&c2, a + len - 2, 2);
+        memcpy(&d2, b + len - 2, 2);
+        return ((a2 ^ b2) | (c2 ^ d2)) == 0;
+    }
+
+    return len == 0 || *a == *b;
+}
+
+
+/* an object's member: lengths first, then the bytes */
 static inline lgsp_json_t *
 lgsp_json_get(const lgsp_json_t *object, const char *key, size_t len)
 {
@@ -185,11 +228,7 @@ lgsp_json_get(const lgsp_json_t *object, const char *key, size_t len)
     m = object->u.members;
 
     for (i = 0; i < object->len; i++) {
-        if (m[i].key_len == len
-            && (len == 0
-                || (m[i].key[0] == key[0]
-                    && lgsp_json_key_cmp(m[i].key, key, len) == 0)))
-        {
+        if (m[i].key_len == len && lgsp_json_key_eq(m[i].key, key, len)) {
             return &m[i].value;
         }
     }

@@ -320,7 +320,7 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
                 slot = &ps->stack[i];
 
                 if (slot->m.key_len == len
-                    && memcmp(slot->m.key, key, len) == 0)
+                    && lgsp_json_key_eq(slot->m.key, key, len))
                 {
                     return lgsp_json_fail(ps, LGSP_JSON_DUPLICATE_KEY, at,
                                           "duplicate key");
@@ -607,6 +607,21 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len,
 
         if (q == end || *q < 0x80) {
             break;
+        }
+
+        /* Vietnamese text: mostly 2- and 3-byte sequences, checked here */
+        if (*q >= 0xc2 && *q <= 0xdf && end - q >= 2
+            && (q[1] & 0xc0) == 0x80)
+        {
+            q += 2;
+            continue;
+        }
+
+        if (*q >= 0xe1 && *q <= 0xec && end - q >= 3
+            && (q[1] & 0xc0) == 0x80 && (q[2] & 0xc0) == 0x80)
+        {
+            q += 3;
+            continue;
         }
 
         n = lgsp_json_utf8(q, end);

@@ -693,7 +693,7 @@ lgsp_eval_has(const lgsp_eval_t *ev, const char *key, size_t len)
     for (i = 0; i < ev->n_names; i++) {
         if (ev->names[i].len == len
             && (ev->names[i].key == key
-                || lgsp_json_key_cmp(ev->names[i].key, key, len) == 0))
+                || lgsp_json_key_eq(ev->names[i].key, key, len)))
         {
             return 1;
         }
@@ -1084,6 +1084,18 @@ lgsp_find_prop(const lgsp_node_t *n, const char *key, size_t len)
     int                 rc;
     size_t              lo, hi, mid;
     const lgsp_prop_t  *p;
+
+    /* a few: one pass, lengths first, cheaper than unpredictable halving */
+    if (n->n_props <= 8) {
+        for (lo = 0; lo < n->n_props; lo++) {
+            p = &n->props[lo];
+            if (p->len == len && lgsp_json_key_eq(p->key, key, len)) {
+                return p;
+            }
+        }
+
+        return NULL;
+    }
 
     lo = 0;
     hi = n->n_props;

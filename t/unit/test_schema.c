@@ -682,7 +682,7 @@ test_strict_parser_agrees_with_jansson(void)
 }
 
 
-/* the inline key comparison orders keys as memcmp() does */
+/* the inline key comparisons order and match keys as memcmp() does */
 static void
 test_key_comparison_is_memcmp_order(void)
 {
@@ -705,6 +705,7 @@ test_key_comparison_is_memcmp_order(void)
             got = lgsp_json_key_cmp(a, b, len);
 
             bad += (want != got);
+            bad += (lgsp_json_key_eq(a, b, len) != (want == 0));
         }
     }
 
