@@ -90,11 +90,13 @@ lgsp_jwa_name(lgsp_jwa_e alg)
 
 
 /* OpenSSL 3 looks a digest up by name on every use unless fetched once */
+static EVP_MD  *lgsp_jwa_mds[3];
+
+
 const EVP_MD *
 lgsp_jwa_digest(lgsp_jwa_e alg)
 {
-    size_t         i;
-    static EVP_MD  *mds[3];
+    size_t              i;
     static const char  *names[3] = { "SHA256", "SHA384", "SHA512" };
 
     if (alg == LGSP_JWA_EDDSA) {
@@ -103,11 +105,23 @@ lgsp_jwa_digest(lgsp_jwa_e alg)
 
     i = (alg - LGSP_JWA_HS256) % 3;
 
-    if (mds[i] == NULL) {
-        mds[i] = EVP_MD_fetch(NULL, names[i], NULL);
+    if (lgsp_jwa_mds[i] == NULL) {
+        lgsp_jwa_mds[i] = EVP_MD_fetch(NULL, names[i], NULL);
     }
 
-    return mds[i];
+    return lgsp_jwa_mds[i];
+}
+
+
+void
+lgsp_jwa_digest_free(void)
+{
+    size_t  i;
+
+    for (i = 0; i < 3; i++) {
+        EVP_MD_free(lgsp_jwa_mds[i]);
+        lgsp_jwa_mds[i] = NULL;
+    }
 }
 
 

@@ -87,6 +87,9 @@ void lgsp_jwk_set_free(lgsp_jwk_set_t *set);
 /* the digest of an algorithm, fetched once; NULL for EdDSA */
 const EVP_MD *lgsp_jwa_digest(lgsp_jwa_e alg);
 
+/* frees the digests fetched, as a process exits */
+void lgsp_jwa_digest_free(void);
+
 /* strict base64url without padding; returns the length or -1 */
 long lgsp_base64url_decode(unsigned char *dst, const char *src, size_t len);
 #define lgsp_base64url_decoded_len(len)  (((len) * 3) / 4 + 3)

@@ -5,24 +5,37 @@
 #include "lgsp_sha256.h"
 
 
+static EVP_MD      *lgsp_sha256_md;
+static EVP_MD_CTX  *lgsp_sha256_ctx;
+
+
 EVP_MD_CTX *
 lgsp_sha256_start(void)
 {
-    static EVP_MD      *md;
-    static EVP_MD_CTX  *ctx;
-
-    if (md == NULL) {
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (lgsp_sha256_md == NULL) {
+        lgsp_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
     }
 
-    if (ctx == NULL) {
-        ctx = EVP_MD_CTX_new();
+    if (lgsp_sha256_ctx == NULL) {
+        lgsp_sha256_ctx = EVP_MD_CTX_new();
     }
 
-    if (md == NULL || ctx == NULL || EVP_DigestInit_ex2(ctx, md, NULL) != 1)
+    if (lgsp_sha256_md == NULL || lgsp_sha256_ctx == NULL
+        || EVP_DigestInit_ex2(lgsp_sha256_ctx, lgsp_sha256_md, NULL) != 1)
     {
         return NULL;
     }
 
-    return ctx;
+    return lgsp_sha256_ctx;
+}
+
+
+void
+lgsp_sha256_free(void)
+{
+    EVP_MD_CTX_free(lgsp_sha256_ctx);
+    EVP_MD_free(lgsp_sha256_md);
+
+    lgsp_sha256_ctx = NULL;
+    lgsp_sha256_md = NULL;
 }

@@ -16,4 +16,8 @@
  */
 EVP_MD_CTX *lgsp_sha256_start(void);
 
+/* frees the method and the context, as a process exits; a later start
+ * fetches them again */
+void lgsp_sha256_free(void);
+
 #endif /* LGSP_SHA256_H */

@@ -12,6 +12,8 @@
 #include <openssl/rand.h>
 
 #include "ngx_http_lgsp.h"
+#include "lgsp_jwk.h"
+#include "lgsp_sha256.h"
 
 
 static ngx_int_t ngx_http_lgsp_post_read_handler(ngx_http_request_t *r);
@@ -35,6 +37,7 @@ static void *ngx_http_lgsp_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_lgsp_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_lgsp_init(ngx_conf_t *cf);
+static void ngx_http_lgsp_free_digests(void *data);
 static ngx_int_t ngx_http_lgsp_init_process(ngx_cycle_t *cycle);
 
 
@@ -746,6 +749,7 @@ ngx_http_lgsp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_http_lgsp_init(ngx_conf_t *cf)
 {
+    ngx_pool_cleanup_t         *cln;
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
@@ -761,7 +765,28 @@ ngx_http_lgsp_init(ngx_conf_t *cf)
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_lgsp_header_filter;
 
+    cln = ngx_pool_cleanup_add(cf->cycle->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_lgsp_free_digests;
+
     return NGX_OK;
+}
+
+
+/*
+ * The digests the process fetched once (lgsp_sha256.c, lgsp_jwa_digest())
+ * go with the cycle: at exit, after every exit hook, in the master, the
+ * workers, and a single process.  A cycle a reload replaces frees them
+ * too; the next use fetches them again.
+ */
+static void
+ngx_http_lgsp_free_digests(void *data)
+{
+    lgsp_sha256_free();
+    lgsp_jwa_digest_free();
 }
 
 
