@@ -102,8 +102,9 @@ asan: deps
 		prove -r $(or $(TESTS),t); rc=$$?; \
 	scripts/sanitizer-reports $(ASAN_REPORTS) && exit $$rc
 
-# make valgrind: the main cases with one nginx process under valgrind;
-# t/valgrind.supp says which of nginx's and OpenSSL's memory is not ours
+# make valgrind: the main cases with nginx's master and workers under
+# valgrind, a report each; t/valgrind.supp says which of nginx's memory
+# is not ours
 VALGRIND_TESTS ?= t/core.t t/jwt.t t/quota.t t/quota_redis.t t/schema.t \
 	t/routing.t t/catalog.t t/records.t t/metrics.t t/hostile.t
 VALGRIND_REPORTS = $(abspath $(BUILD))/valgrind

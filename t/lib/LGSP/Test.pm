@@ -125,8 +125,12 @@ sub config {
     my $main = $opt{main} // '';
     my $events = $opt{events} // '';
 
-    # make valgrind: one process, so valgrind follows every request
-    $main .= "\nmaster_process off;\n" if $ENV{LGSP_VALGRIND};
+    # make valgrind: nginx runs as it does in production, a master and its
+    # workers; valgrind follows the master's fork()s, one report a process.
+    # Not master_process off: a single process cannot reload (nginx 1.22
+    # runs no init_process for the new cycle, which so has no free
+    # connection), and with reuseport the kernel would queue connections
+    # on the sockets of workers that are not there.
 
     my $conf = <<"EOF";
 load_module $self->{module};
@@ -225,8 +229,8 @@ sub start {
 }
 
 
-# LGSP_VALGRIND=DIR: nginx runs under valgrind, one report per process in
-# DIR; make valgrind reads them
+# LGSP_VALGRIND=DIR: nginx runs under valgrind, one report per process
+# (the master and each worker) in DIR; make valgrind reads them
 sub valgrind {
     return ('valgrind', '--quiet', '--leak-check=full', '--num-callers=40',
             '--errors-for-leak-kinds=definite', '--show-leak-kinds=definite',
@@ -239,7 +243,8 @@ sub valgrind {
 sub wait_port {
     my ($port, $pid) = @_;
 
-    for (1 .. 200) {
+    # 10 s; a minute for an nginx under valgrind, 20-50 times slower
+    for (1 .. ($ENV{LGSP_VALGRIND} ? 1200 : 200)) {
         return 1 if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
                                           Proto => 'tcp');
         return 0 if $pid && waitpid($pid, WNOHANG) == $pid;
@@ -279,7 +284,8 @@ sub stop {
 sub wait_exit {
     my ($pid) = @_;
 
-    for (1 .. 100) {
+    # under valgrind each process checks for leaks on its way out
+    for (1 .. ($ENV{LGSP_VALGRIND} ? 1200 : 100)) {
         return if waitpid($pid, WNOHANG) != 0;
         sleep 0.05;
     }
