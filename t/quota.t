@@ -265,8 +265,15 @@ is statuses('/redirect', $a1, 3), '200 200 429',
 
 # the window rolls over: wait for the start of a second, then fill it
 {
-    sleep(1.05 - (time - int(time)));
-    my $first = statuses('/second', $a1, 3);
+    # under valgrind the three calls may take long enough to end in the
+    # next second; they are then made again at the start of another
+    my $first;
+    for (1 .. ($ENV{LGSP_VALGRIND} ? 5 : 1)) {
+        sleep(1.05 - (time - int(time)));
+        my $second = int(time);
+        $first = statuses('/second', $a1, 3);
+        last if int(time) == $second;
+    }
     sleep(1.05 - (time - int(time)));
     my $next = statuses('/second', $a1, 2);
 
