@@ -38,9 +38,12 @@ enum {
 typedef struct lgsp_json_s         lgsp_json_t;
 typedef struct lgsp_json_member_s  lgsp_json_member_t;
 
+/* the most bytes of a string, items of an array, members of an object */
+#define LGSP_JSON_MAX_LEN   UINT32_MAX
+
 struct lgsp_json_s {
-    unsigned                type;       /* LGSP_JSON_NULL ... */
-    size_t                  len;        /* string bytes, items, members */
+    uint32_t                type;       /* LGSP_JSON_NULL ... */
+    uint32_t                len;        /* string bytes, items, members */
     union {
         int64_t             integer;    /* integers that fit 64 bits */
         double              real;       /* every other number */
@@ -52,7 +55,8 @@ struct lgsp_json_s {
 
 struct lgsp_json_member_s {
     const char             *key;
-    size_t                  key_len;
+    uint32_t                key_len;
+    uint32_t                key_hash;   /* lgsp_json_key_hash() */
     lgsp_json_t             value;
 };
 
@@ -218,9 +222,46 @@ lgsp_json_key_eq(const char *a, const char *b, size_t len)
 }
 
 
-/* an object's member: lengths first, then the bytes */
+/*
+ * A key's hash, from its length and at most its first and last 8 bytes:
+ * a lookup compares lengths and hashes and reads the bytes of a key only
+ * when both match.
+ */
+static inline uint32_t
+lgsp_json_key_hash(const char *key, size_t len)
+{
+    uint32_t  a4, b4;
+    uint64_t  h, a8, b8;
+
+    h = len;
+
+    if (len >= 8) {
+        memcpy(&a8, key, 8);
+        memcpy(&b8, key + len - 8, 8);
+        h ^= a8 * 0x9e3779b97f4a7c15ULL;
+        h ^= (b8 >> 7) | (b8 << 57);
+
+    } else if (len >= 4) {
+        memcpy(&a4, key, 4);
+        memcpy(&b4, key + len - 4, 4);
+        h ^= ((uint64_t) a4 << 32) | b4;
+
+    } else if (len > 0) {
+        h ^= ((uint64_t) (unsigned char) key[0] << 40)
+             | ((uint64_t) (unsigned char) key[len / 2] << 24)
+             | ((uint64_t) (unsigned char) key[len - 1] << 8);
+    }
+
+    h *= 0xff51afd7ed558ccdULL;
+
+    return (uint32_t) (h >> 32);
+}
+
+
+/* an object's member by its key and that key's lgsp_json_key_hash() */
 static inline lgsp_json_t *
-lgsp_json_get(const lgsp_json_t *object, const char *key, size_t len)
+lgsp_json_get_hashed(const lgsp_json_t *object, const char *key, size_t len,
+    uint32_t hash)
 {
     size_t               i;
     lgsp_json_member_t  *m;
@@ -228,12 +269,22 @@ lgsp_json_get(const lgsp_json_t *object, const char *key, size_t len)
     m = object->u.members;
 
     for (i = 0; i < object->len; i++) {
-        if (m[i].key_len == len && lgsp_json_key_eq(m[i].key, key, len)) {
+        if (m[i].key_hash == hash && m[i].key_len == len
+            && lgsp_json_key_eq(m[i].key, key, len))
+        {
             return &m[i].value;
         }
     }
 
     return NULL;
+}
+
+
+static inline lgsp_json_t *
+lgsp_json_get(const lgsp_json_t *object, const char *key, size_t len)
+{
+    return lgsp_json_get_hashed(object, key, len,
+                                lgsp_json_key_hash(key, len));
 }
 
 #endif /* LGSP_JSON_H */

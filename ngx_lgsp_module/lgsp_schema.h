@@ -64,7 +64,8 @@ void lgsp_schema_free(lgsp_schema_t *schema);
 /* the dialect the root schema uses: 2020 or 7 */
 int lgsp_schema_dialect(const lgsp_schema_t *schema);
 
-/* a jansson value as a document; NULL: out of memory */
+/* a jansson value as a document; NULL: out of memory (or a string, array
+ * or object past LGSP_JSON_MAX_LEN) */
 lgsp_json_t *lgsp_json_from_jansson(json_t *json, lgsp_json_alloc_pt alloc,
     void *ctx);
 

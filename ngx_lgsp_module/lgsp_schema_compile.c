@@ -1498,6 +1498,7 @@ lgsp_link_map(lgsp_kw_t *kw, const char *keyword, lgsp_prop_t **props,
     json_object_keylen_foreach(value, key, len, sub) {
         p[i].key = key;
         p[i].len = len;
+        p[i].hash = lgsp_json_key_hash(key, len);
         if (lgsp_link(kw, sub, keyword, key, len, &p[i].link) != 0) {
             return -1;
         }
@@ -1556,6 +1557,8 @@ lgsp_names(lgsp_compiler_t *c, json_t *value, lgsp_name_t **names,
     json_array_foreach(value, i, item) {
         (*names)[i].key = json_string_value(item);
         (*names)[i].len = json_string_length(item);
+        (*names)[i].hash = lgsp_json_key_hash((*names)[i].key,
+                                              (*names)[i].len);
     }
 
     return 0;
@@ -1617,6 +1620,7 @@ lgsp_compile_dependencies(lgsp_kw_t *kw, const char *keyword,
         if (names && lgsp_is_string_array(sub)) {
             dr[j].key = key;
             dr[j].len = len;
+            dr[j].hash = lgsp_json_key_hash(key, len);
             if (lgsp_names(kw->c, sub, &dr[j].names, &dr[j].n_names) != 0) {
                 return -1;
             }
@@ -1637,6 +1641,7 @@ lgsp_compile_dependencies(lgsp_kw_t *kw, const char *keyword,
 
         ds[i].key = key;
         ds[i].len = len;
+        ds[i].hash = lgsp_json_key_hash(key, len);
         if (lgsp_link(kw, sub, keyword, key, len, &ds[i++].link) != 0) {
             return -1;
         }

@@ -58,6 +58,7 @@ typedef struct {
 typedef struct {
     const char         *key;
     size_t              len;
+    uint32_t            hash;       /* lgsp_json_key_hash() */
 } lgsp_name_t;
 
 
@@ -65,6 +66,7 @@ typedef struct {
 typedef struct {
     const char         *key;
     size_t              len;
+    uint32_t            hash;
     lgsp_link_t         link;
     int                 required;   /* also named in "required" */
 } lgsp_prop_t;
@@ -80,6 +82,7 @@ typedef struct {
 typedef struct {
     const char         *key;
     size_t              len;
+    uint32_t            hash;
     lgsp_name_t        *names;
     size_t              n_names;
     const char         *seg;

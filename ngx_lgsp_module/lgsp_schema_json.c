@@ -232,6 +232,8 @@ lgsp_json_parse_strict(const char *buf, size_t len,
 static int
 lgsp_json_value(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 {
+    size_t  len;
+
     if (ps->p >= ps->end) {
         return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
                               "unexpected end of input");
@@ -247,7 +249,13 @@ lgsp_json_value(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 
     case '"':
         out->type = LGSP_JSON_STRING;
-        return lgsp_json_string(ps, &out->u.str, &out->len, NULL);
+
+        if (lgsp_json_string(ps, &out->u.str, &len, NULL) != 0) {
+            return -1;
+        }
+
+        out->len = (uint32_t) len;
+        return 0;
 
     case 't':
         return lgsp_json_literal(ps, "true", 4, LGSP_JSON_TRUE, out);
@@ -269,6 +277,7 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 {
     int                   escaped;
     size_t                i, n, base, len;
+    uint32_t              hash;
     const char           *key;
     lgsp_json_t           value;
     lgsp_json_slot_t     *slot;
@@ -312,6 +321,8 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
                                   "NUL in an object key");
         }
 
+        hash = lgsp_json_key_hash(key, len);
+
         /* few keys: refused at once; more are sorted when the object ends */
         n = ps->top - base;
 
@@ -319,7 +330,7 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
             for (i = base; i < ps->top; i++) {
                 slot = &ps->stack[i];
 
-                if (slot->m.key_len == len
+                if (slot->m.key_hash == hash && slot->m.key_len == len
                     && lgsp_json_key_eq(slot->m.key, key, len))
                 {
                     return lgsp_json_fail(ps, LGSP_JSON_DUPLICATE_KEY, at,
@@ -348,7 +359,8 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 
         slot = &ps->stack[ps->top++];
         slot->m.key = key;
-        slot->m.key_len = len;
+        slot->m.key_len = (uint32_t) len;
+        slot->m.key_hash = hash;
         slot->m.value = value;
         slot->at = at - ps->start;
 
@@ -370,6 +382,11 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
     }
 
     n = ps->top - base;
+
+    if (n > LGSP_JSON_MAX_LEN) {
+        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p - 1,
+                              "too many members");
+    }
 
     if (n > LGSP_JSON_LINEAR_KEYS && lgsp_json_duplicates(ps, base) != 0) {
         return -1;
@@ -445,6 +462,11 @@ lgsp_json_array(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
     }
 
     n = ps->top - base;
+
+    if (n > LGSP_JSON_MAX_LEN) {
+        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p - 1,
+                              "too many items");
+    }
 
     items = lgsp_json_alloc(ps, n * sizeof(lgsp_json_t));
     if (items == NULL) {
@@ -637,6 +659,11 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len,
     }
 
     if (q < end && *q == '"') {
+        if ((size_t) (q - p) > LGSP_JSON_MAX_LEN) {
+            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
+                                  "string too long");
+        }
+
         *len = q - p;
         ps->p = q + 1;
 
@@ -768,6 +795,10 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len,
     if (q >= end) {
         return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, end,
                               "unterminated string");
+    }
+
+    if ((size_t) (out - copy) > LGSP_JSON_MAX_LEN) {
+        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "string too long");
     }
 
     *s = copy;
@@ -1043,6 +1074,10 @@ lgsp_json_convert(json_t *json, lgsp_json_alloc_pt alloc, void *ctx,
     switch (json_typeof(json)) {
 
     case JSON_OBJECT:
+        if (json_object_size(json) > LGSP_JSON_MAX_LEN) {
+            return -1;
+        }
+
         out->type = LGSP_JSON_OBJECT;
         out->len = json_object_size(json);
         out->u.members = alloc(ctx, out->len * sizeof(lgsp_json_member_t)
@@ -1056,12 +1091,13 @@ lgsp_json_convert(json_t *json, lgsp_json_alloc_pt alloc, void *ctx,
         /* jansson keeps objects in insertion order, as the text had them */
         json_object_keylen_foreach(json, key, len, value) {
             copy = alloc(ctx, len + 1);
-            if (copy == NULL) {
+            if (copy == NULL || len > LGSP_JSON_MAX_LEN) {
                 return -1;
             }
 
             out->u.members[i].key = memcpy(copy, key, len);
-            out->u.members[i].key_len = len;
+            out->u.members[i].key_len = (uint32_t) len;
+            out->u.members[i].key_hash = lgsp_json_key_hash(key, len);
 
             if (lgsp_json_convert(value, alloc, ctx,
                                   &out->u.members[i].value) != 0)
@@ -1075,6 +1111,10 @@ lgsp_json_convert(json_t *json, lgsp_json_alloc_pt alloc, void *ctx,
         return 0;
 
     case JSON_ARRAY:
+        if (json_array_size(json) > LGSP_JSON_MAX_LEN) {
+            return -1;
+        }
+
         out->type = LGSP_JSON_ARRAY;
         out->len = json_array_size(json);
         out->u.items = alloc(ctx, out->len * sizeof(lgsp_json_t) + 1);
@@ -1095,12 +1135,12 @@ lgsp_json_convert(json_t *json, lgsp_json_alloc_pt alloc, void *ctx,
         len = json_string_length(json);
 
         copy = alloc(ctx, len + 1);
-        if (copy == NULL) {
+        if (copy == NULL || len > LGSP_JSON_MAX_LEN) {
             return -1;
         }
 
         out->type = LGSP_JSON_STRING;
-        out->len = len;
+        out->len = (uint32_t) len;
         out->u.str = memcpy(copy, s, len);
         return 0;
 

@@ -1079,7 +1079,8 @@ done:
 
 
 static const lgsp_prop_t *
-lgsp_find_prop(const lgsp_node_t *n, const char *key, size_t len)
+lgsp_find_prop(const lgsp_node_t *n, const char *key, size_t len,
+    uint32_t hash)
 {
     int                 rc;
     size_t              lo, hi, mid;
@@ -1089,7 +1090,9 @@ lgsp_find_prop(const lgsp_node_t *n, const char *key, size_t len)
     if (n->n_props <= 8) {
         for (lo = 0; lo < n->n_props; lo++) {
             p = &n->props[lo];
-            if (p->len == len && lgsp_json_key_eq(p->key, key, len)) {
+            if (p->hash == hash && p->len == len
+                && lgsp_json_key_eq(p->key, key, len))
+            {
                 return p;
             }
         }
@@ -1185,7 +1188,7 @@ lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n,
         /* properties alone: look the few named ones up */
         for (i = 0; i < n->n_props; i++) {
             p = &n->props[i];
-            value = lgsp_json_get(inst, p->key, p->len);
+            value = lgsp_json_get_hashed(inst, p->key, p->len, p->hash);
             if (value == NULL) {
                 continue;
             }
@@ -1220,7 +1223,9 @@ lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n,
             LGSP_FAIL(v, valid);
         }
 
-        p = n->n_props ? lgsp_find_prop(n, key, len) : NULL;
+        p = n->n_props ? lgsp_find_prop(n, key, len,
+                                        inst->u.members[k].key_hash)
+                       : NULL;
         if (p != NULL) {
             matched = 1;
             *required += p->required;
@@ -1307,13 +1312,14 @@ lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n,
 
     for (k = 0; k < n->n_dep_required; k++) {
         dr = &n->dep_required[k];
-        if (lgsp_json_get(inst, dr->key, dr->len) == NULL) {
+        if (lgsp_json_get_hashed(inst, dr->key, dr->len, dr->hash) == NULL) {
             continue;
         }
         sub.up = sp;
         sub.seg = dr->seg;
         for (i = 0; i < dr->n_names; i++) {
-            if (lgsp_json_get(inst, dr->names[i].key, dr->names[i].len)
+            if (lgsp_json_get_hashed(inst, dr->names[i].key,
+                                     dr->names[i].len, dr->names[i].hash)
                 == NULL)
             {
                 lgsp_error(v, ip, &sub, NULL, "must have the property \"%s\" "
@@ -1334,7 +1340,8 @@ lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n,
 
     if (!n->required_in_props || found < n->n_required) {
         for (i = 0; i < n->n_required; i++) {
-            if (lgsp_json_get(inst, n->required[i].key, n->required[i].len)
+            if (lgsp_json_get_hashed(inst, n->required[i].key,
+                                     n->required[i].len, n->required[i].hash)
                 == NULL)
             {
                 lgsp_error(v, ip, sp, "required", "must have the required "
@@ -1345,8 +1352,9 @@ lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n,
     }
 
     for (k = 0; k < n->n_dep_schemas; k++) {
-        if (lgsp_json_get(inst, n->dep_schemas[k].key,
-                          n->dep_schemas[k].len) == NULL)
+        if (lgsp_json_get_hashed(inst, n->dep_schemas[k].key,
+                                 n->dep_schemas[k].len,
+                                 n->dep_schemas[k].hash) == NULL)
         {
             continue;
         }

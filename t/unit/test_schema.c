@@ -561,6 +561,7 @@ same_as_jansson(const lgsp_json_t *d, json_t *j)
         json_object_keylen_foreach(j, key, len, value) {
             if (d->u.members[i].key_len != len
                 || memcmp(d->u.members[i].key, key, len) != 0
+                || d->u.members[i].key_hash != lgsp_json_key_hash(key, len)
                 || !same_as_jansson(&d->u.members[i].value, value))
             {
                 return 0;
