@@ -7,7 +7,10 @@
  * N records or seconds.  With buffer=, lines gather in shared memory and
  * are written together.  The chain continues across reloads, reopens and
  * restarts; a log that cannot be written loses records, counted and logged
- * once per incident, and, with on_error=deny, refuses new requests.
+ * once per incident, and, with on_error=deny, refuses new requests.  A
+ * worker killed while it changes the chain leaves a note of the change in
+ * shared memory: the next one to take the lock undoes it, or completes it
+ * as far as the file shows it went, so the chain does not fork.
  */
 
 #include <ngx_config.h>
@@ -34,6 +37,22 @@
 
 #define NGX_HTTP_LGSP_LOG_TIME_LEN   (sizeof("1970-01-01T00:00:00.000Z") - 1)
 
+/* changes of the chain, made under the lock */
+#define NGX_HTTP_LGSP_LOG_OP_LINE    1       /* a line written */
+#define NGX_HTTP_LGSP_LOG_OP_BUFFER  2       /* a line buffered */
+#define NGX_HTTP_LGSP_LOG_OP_FLUSH   3       /* the buffer written */
+
+
+/* the chain's state as a change begins */
+typedef struct {
+    uint64_t                     seq;
+    uint64_t                     file_seq;
+    size_t                       buf_len;
+    uint64_t                     buf_lines;
+    u_char                       head[LGSP_CHAIN_HASH_HEX];
+    u_char                       file_head[LGSP_CHAIN_HASH_HEX];
+} ngx_http_lgsp_log_saved_t;
+
 
 typedef struct {
     uint64_t                     seq;        /* of the chain's last line */
@@ -57,6 +76,18 @@ typedef struct {
     ngx_msec_t                   buf_since;
     uint64_t                     file_seq;
     u_char                       file_head[LGSP_CHAIN_HASH_HEX];
+
+    /*
+     * The change under way, if any: its kind, the state before it, and,
+     * once write() may have run, the seq and HASH the file ends with if
+     * it ran whole.  A worker killed with the lock leaves op set for the
+     * next holder (nginx's master frees the lock, ngx_unlock_mutexes()).
+     */
+    ngx_uint_t                   op;
+    ngx_uint_t                   op_written;
+    uint64_t                     op_seq;
+    u_char                       op_head[LGSP_CHAIN_HASH_HEX];
+    ngx_http_lgsp_log_saved_t    saved;
 } ngx_http_lgsp_log_sh_t;
 
 
@@ -102,6 +133,20 @@ static ngx_int_t ngx_http_lgsp_log_body_hash(ngx_http_request_t *r,
     u_char *hex);
 static void ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log,
     u_char *members, size_t len, ngx_log_t *elog);
+static void ngx_http_lgsp_log_lock(ngx_http_lgsp_log_t *log,
+    ngx_log_t *elog);
+static void ngx_http_lgsp_log_begin(ngx_http_lgsp_log_sh_t *sh,
+    ngx_uint_t op);
+static void ngx_http_lgsp_log_end(ngx_http_lgsp_log_sh_t *sh);
+static void ngx_http_lgsp_log_recover(ngx_http_lgsp_log_t *log,
+    ngx_log_t *elog);
+static ngx_int_t ngx_http_lgsp_log_file_end(ngx_http_lgsp_log_t *log,
+    uint64_t *seq, u_char *head, ngx_log_t *elog);
+static ngx_int_t ngx_http_lgsp_log_tail(ngx_http_lgsp_log_t *log,
+    ngx_fd_t fd, ngx_fd_t wfd, uint64_t *seq, u_char *head,
+    ngx_log_t *elog);
+static ngx_int_t ngx_http_lgsp_log_drop(ngx_http_lgsp_log_sh_t *sh,
+    uint64_t lines, u_char *head);
 static void ngx_http_lgsp_log_checkpoint(ngx_http_lgsp_log_t *log,
     ngx_log_t *elog);
 static ngx_int_t ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log,
@@ -454,7 +499,7 @@ ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log, u_char *members,
 
     sh = log->sh;
 
-    ngx_shmtx_lock(&log->shpool->mutex);
+    ngx_http_lgsp_log_lock(log, elog);
 
     if (ngx_http_lgsp_log_write(log, members, len, elog) == NGX_OK
         && log->key
@@ -466,6 +511,323 @@ ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log, u_char *members,
     }
 
     ngx_shmtx_unlock(&log->shpool->mutex);
+}
+
+
+/*
+ * Takes the zone's lock; a change of the chain its last holder was killed
+ * in the middle of is settled first.
+ */
+static void
+ngx_http_lgsp_log_lock(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
+{
+    ngx_shmtx_lock(&log->shpool->mutex);
+
+    if (log->sh->op) {
+        ngx_http_lgsp_log_recover(log, elog);
+    }
+}
+
+
+/* a change of the chain begins, the state before it saved; under the lock */
+static void
+ngx_http_lgsp_log_begin(ngx_http_lgsp_log_sh_t *sh, ngx_uint_t op)
+{
+    sh->saved.seq = sh->seq;
+    sh->saved.file_seq = sh->file_seq;
+    sh->saved.buf_len = sh->buf_len;
+    sh->saved.buf_lines = sh->buf_lines;
+    ngx_memcpy(sh->saved.head, sh->head, LGSP_CHAIN_HASH_HEX);
+    ngx_memcpy(sh->saved.file_head, sh->file_head, LGSP_CHAIN_HASH_HEX);
+    sh->op_written = 0;
+
+    /* stores of a process killed meanwhile are seen in this order */
+    ngx_memory_barrier();
+    sh->op = op;
+    ngx_memory_barrier();
+}
+
+
+static void
+ngx_http_lgsp_log_end(ngx_http_lgsp_log_sh_t *sh)
+{
+    ngx_memory_barrier();
+    sh->op = 0;
+}
+
+
+/*
+ * The last holder of the lock was killed in the middle of a change: the
+ * state goes back to what it was before, then forward as far as the file
+ * shows the change went (a line written, a partial line cut off, the
+ * buffer written in whole or in part).  The chain so neither forks nor
+ * repeats lines.  Under the lock.
+ */
+static void
+ngx_http_lgsp_log_recover(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
+{
+    uint64_t                 seq;
+    ngx_int_t                rc;
+    ngx_http_lgsp_log_sh_t  *sh;
+    u_char                   head[LGSP_CHAIN_HASH_HEX];
+
+    sh = log->sh;
+
+    sh->seq = sh->saved.seq;
+    sh->file_seq = sh->saved.file_seq;
+    sh->buf_len = sh->saved.buf_len;
+    sh->buf_lines = sh->saved.buf_lines;
+    ngx_memcpy(sh->head, sh->saved.head, LGSP_CHAIN_HASH_HEX);
+    ngx_memcpy(sh->file_head, sh->saved.file_head, LGSP_CHAIN_HASH_HEX);
+
+    rc = NGX_DECLINED;
+
+    if (sh->op_written) {
+        rc = ngx_http_lgsp_log_file_end(log, &seq, head, elog);
+    }
+
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, elog, 0,
+                      "lgsp: a worker was killed writing to transaction log"
+                      " \"%V\", whose end cannot be read: the chain goes on"
+                      " from seq %uL and may break there",
+                      &log->path, sh->seq);
+
+    } else if (rc == NGX_OK
+               && (seq != sh->file_seq
+                   || ngx_memcmp(head, sh->file_head, LGSP_CHAIN_HASH_HEX)
+                      != 0))
+    {
+        /* the file holds lines of the change: it goes on from there */
+
+        if (sh->op == NGX_HTTP_LGSP_LOG_OP_FLUSH) {
+            if (seq <= sh->file_seq || seq > sh->seq
+                || ngx_http_lgsp_log_drop(sh, seq - sh->file_seq, head)
+                   != NGX_OK)
+            {
+                ngx_log_error(NGX_LOG_ALERT, elog, 0,
+                              "lgsp: transaction log \"%V\" does not end"
+                              " with a buffered line: %uL buffered lines"
+                              " are lost", &log->path, sh->buf_lines);
+
+                ngx_http_lgsp_metrics_count(ngx_cycle,
+                                            NGX_HTTP_LGSP_METRIC_RECORDS_LOST,
+                                            &log->path, sh->buf_lines);
+                sh->buf_len = 0;
+                sh->buf_lines = 0;
+                sh->seq = seq;
+                ngx_memcpy(sh->head, head, LGSP_CHAIN_HASH_HEX);
+            }
+
+        } else {
+            sh->seq = seq;
+            ngx_memcpy(sh->head, head, LGSP_CHAIN_HASH_HEX);
+        }
+
+        sh->file_seq = seq;
+        ngx_memcpy(sh->file_head, head, LGSP_CHAIN_HASH_HEX);
+    }
+
+    ngx_log_error(NGX_LOG_WARN, elog, 0,
+                  "lgsp: a worker was killed while it changed the chain of"
+                  " transaction log \"%V\"; it goes on from seq %uL",
+                  &log->path, sh->seq);
+
+    ngx_http_lgsp_log_end(sh);
+}
+
+
+/*
+ * The seq and HASH of the last line of the file the chain's lines went to
+ * (sh->uniq, sh->dev), reached through this worker's descriptor or the
+ * path.  NGX_DECLINED: the file is empty; NGX_ERROR: it cannot be read or
+ * does not end with a record.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_file_end(ngx_http_lgsp_log_t *log, uint64_t *seq,
+    u_char *head, ngx_log_t *elog)
+{
+    ngx_fd_t                 fd, wfd;
+    ngx_int_t                rc;
+    ngx_uint_t               own;
+    ngx_file_info_t          fi;
+    ngx_http_lgsp_log_sh_t  *sh;
+    u_char                   name[sizeof("/proc/self/fd/") + NGX_INT_T_LEN];
+
+    sh = log->sh;
+    wfd = log->file->fd;
+    fd = NGX_INVALID_FILE;
+
+    own = ngx_fd_info(wfd, &fi) != NGX_FILE_ERROR
+          && ngx_file_uniq(&fi) == sh->uniq && fi.st_dev == sh->dev;
+
+    if (own) {
+        /* the descriptor is write-only: read the file through /proc */
+        ngx_sprintf(name, "/proc/self/fd/%d%Z", wfd);
+        fd = ngx_open_file(name, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    }
+
+    if (fd == NGX_INVALID_FILE) {
+        /* or this worker has not followed a reopen: the path's file */
+        fd = ngx_open_file(log->path.data, NGX_FILE_RDWR, NGX_FILE_OPEN, 0);
+
+        if (fd == NGX_INVALID_FILE) {
+            fd = ngx_open_file(log->path.data, NGX_FILE_RDONLY,
+                               NGX_FILE_OPEN, 0);
+        }
+
+        if (fd != NGX_INVALID_FILE
+            && (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+                || ngx_file_uniq(&fi) != sh->uniq || fi.st_dev != sh->dev))
+        {
+            ngx_close_file(fd);
+            fd = NGX_INVALID_FILE;
+        }
+
+        if (!own) {
+            wfd = fd;
+        }
+    }
+
+    if (fd == NGX_INVALID_FILE) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_lgsp_log_tail(log, fd, wfd, seq, head, elog);
+
+    ngx_close_file(fd);
+
+    return rc;
+}
+
+
+/*
+ * The seq and HASH of the last line of a log open on fd.  A partial line
+ * after it, the start of a record a crash cut short, is cut off through
+ * wfd first.  NGX_DECLINED: the file is empty; NGX_ERROR: its end cannot
+ * be read or is not a record.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_tail(ngx_http_lgsp_log_t *log, ngx_fd_t fd, ngx_fd_t wfd,
+    uint64_t *seq, u_char *head, ngx_log_t *elog)
+{
+    u_char           *buf, *p;
+    off_t             size, len, n;
+    ngx_int_t         rc;
+    ngx_file_t        file;
+    ngx_file_info_t   fi;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        return NGX_ERROR;
+    }
+
+    size = ngx_file_size(&fi);
+
+    if (size == 0) {
+        return NGX_DECLINED;
+    }
+
+    len = ngx_min(size, NGX_HTTP_LGSP_LOG_TAIL);
+
+    buf = ngx_alloc(len, elog);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.fd = fd;
+    file.name = log->path;
+    file.log = elog;
+
+    rc = NGX_ERROR;
+
+    if (ngx_read_file(&file, buf, len, size - len) != len) {
+        goto done;
+    }
+
+    for (p = buf + len; p > buf && p[-1] != '\n'; p--) {
+        /* void */
+    }
+
+    if (p < buf + len) {
+        if (p == buf && len < size) {
+            /* a last line longer than the tail read */
+            goto done;
+        }
+
+        /* the start of one of ours, {"seq":N, cut short, is cut off */
+        n = ngx_min(buf + len - p, (off_t) sizeof("{\"seq\":") - 1);
+
+        if (ngx_strncmp(p, "{\"seq\":", n) == 0) {
+            if (ftruncate(wfd, size - (buf + len - p)) == -1) {
+                ngx_log_error(NGX_LOG_ALERT, elog, ngx_errno,
+                              "lgsp: a partial line remains at the end of"
+                              " \"%V\"", &log->path);
+
+            } else {
+                ngx_log_error(NGX_LOG_WARN, elog, 0,
+                              "lgsp: the partial line a crash left at the"
+                              " end of \"%V\" was cut off", &log->path);
+                size -= buf + len - p;
+            }
+        }
+
+        len = p - buf;
+
+        if (size == 0) {
+            rc = NGX_DECLINED;
+            goto done;
+        }
+    }
+
+    if (lgsp_chain_tail((char *) buf, len, seq, (char *) head) == 0) {
+        rc = NGX_OK;
+    }
+
+done:
+
+    ngx_free(buf);
+
+    return rc;
+}
+
+
+/*
+ * Drops the first lines of the buffer, the file has them; the last of
+ * them must be hashed head.  Under the lock.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_drop(ngx_http_lgsp_log_sh_t *sh, uint64_t lines,
+    u_char *head)
+{
+    u_char    *p, *end;
+    uint64_t   i;
+
+    p = sh->buf;
+    end = sh->buf + sh->buf_len;
+
+    for (i = 0; i < lines; i++) {
+        p = ngx_strlchr(p, end, '\n');
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        p++;
+    }
+
+    /* a line ends with "hash":"HASH"}\n */
+    if (p - sh->buf < LGSP_CHAIN_HASH_HEX + 3
+        || ngx_memcmp(p - 3 - LGSP_CHAIN_HASH_HEX, head, LGSP_CHAIN_HASH_HEX)
+           != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    sh->buf_len = end - p;
+    sh->buf_lines -= lines;
+    ngx_memmove(sh->buf, p, sh->buf_len);
+
+    return NGX_OK;
 }
 
 
@@ -558,6 +920,8 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
     }
 
     if (log->buffer && n <= log->buffer) {
+        ngx_http_lgsp_log_begin(sh, NGX_HTTP_LGSP_LOG_OP_BUFFER);
+
         if (sh->buf_len == 0) {
             sh->buf_since = ngx_current_msec;
         }
@@ -566,10 +930,18 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
         sh->buf_len += n;
         sh->buf_lines++;
 
-    } else if (ngx_http_lgsp_log_out(log, start, n, 1, elog) != NGX_OK) {
-        return NGX_ERROR;
-
     } else {
+        /* the buffer is empty here: the line follows the file's end */
+        ngx_http_lgsp_log_begin(sh, NGX_HTTP_LGSP_LOG_OP_LINE);
+
+        sh->op_seq = sh->seq + 1;
+        ngx_memcpy(sh->op_head, head, LGSP_CHAIN_HASH_HEX);
+
+        if (ngx_http_lgsp_log_out(log, start, n, 1, elog) != NGX_OK) {
+            ngx_http_lgsp_log_end(sh);
+            return NGX_ERROR;
+        }
+
         sh->file_seq = sh->seq + 1;
         ngx_memcpy(sh->file_head, head, LGSP_CHAIN_HASH_HEX);
     }
@@ -577,6 +949,8 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
     sh->seq++;
     sh->unsigned_lines++;
     ngx_memcpy(sh->head, head, LGSP_CHAIN_HASH_HEX);
+
+    ngx_http_lgsp_log_end(sh);
 
     return NGX_OK;
 }
@@ -595,6 +969,11 @@ ngx_http_lgsp_log_flush(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
         return NGX_OK;
     }
 
+    ngx_http_lgsp_log_begin(sh, NGX_HTTP_LGSP_LOG_OP_FLUSH);
+
+    sh->op_seq = sh->seq;
+    ngx_memcpy(sh->op_head, sh->head, LGSP_CHAIN_HASH_HEX);
+
     rc = ngx_http_lgsp_log_out(log, sh->buf, sh->buf_len, sh->buf_lines,
                                elog);
 
@@ -610,6 +989,8 @@ ngx_http_lgsp_log_flush(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
 
     sh->buf_len = 0;
     sh->buf_lines = 0;
+
+    ngx_http_lgsp_log_end(sh);
 
     return rc;
 }
@@ -632,6 +1013,11 @@ ngx_http_lgsp_log_out(ngx_http_lgsp_log_t *log, u_char *data, size_t len,
     sh = log->sh;
 
     ngx_http_lgsp_log_follow(log, elog);
+
+    /* from here on the file may hold the change */
+    ngx_memory_barrier();
+    sh->op_written = 1;
+    ngx_memory_barrier();
 
     written = write(log->file->fd, data, len);
     err = ngx_errno;
@@ -792,7 +1178,7 @@ ngx_http_lgsp_log_timer(ngx_event_t *ev)
         return;
     }
 
-    ngx_shmtx_lock(&log->shpool->mutex);
+    ngx_http_lgsp_log_lock(log, ev->log);
 
     if (log->interval && log->key && sh->unsigned_lines
         && ngx_time() - sh->checkpoint_time >= log->interval)
@@ -907,45 +1293,27 @@ ngx_http_lgsp_log_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 static void
 ngx_http_lgsp_log_read_head(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
 {
-    u_char           *buf;
-    off_t             size;
-    ssize_t           n;
-    ngx_file_t        file;
-    ngx_file_info_t   fi;
+    ngx_fd_t   fd, wfd;
+    ngx_int_t  rc;
 
     lgsp_chain_genesis((char *) log->sh->head);
 
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = log->path;
-    file.log = elog;
-    file.fd = ngx_open_file(log->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    /* read and write: a partial line a crash left is cut off */
+    fd = ngx_open_file(log->path.data, NGX_FILE_RDWR, NGX_FILE_OPEN, 0);
+    wfd = fd;
 
-    if (file.fd == NGX_INVALID_FILE) {
-        return;
+    if (fd == NGX_INVALID_FILE) {
+        fd = ngx_open_file(log->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN,
+                           0);
+        if (fd == NGX_INVALID_FILE) {
+            return;
+        }
     }
 
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) == 0)
-    {
-        ngx_close_file(file.fd);
-        return;
-    }
+    rc = ngx_http_lgsp_log_tail(log, fd, wfd, &log->sh->seq, log->sh->head,
+                                elog);
 
-    size = ngx_min(ngx_file_size(&fi), NGX_HTTP_LGSP_LOG_TAIL);
-
-    buf = ngx_alloc(size, elog);
-    if (buf == NULL) {
-        ngx_close_file(file.fd);
-        return;
-    }
-
-    n = ngx_read_file(&file, buf, size, ngx_file_size(&fi) - size);
-
-    if (n != size
-        || lgsp_chain_tail((char *) buf, size, &log->sh->seq,
-                           (char *) log->sh->head)
-           != 0)
-    {
+    if (rc == NGX_ERROR) {
         ngx_log_error(NGX_LOG_WARN, elog, 0,
                       "lgsp: the last line of \"%V\" is not a record:"
                       " a new chain begins after it", &log->path);
@@ -953,8 +1321,7 @@ ngx_http_lgsp_log_read_head(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
         lgsp_chain_genesis((char *) log->sh->head);
     }
 
-    ngx_free(buf);
-    ngx_close_file(file.fd);
+    ngx_close_file(fd);
 }
 
 
@@ -1352,7 +1719,7 @@ ngx_http_lgsp_log_exit_process(ngx_cycle_t *cycle)
 
     for (i = 0; i < lmcf->logs.nelts; i++) {
         if (logp[i]->buffer) {
-            ngx_shmtx_lock(&logp[i]->shpool->mutex);
+            ngx_http_lgsp_log_lock(logp[i], cycle->log);
             (void) ngx_http_lgsp_log_flush(logp[i], cycle->log);
             ngx_shmtx_unlock(&logp[i]->shpool->mutex);
         }

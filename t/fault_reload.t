@@ -3,11 +3,16 @@
 # with SIGKILL is replaced by the master, the others never wedge on a lock
 # it held (nginx's master frees a dead worker's shared-memory mutexes),
 # quota counters go on where they were, and the hash chain of the
-# transaction log stays unbroken (scripts/lgsp-logverify).
+# transaction log stays unbroken (scripts/lgsp-logverify).  A worker killed
+# at the worst moment, just after write() put a record (or half of one, or
+# the shared buffer) into the log and before the chain's head in shared
+# memory moved on, is made with gdb: the chain neither forks nor repeats
+# lines.
 
 use strict;
 use warnings;
 
+use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep);
 
@@ -154,5 +159,173 @@ subtest 'the transaction log: one unbroken chain across its files' => sub {
     my $out = `$LGSP::Test::REPO/scripts/lgsp-logverify @files 2>&1`;
     is $?, 0, 'lgsp-logverify accepts the chain' or diag $out;
 };
+
+# ---------------------------------------------------------------------
+# a worker killed between a record's write() and the chain's head: gdb
+# stops the only worker as its write() to the log returns (optionally
+# having written half of what it was given), then kills it; the master's
+# new worker takes the lock the dead one held
+
+sub killed_after_write {
+    my (%opt) = @_;
+
+    my $k = LGSP::Test->new(workers => 1);
+    $k->write_file('hs.key', $secret);
+    chmod 0755, $k->dir;
+    chmod 0777, $k->dir . '/logs';
+
+    # with buffer=, only the timer writes the buffer: no call's log phase
+    # is cut short by the kill
+    my $buffer = $opt{buffer} ? 'buffer=64k flush=300ms' : '';
+
+    $k->start(<<"EOF");
+    lgsp_jwt_key_file hs.key;
+    lgsp_transaction_log %%DIR%%/logs/killed.jsonl $buffer;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+
+        location /hotich {
+            lgsp_service BTP.HOTICH.TRACUU;
+            lgsp_jwt on;
+            lgsp_allow_agency *;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_1%%;
+        lgsp_transaction_log off;
+        location / { return 200 '{"ok":true}'; }
+    }
+EOF
+
+    my %res = (t => $k, answered => 0);
+    my $call = sub {
+        $res{answered}++
+            if $k->request('GET', '/hotich', headers => \%auth,
+                           timeout => 3)->{status} == 200;
+    };
+
+    $call->() for 1 .. 3;
+
+    my $master = $k->read_file('logs/nginx.pid') =~ s/\s+//gr;
+    my ($worker) = grep { /\d/ } map { s/\s+//gr }
+                   split /\n/, `ps -o pid= --ppid $master`;
+    my ($fd) = map { m{/(\d+)$} } grep { (readlink($_) // '') =~ /killed/ }
+               glob("/proc/$worker/fd/*");
+
+    # x86-64: write()'s descriptor is in rdi, its count in rdx
+    my $gdb = $k->spawn('gdb', '-p', $worker, '-batch', '-nx',
+                        '-ex', "break write if \$rdi == $fd",
+                        '-ex', 'continue',
+                        $opt{half} ? ('-ex', 'set $rdx = $rdx / 2') : (),
+                        '-ex', 'finish', '-ex', 'signal SIGKILL');
+
+    my $gdb_log = sub { $k->read_file('logs/spawn.log') };
+
+    for (1 .. 100) {
+        last if $gdb_log->() =~ /^Breakpoint 1 at/m
+                || waitpid($gdb, POSIX::WNOHANG()) == $gdb;
+        sleep 0.1;
+    }
+
+    if ($gdb_log->() !~ /^Breakpoint 1 at/m) {
+        kill 'KILL', $gdb;
+        $k->stop;
+        $res{skip} = "gdb cannot stop the worker:\n" . $gdb_log->();
+        return \%res;
+    }
+
+    # the breakpoint is set: calls until one writes the log (with
+    # buffer=, the flush timer does)
+    for (1 .. 30) {
+        $call->();
+        last if $gdb_log->() =~ /Breakpoint 1,/;
+        sleep 0.05;
+    }
+
+    for (1 .. 100) {
+        last if waitpid($gdb, POSIX::WNOHANG()) == $gdb;
+        sleep 0.1;
+    }
+
+    kill 'KILL', $gdb;
+    $res{killed} = $gdb_log->() =~ /terminated with signal SIGKILL/;
+
+    for (1 .. 100) {
+        my @w = grep { /\d/ } map { s/\s+//gr }
+                split /\n/, `ps -o pid= --ppid $master`;
+        last if @w && $w[0] != $worker;
+        sleep 0.1;
+    }
+
+    $call->() for 1 .. 3;
+
+    # with buffer=, the stopping worker writes what it buffered
+    $k->stop;
+
+    my $log = $k->dir . '/logs/killed.jsonl';
+    $res{records} = () = $k->read_file('logs/killed.jsonl') =~ /\n/g;
+    $res{verify} = `$LGSP::Test::REPO/scripts/lgsp-logverify $log 2>&1`;
+    $res{verified} = $? == 0;
+
+    return \%res;
+}
+
+SKIP: {
+    skip 'gdb stops the worker, on x86-64', 4
+        unless `uname -m` =~ /x86_64/ && `which gdb` ne '';
+    skip 'gdb cannot stop a worker that runs under valgrind', 4
+        if $ENV{LGSP_VALGRIND};
+
+    subtest 'killed after its record was written whole' => sub {
+        my $r = killed_after_write();
+        plan skip_all => $r->{skip} if $r->{skip};
+
+        ok $r->{killed}, 'the worker was killed just after the write';
+        ok $r->{verified}, 'the chain verifies: no fork, no repeat'
+            or diag $r->{verify};
+        is $r->{records}, $r->{answered},
+            'the record in the file is kept: one for each answer';
+        like $r->{t}->error_log,
+             qr/a worker was killed while it changed the chain of/,
+             'the next worker went on after it';
+    };
+
+    subtest 'killed after half its record was written' => sub {
+        my $r = killed_after_write(half => 1);
+        plan skip_all => $r->{skip} if $r->{skip};
+
+        ok $r->{killed}, 'the worker was killed just after the write';
+        ok $r->{verified}, 'the chain verifies: the half line is gone'
+            or diag $r->{verify};
+        is $r->{records}, $r->{answered} - 1,
+            'only the record cut in half is missing';
+        like $r->{t}->error_log, qr/the partial line .* was cut off/,
+             'the cut is logged';
+    };
+
+    subtest 'killed after the buffer was written (buffer=)' => sub {
+        my $r = killed_after_write(buffer => 1);
+        plan skip_all => $r->{skip} if $r->{skip};
+
+        ok $r->{killed}, 'the worker was killed just after the write';
+        ok $r->{verified}, 'the chain verifies: no line written twice'
+            or diag $r->{verify};
+        is $r->{records}, $r->{answered}, 'one record for each answer';
+    };
+
+    subtest 'killed after half the buffer was written (buffer=)' => sub {
+        my $r = killed_after_write(buffer => 1, half => 1);
+        plan skip_all => $r->{skip} if $r->{skip};
+
+        ok $r->{killed}, 'the worker was killed just after the write';
+        ok $r->{verified},
+           'the chain verifies: the lines written stay, the rest follow'
+            or diag $r->{verify};
+        is $r->{records}, $r->{answered}, 'one record for each answer';
+    };
+}
 
 done_testing;

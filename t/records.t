@@ -494,6 +494,50 @@ EOF
 }
 
 # ---------------------------------------------------------------------
+# a start after a crash that cut a record short (a worker killed in its
+# write(), the machine going down): the partial line is cut off and the
+# chain goes on from the last whole record (t/fault_reload.t kills a
+# worker in its write() itself)
+
+{
+    my $t = LGSP::Test->new;
+    $t->write_file('hs.key', $secret);
+
+    my $conf = <<"EOF";
+    lgsp_transaction_log %%DIR%%/logs/transactions.jsonl;
+$servers
+EOF
+    my $token = token('H29.UBND.HANAM');
+    my $log = "$t->{dir}/logs/transactions.jsonl";
+
+    $t->start($conf);
+    $t->get('/hotich/a', Authorization => "Bearer $token") for 1 .. 2;
+    wait_lines($t, 'logs/transactions.jsonl', 2);
+    $t->stop;
+
+    open my $fh, '>>', $log or die "$log: $!";
+    print $fh '{"seq":3,"time":"2026-01-02T03:04:05.678Z","txid":"01';
+    close $fh;
+
+    $t->start($conf);
+    $t->get('/hotich/b', Authorization => "Bearer $token");
+    wait_lines($t, 'logs/transactions.jsonl', 3);
+    $t->stop;
+
+    my @rec = records($t, 'logs/transactions.jsonl');
+    is_deeply [ map { "$_->{seq} $_->{path}" } @rec ],
+        [ '1 /hotich/a', '2 /hotich/a', '3 /hotich/b' ],
+        'the partial line is gone, the next record takes its seq';
+
+    my ($rc, $out) = verify($log);
+    is $rc, 0, 'the chain verifies' or diag $out;
+    like $t->error_log,
+        qr/the partial line a crash left at the end of .* was cut off/,
+        'the cut is logged';
+    ok clean($t), 'no crash or alert';
+}
+
+# ---------------------------------------------------------------------
 # one log per tenant: a server's own lgsp_transaction_log is its own chain
 
 {
