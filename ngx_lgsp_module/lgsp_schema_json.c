@@ -94,13 +94,45 @@ static int lgsp_json_fail(lgsp_json_parser_t *ps, int kind,
     const unsigned char *at, const char *what);
 
 
-#define lgsp_json_skip_ws(ps)                                                \
-    while ((ps)->p < (ps)->end && *(ps)->p <= ' '                            \
-           && (*(ps)->p == ' ' || *(ps)->p == '\n' || *(ps)->p == '\r'       \
-               || *(ps)->p == '\t'))                                         \
-    {                                                                        \
-        (ps)->p++;                                                           \
+/* pretty-printed bodies are a quarter blanks: indentation goes 8 at a time */
+static inline void
+lgsp_json_skip_ws(lgsp_json_parser_t *ps)
+{
+    uint64_t              w;
+    const unsigned char  *p, *end;
+
+    p = ps->p;
+    end = ps->end;
+
+    while (p < end && *p <= ' ') {
+
+        if (*p == ' ' && end - p >= 8) {
+            memcpy(&w, p, 8);
+            w ^= LGSP_JSON_ONES * ' ';
+
+            if (w == 0) {
+                p += 8;
+                continue;
+            }
+
+            /* the spaces before the first other byte, at least one */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            p += __builtin_ctzll(w) >> 3;
+#else
+            p += __builtin_clzll(w) >> 3;
+#endif
+            continue;
+        }
+
+        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
+            break;
+        }
+
+        p++;
     }
+
+    ps->p = p;
+}
 
 
 void *

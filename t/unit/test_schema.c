@@ -506,6 +506,24 @@ test_strict_parser(void)
     UNIT_OK(json != NULL && json->type == LGSP_JSON_REAL,
             "a big integer is a real");
 
+    /* blanks of every length around tokens, up to the end of the text */
+    deep = malloc(256);
+    if (deep == NULL) {
+        return;
+    }
+
+    for (i = 0, n = 0; i <= 20; i++) {
+        len = sprintf(deep, "%*s{%*s\"a\"%*s:\t\n%*s1%*s}%*s", (int) i, "",
+                      (int) i, "", (int) i, "", (int) i, "", (int) i, "",
+                      (int) i, "");
+        json = parse(deep, len, 64, 1, &kind, err, sizeof(err));
+        n += json != NULL && json->type == LGSP_JSON_OBJECT && json->len == 1
+             && json->u.members[0].value.u.integer == 1;
+    }
+
+    free(deep);
+    UNIT_EQ_INT((int) n, 21, "0 to 20 blanks around every token");
+
     /* 5000 keys "k0".."k4999", then "k17" again: found by sorting */
     n = 5000;
     big = malloc(n * 16 + 64);
