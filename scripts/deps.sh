@@ -10,7 +10,8 @@ PACKAGES="nginx nginx-dev build-essential pkg-config
     libwww-perl libio-socket-ssl-perl
     node-ajv python3-jsonschema
     prometheus chromium
-    debhelper dpkg-dev fakeroot"
+    debhelper dpkg-dev fakeroot
+    gdb valgrind"
 
 missing=""
 for p in $PACKAGES; do
