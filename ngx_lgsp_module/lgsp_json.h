@@ -64,7 +64,7 @@ struct lgsp_json_member_s {
 typedef void *(*lgsp_json_alloc_pt)(void *ctx, size_t size);
 
 typedef struct {
-    lgsp_json_alloc_pt      alloc;      /* NULL: failure */
+    lgsp_json_alloc_pt      alloc;      /* returns NULL when out of memory */
     void                   *ctx;
     size_t                  max_depth;
     /* the text outlives the document: strings without escapes may point
