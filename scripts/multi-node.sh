@@ -7,7 +7,8 @@
 # Ports, from the environment: LGSP_NODE1_PORT (8081), LGSP_NODE2_PORT
 # (8082), LGSP_REDIS_PRIMARY_PORT (6380), LGSP_REDIS_REPLICA_PORT (6381),
 # LGSP_SENTINEL_PORT (26380).  RUN_DIR/token holds the token, written once
-# everything listens.
+# everything listens.  LGSP_PRELOAD: a library preloaded into nginx (the
+# sanitizer runtime a `make asan` build of the module needs).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,9 +78,11 @@ redis-server "$run/conf/sentinel.conf" --sentinel \
 pids+=($!)
 listening "$sentinel"
 
+preload=${LGSP_PRELOAD:+LD_PRELOAD=$LGSP_PRELOAD}
+
 for node in node1 node2; do
-    nginx -p "$run/" -c "conf/$node.conf" -t -q
-    nginx -p "$run/" -c "conf/$node.conf" -g 'daemon off;' &
+    env $preload nginx -p "$run/" -c "conf/$node.conf" -t -q
+    env $preload nginx -p "$run/" -c "conf/$node.conf" -g 'daemon off;' &
     pids+=($!)
 done
 listening "$node1"
