@@ -33,9 +33,9 @@ typedef enum {
 
 /*
  * A shared zone of entries found by an rbtree and aged by a queue, most
- * recent first: the JWT cache and the local quota counters.  The owner
- * sets insert and name (the directive, for the slab's messages) before
- * ngx_http_lgsp_lru_init_zone() runs as the zone's init.
+ * recent first: the JWT cache and the local quota counters, made by
+ * ngx_http_lgsp_lru_add_zone().  name is the directive, for the slab's
+ * messages.
  */
 typedef struct {
     ngx_rbtree_t              rbtree;
@@ -111,7 +111,13 @@ ngx_http_lgsp_ctx_t *ngx_http_lgsp_get_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_lgsp_send_problem(ngx_http_request_t *r,
     ngx_http_lgsp_problem_t *problem);
 
-ngx_int_t ngx_http_lgsp_lru_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+/*
+ * The zone NAME:SIZE of a directive's parameter arg (name and size its two
+ * parts), checked and added; NULL after saying why.
+ */
+ngx_shm_zone_t *ngx_http_lgsp_lru_add_zone(ngx_conf_t *cf, ngx_str_t *arg,
+    ngx_str_t *name, ngx_str_t *size, void *tag, ngx_rbtree_insert_pt insert,
+    char *directive);
 
 /* adds a module's variables, a list ended by ngx_http_null_variable */
 ngx_int_t ngx_http_lgsp_register_variables(ngx_conf_t *cf,

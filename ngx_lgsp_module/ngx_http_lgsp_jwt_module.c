@@ -1186,10 +1186,8 @@ ngx_http_lgsp_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_lgsp_jwt_main_conf_t *jmcf = conf;
 
-    u_char                     *p;
-    ssize_t                     size;
-    ngx_str_t                  *value, name, s;
-    ngx_http_lgsp_lru_t  *cache;
+    u_char     *p;
+    ngx_str_t  *value, name, size;
 
     if (jmcf->cache) {
         return "is duplicate";
@@ -1214,44 +1212,15 @@ ngx_http_lgsp_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     name.len = p - name.data;
-    s.data = p + 1;
-    s.len = value[1].data + value[1].len - s.data;
+    size.data = p + 1;
+    size.len = value[1].data + value[1].len - size.data;
 
-    size = ngx_parse_size(&s);
+    jmcf->cache = ngx_http_lgsp_lru_add_zone(cf, &value[1], &name, &size,
+                                  &ngx_http_lgsp_jwt_module,
+                                  ngx_http_lgsp_jwt_cache_insert_value,
+                                  "lgsp_jwt_cache");
 
-    if (name.len == 0 || size == NGX_ERROR
-        || size < (ssize_t) (8 * ngx_pagesize))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid zone \"%V\": name and a size of at"
-                           " least %uzk", &value[1], 8 * ngx_pagesize / 1024);
-        return NGX_CONF_ERROR;
-    }
-
-    cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_lru_t));
-    if (cache == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    jmcf->cache = ngx_shared_memory_add(cf, &name, size,
-                                        &ngx_http_lgsp_jwt_module);
-    if (jmcf->cache == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (jmcf->cache->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "zone \"%V\" is already in use", &name);
-        return NGX_CONF_ERROR;
-    }
-
-    cache->insert = ngx_http_lgsp_jwt_cache_insert_value;
-    cache->name = "lgsp_jwt_cache";
-
-    jmcf->cache->init = ngx_http_lgsp_lru_init_zone;
-    jmcf->cache->data = cache;
-
-    return NGX_CONF_OK;
+    return jmcf->cache ? NGX_CONF_OK : NGX_CONF_ERROR;
 }
 
 

@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_lgsp_service_variable(ngx_http_request_t *r,
 static char *ngx_http_lgsp_service(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_lgsp_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_lgsp_lru_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
 static void *ngx_http_lgsp_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_lgsp_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -640,7 +642,52 @@ ngx_http_lgsp_add_variables(ngx_conf_t *cf)
 }
 
 
-ngx_int_t
+ngx_shm_zone_t *
+ngx_http_lgsp_lru_add_zone(ngx_conf_t *cf, ngx_str_t *arg, ngx_str_t *name,
+    ngx_str_t *size, void *tag, ngx_rbtree_insert_pt insert, char *directive)
+{
+    ssize_t               n;
+    ngx_shm_zone_t       *zone;
+    ngx_http_lgsp_lru_t  *lru;
+
+    n = ngx_parse_size(size);
+
+    if (name->len == 0 || n == NGX_ERROR
+        || n < (ssize_t) (8 * ngx_pagesize))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone \"%V\": a name and a size of at"
+                           " least %uzk", arg, 8 * ngx_pagesize / 1024);
+        return NULL;
+    }
+
+    lru = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_lru_t));
+    if (lru == NULL) {
+        return NULL;
+    }
+
+    zone = ngx_shared_memory_add(cf, name, n, tag);
+    if (zone == NULL) {
+        return NULL;
+    }
+
+    if (zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already in use", name);
+        return NULL;
+    }
+
+    lru->insert = insert;
+    lru->name = directive;
+
+    zone->init = ngx_http_lgsp_lru_init_zone;
+    zone->data = lru;
+
+    return zone;
+}
+
+
+static ngx_int_t
 ngx_http_lgsp_lru_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_lgsp_lru_t  *olru = data;

@@ -1333,10 +1333,8 @@ ngx_http_lgsp_quota_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_lgsp_quota_main_conf_t *qmcf = conf;
 
-    u_char                      *p;
-    ssize_t                      size;
-    ngx_str_t                   *value, name, s;
-    ngx_http_lgsp_lru_t  *zone;
+    u_char     *p;
+    ngx_str_t  *value, name, size;
 
     if (qmcf->zone) {
         return "is duplicate";
@@ -1354,44 +1352,15 @@ ngx_http_lgsp_quota_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     name.data = value[1].data;
     name.len = p - name.data;
-    s.data = p + 1;
-    s.len = value[1].data + value[1].len - s.data;
+    size.data = p + 1;
+    size.len = value[1].data + value[1].len - size.data;
 
-    size = ngx_parse_size(&s);
+    qmcf->zone = ngx_http_lgsp_lru_add_zone(cf, &value[1], &name, &size,
+                                            &ngx_http_lgsp_quota_module,
+                                            ngx_str_rbtree_insert_value,
+                                            "lgsp_quota_zone");
 
-    if (name.len == 0 || size == NGX_ERROR
-        || size < (ssize_t) (8 * ngx_pagesize))
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid zone \"%V\": a name and a size of at"
-                           " least %uzk", &value[1], 8 * ngx_pagesize / 1024);
-        return NGX_CONF_ERROR;
-    }
-
-    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_lru_t));
-    if (zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    qmcf->zone = ngx_shared_memory_add(cf, &name, size,
-                                       &ngx_http_lgsp_quota_module);
-    if (qmcf->zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (qmcf->zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "zone \"%V\" is already in use", &name);
-        return NGX_CONF_ERROR;
-    }
-
-    zone->insert = ngx_str_rbtree_insert_value;
-    zone->name = "lgsp_quota_zone";
-
-    qmcf->zone->init = ngx_http_lgsp_lru_init_zone;
-    qmcf->zone->data = zone;
-
-    return NGX_CONF_OK;
+    return qmcf->zone ? NGX_CONF_OK : NGX_CONF_ERROR;
 }
 
 
