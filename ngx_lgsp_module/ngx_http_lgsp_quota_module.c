@@ -30,6 +30,10 @@
 /* a batch's reply is bounded; each request takes at least 4 of it */
 #define NGX_HTTP_LGSP_QUOTA_BATCH    (LGSP_QUOTA_REPLY_MAX_ELEMENTS / 4)
 
+/* a batch's reply, as its ARGV: per request its count, 3 per limit */
+#define ngx_http_lgsp_quota_batch_elements(batch)                            \
+    ((batch)->nmembers + 3 * (batch)->nkeys)
+
 
 typedef struct ngx_http_lgsp_quota_ctx_s    ngx_http_lgsp_quota_ctx_t;
 typedef struct ngx_http_lgsp_quota_batch_s  ngx_http_lgsp_quota_batch_t;
@@ -112,7 +116,6 @@ struct ngx_http_lgsp_quota_batch_s {
     ngx_http_lgsp_quota_main_conf_t *qmcf;
     ngx_str_t                       agency;
     ngx_uint_t                      nkeys;
-    ngx_uint_t                      elements;   /* of the reply, = of ARGV */
     ngx_uint_t                      nmembers;
     ngx_http_lgsp_quota_member_t    members[NGX_HTTP_LGSP_QUOTA_BATCH];
 };
@@ -550,7 +553,6 @@ ngx_http_lgsp_quota_send(ngx_http_request_t *r,
 
     batch->nmembers++;
     batch->nkeys += qctx->nlimits;
-    batch->elements += 1 + 3 * qctx->nlimits;
 
     /* a client that goes away while Redis answers leaves the batch */
     cln->handler = ngx_http_lgsp_quota_cleanup;
@@ -594,7 +596,8 @@ ngx_http_lgsp_quota_batch(ngx_http_lgsp_quota_main_conf_t *qmcf,
         }
 
         if (batch->nmembers < NGX_HTTP_LGSP_QUOTA_BATCH
-            && batch->elements + elements <= LGSP_QUOTA_REPLY_MAX_ELEMENTS)
+            && ngx_http_lgsp_quota_batch_elements(batch) + elements
+               <= LGSP_QUOTA_REPLY_MAX_ELEMENTS)
         {
             return batch;
         }
@@ -616,7 +619,6 @@ ngx_http_lgsp_quota_batch(ngx_http_lgsp_quota_main_conf_t *qmcf,
     batch->agency.len = agency->len;
     ngx_memcpy(batch->agency.data, agency->data, agency->len);
     batch->nkeys = 0;
-    batch->elements = 0;
     batch->nmembers = 0;
 
     ngx_queue_insert_tail(&qmcf->batches, &batch->queue);
@@ -663,7 +665,6 @@ ngx_http_lgsp_quota_send_batch(ngx_http_lgsp_quota_batch_t *batch)
 
         if (m->qctx == NULL) {
             batch->nkeys -= m->nlimits;
-            batch->elements -= 1 + 3 * m->nlimits;
             continue;
         }
 
@@ -678,8 +679,8 @@ ngx_http_lgsp_quota_send_batch(ngx_http_lgsp_quota_batch_t *batch)
         return;
     }
 
-    keys = ngx_alloc((batch->nkeys + batch->elements) * sizeof(ngx_str_t),
-                     ngx_cycle->log);
+    keys = ngx_alloc((batch->nkeys + ngx_http_lgsp_quota_batch_elements(batch))
+                     * sizeof(ngx_str_t), ngx_cycle->log);
     if (keys == NULL) {
         ngx_http_lgsp_quota_redis_done(batch, NULL);
         return;
@@ -725,7 +726,8 @@ ngx_http_lgsp_quota_redis_done(void *data, redisReply *reply)
     ngx_http_lgsp_quota_ctx_t  *qctx;
 
     if (reply && (reply->type != REDIS_REPLY_ARRAY
-                  || reply->elements != batch->elements))
+                  || reply->elements
+                     != ngx_http_lgsp_quota_batch_elements(batch)))
     {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "lgsp: unexpected reply of the redis quota script");
