@@ -11,15 +11,11 @@ use Time::HiRes qw(sleep time);
 
 use lib 't/lib';
 use LGSP::Test;
-use LGSP::Token qw(mint);
+use LGSP::Token qw(bearer);
 
 my $secret = 'quota-test-secret-' . ('x' x 32);
 
-sub token {
-    my ($agency) = @_;
-    return 'Bearer ' . mint(alg => 'HS256', key => $secret,
-                            claims => { agency => $agency });
-}
+sub token { bearer($secret, @_) }
 
 
 # --- nginx -t refuses what cannot work, naming file and line -------------

@@ -14,27 +14,16 @@ use Time::HiRes qw(sleep);
 
 use lib 't/lib';
 use LGSP::Test;
-use LGSP::Token qw(mint);
+use LGSP::Token qw(bearer);
 
 my $secret = 'quota-batch-secret-' . ('z' x 32);
 
-sub token {
-    my ($agency) = @_;
-    return 'Bearer ' . mint(alg => 'HS256', key => $secret,
-                            claims => { agency => $agency });
-}
+sub token { bearer($secret, @_) }
 
 my $t = LGSP::Test->new(workers => 1);
 $t->write_file('hs.key', $secret);
 
-my $redis = $t->start_redis;
-
-sub rcli {
-    my (@args) = @_;
-    my $out = `redis-cli -p $redis @args 2>/dev/null`;
-    chomp $out;
-    return $out;
-}
+$t->start_redis;
 
 $t->start(<<'EOF', events => 'multi_accept on;');
     lgsp_redis 127.0.0.1:%%REDIS_PORT%% timeout=2s;
@@ -71,10 +60,10 @@ sub server_pid {
 # EVALSHA and EVAL calls Redis has run since the last call of this
 sub script_calls {
     my $calls = 0;
-    for (split /\r?\n/, rcli('INFO', 'commandstats')) {
+    for (split /\r?\n/, $t->redis_cli('INFO', 'commandstats')) {
         $calls += $1 if /^cmdstat_eval(?:sha)?:calls=(\d+)/;
     }
-    rcli('CONFIG', 'RESETSTAT');
+    $t->redis_cli('CONFIG', 'RESETSTAT');
     return $calls;
 }
 
@@ -124,8 +113,8 @@ subtest 'twenty requests of one agency: one script call, exact' => sub {
     is count(200, @s), 7, 'exactly 7 passed (7r/d)';
     is count(429, @s), 13, 'the other 13 got 429';
     is script_calls(), 1, 'Redis ran one script for the twenty';
-    is rcli('HGET', "'lgsp:quota:{AG.ONE}:SVC.ONE:day:86400'", 'c'), 7,
-       'the counter holds 7';
+    is $t->redis_cli('HGET', "'lgsp:quota:{AG.ONE}:SVC.ONE:day:86400'",
+                     'c'), 7, 'the counter holds 7';
 };
 
 subtest 'two agencies in one turn: one call each, counted apart' => sub {
@@ -144,7 +133,8 @@ subtest 'a request refused by one window takes nothing from another' => sub {
     my @s = at_once(map { ['/windows', 'AG.WIN'] } 1 .. 10);
 
     is count(200, @s), 3, '3 passed (3r/h)';
-    is rcli('HGET', "'lgsp:quota:{AG.WIN}:SVC.WIN:daily:86400'", 'c'), 3,
+    is $t->redis_cli('HGET', "'lgsp:quota:{AG.WIN}:SVC.WIN:daily:86400'",
+                     'c'), 3,
        'the daily counter counted only those 3, not the 7 refused';
     is script_calls(), 1, 'one script call';
 };

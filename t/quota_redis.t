@@ -12,15 +12,11 @@ use Time::HiRes qw(sleep time);
 
 use lib 't/lib';
 use LGSP::Test;
-use LGSP::Token qw(mint);
+use LGSP::Token qw(bearer);
 
 my $secret = 'quota-redis-secret-' . ('y' x 32);
 
-sub token {
-    my ($agency) = @_;
-    return 'Bearer ' . mint(alg => 'HS256', key => $secret,
-                            claims => { agency => $agency });
-}
+sub token { bearer($secret, @_) }
 
 my $t = LGSP::Test->new(workers => 2);
 $t->write_file('hs.key', $secret);
@@ -37,13 +33,6 @@ sub slow_redis {
     $conf =~ s/(lgsp_redis [^;]*?)\s*(?:timeout=\w+)?;/$1 timeout=5s;/g
         if $ENV{LGSP_VALGRIND};
     return $conf;
-}
-
-sub rcli {
-    my ($port, @args) = @_;
-    my $out = `redis-cli -p $port @args 2>/dev/null`;
-    chomp $out;
-    return $out;
 }
 
 # one nginx "node"; the http { } body both nodes run
@@ -126,8 +115,9 @@ sub concurrent {
     is scalar(@all), 120, 'two workers, 10 clients: 120 requests answered';
     is scalar(grep { $_ == 200 } @all), 60, 'exactly 60 passed (60r/d)';
     is scalar(grep { $_ == 429 } @all), 60, 'the other 60 got 429';
-    is rcli($redis, 'HGET', "'lgsp:quota:{AG.EXACT}:SVC.EXACT:day:86400'", 'c'),
-       60, 'Redis holds the count, under the agency\'s hash tag';
+    is $t->redis_cli('HGET', "'lgsp:quota:{AG.EXACT}:SVC.EXACT:day:86400'",
+                     'c'), 60,
+       'Redis holds the count, under the agency\'s hash tag';
 }
 
 {
@@ -180,8 +170,9 @@ is statuses($t, '/burst', token('AG.BURST'), 7), '200 200 200 200 200 429 429',
     is $r->{json}{limit}, 'hour', 'the refusing limit is named';
     like $r->{headers}{ratelimit}, qr/^"hour";r=0;t=\d+, "daily";r=8;t=\d+$/,
          'RateLimit reports both';
-    is rcli($redis, 'HGET', "'lgsp:quota:{AG.SEVERAL}:SVC.SEVERAL:daily:86400'",
-            'c'), 2, 'refused requests consumed nothing from the daily limit';
+    is $t->redis_cli('HGET',
+                     "'lgsp:quota:{AG.SEVERAL}:SVC.SEVERAL:daily:86400'", 'c'),
+       2, 'refused requests consumed nothing from the daily limit';
     is $r->{headers}{'x-remaining'}, 0,
        '$lgsp_quota_remaining is the smallest remainder';
 }
@@ -190,7 +181,8 @@ is statuses($t, '/plan', token('AG.SUSPENDED'), 2), '429 429',
    'a plan of 0 refuses every request';
 is statuses($t, '/plan', token('AG.UNLIMITED'), 5), '200 200 200 200 200',
    'an empty plan means no limit';
-is rcli($redis, 'EXISTS', "'lgsp:quota:{AG.UNLIMITED}:SVC.PLAN:plan:86400'"), 0,
+is $t->redis_cli('EXISTS',
+                 "'lgsp:quota:{AG.UNLIMITED}:SVC.PLAN:plan:86400'"), 0,
    'and nothing is counted for it';
 is statuses($t, '/plan', token('AG.PLAIN'), 4), '200 200 200 429',
    'the default plan applies';
@@ -198,7 +190,7 @@ is statuses($t, '/plan', token('AG.OTHER'), 4), '200 200 200 429',
    'agencies are counted apart';
 
 {
-    is rcli($redis, 'SCRIPT', 'FLUSH'), 'OK', 'Redis forgets its scripts';
+    is $t->redis_cli('SCRIPT', 'FLUSH'), 'OK', 'Redis forgets its scripts';
     is statuses($t, '/plan', token('AG.FLUSHED'), 4), '200 200 200 429',
        'EVALSHA falls back to EVAL on NOSCRIPT, counting goes on';
     unlike $t->error_log, qr/lgsp: redis .* failed/,
@@ -250,11 +242,12 @@ EOF
     # with deny, a request that missed Redis would show as a 429
     is statuses($ta, '/x', token('AG.AUTH'), 3), '200 200 429',
        'a dead first server fails over to the second, which counts';
-    is rcli($port, '-a', 's3cret-pass', '--no-auth-warning', '-n', 3,
-            'HGET', "'lgsp:quota:{AG.AUTH}:SVC.AUTH:day:86400'", 'c'), 2,
+    is $ta->redis_cli('-a', 's3cret-pass', '--no-auth-warning', '-n', 3,
+                      'HGET', "'lgsp:quota:{AG.AUTH}:SVC.AUTH:day:86400'",
+                      'c'), 2,
        'after AUTH with the password file, in the SELECTed db 3';
-    is rcli($port, '-a', 's3cret-pass', '--no-auth-warning', '-n', 0,
-            'DBSIZE'), 0, 'db 0 stays empty';
+    is $ta->redis_cli('-a', 's3cret-pass', '--no-auth-warning', '-n', 0,
+                      'DBSIZE'), 0, 'db 0 stays empty';
 
     my $tb = LGSP::Test->new;
     $tb->write_file('hs.key', $secret);

@@ -14,16 +14,12 @@ use Time::HiRes qw(sleep time);
 
 use lib 't/lib';
 use LGSP::Test;
-use LGSP::Token qw(mint);
+use LGSP::Token qw(bearer);
 
 my $secret = 'quota-down-secret-' . ('z' x 32);
 my $timeout = 0.3;
 
-sub token {
-    my ($agency) = @_;
-    return 'Bearer ' . mint(alg => 'HS256', key => $secret,
-                            claims => { agency => $agency });
-}
+sub token { bearer($secret, @_) }
 
 my $t = LGSP::Test->new(workers => 2);
 $t->write_file('hs.key', $secret);
@@ -84,9 +80,8 @@ sub statuses {
 
 sub redis_count {
     my ($agency, $service) = @_;
-    my $c = `redis-cli -p $redis HGET 'lgsp:quota:{$agency}:$service:day:86400' c 2>/dev/null`;
-    chomp $c;
-    return $c;
+    return $t->redis_cli('HGET', "'lgsp:quota:{$agency}:$service:day:86400'",
+                         'c');
 }
 
 sub incidents {

@@ -338,6 +338,14 @@ sub start_redis {
 
 
 sub redis_port { $_[0]{redis_port} }
+
+# what redis-cli answers from the test's Redis, without its last newline
+sub redis_cli {
+    my ($self, @args) = @_;
+    my $out = `redis-cli -p $self->{redis_port} @args 2>/dev/null`;
+    chomp $out;
+    return $out;
+}
 sub redis_pid { $_[0]{redis_pid} }
 
 

@@ -14,7 +14,7 @@ use MIME::Base64 qw(encode_base64url);
 use JSON::XS;
 
 use Exporter qw(import);
-our @EXPORT_OK = qw(mint private_key b64url raw_token);
+our @EXPORT_OK = qw(mint bearer private_key b64url raw_token);
 
 
 # a Crypt::PK object for a private key file, by the algorithm's family
@@ -49,6 +49,14 @@ sub mint {
         extra_headers => { %{ $opt{header} || {} },
                            defined $opt{kid} ? (kid => $opt{kid}) : () },
     );
+}
+
+
+# an Authorization value: an HS256 token of an agency, signed with secret
+sub bearer {
+    my ($secret, $agency) = @_;
+    return 'Bearer ' . mint(alg => 'HS256', key => $secret,
+                            claims => { agency => $agency });
 }
 
 
