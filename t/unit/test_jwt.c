@@ -120,7 +120,7 @@ static void
 test_hmac_key_lengths(void)
 {
     char            err[256];
-    lgsp_jwk_set_t  set = { NULL, 0 };
+    lgsp_jwk_set_t  set = { 0 };
     unsigned char   secret[64];
 
     memset(secret, 'k', sizeof(secret));
@@ -148,7 +148,7 @@ test_verify_hmac(void)
 {
     char            *token, *sig, err[256];
     const char      *secret;
-    lgsp_jwk_set_t   set = { NULL, 0 };
+    lgsp_jwk_set_t   set = { 0 };
 
     secret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     lgsp_jwk_set_add_buffer(&set, (const unsigned char *) secret,
@@ -186,7 +186,7 @@ test_verify_public_keys(void)
 {
     char            *token, err[256];
     test_keypair_t   rsa, p256, p384, p521;
-    lgsp_jwk_set_t   set = { NULL, 0 };
+    lgsp_jwk_set_t   set = { 0 };
 
     rsa = test_keypair("RSA", NULL);
     p256 = test_keypair("EC", "P-256");
