@@ -60,7 +60,7 @@ typedef struct {
     lgsp_key_type_e   type;
     char             *kid;          /* NULL: the key has no id */
     unsigned          algs;         /* what this key may verify */
-    EVP_PKEY         *pkey;         /* RSA, EC, Ed25519 */
+    EVP_PKEY         *pkey;         /* RSA, EC, Ed25519, Ed448 */
     unsigned char    *secret;       /* HMAC */
     size_t            secret_len;
 

@@ -304,9 +304,10 @@ ngx_http_lgsp_jwks_check(ngx_http_request_t *r, ngx_str_t *body,
             || ngx_memcmp(digest, jwks->digest, sizeof(digest)) != 0))
     {
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "lgsp: the JWT key set from \"%V\": %uz keys it"
-                      " cannot use are skipped (RFC 7517 section 5): %s",
-                      &r->uri, set->nskipped, set->skipped);
+                      "lgsp: the JWT key set from \"%V\": %uz key%s it"
+                      " cannot use skipped (RFC 7517 section 5): %s",
+                      &r->uri, set->nskipped,
+                      set->nskipped == 1 ? "" : "s", set->skipped);
     }
 
     lgsp_jwk_set_free(set);

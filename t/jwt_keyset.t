@@ -207,7 +207,7 @@ $t->write_file('idp/jwks.json', jwks(@unusable, $usable{ed25519}));
 sleep 2.1;
 is call('/remote/x', $ed_at)->{status}, 200,
     'a usable key published beside them is taken: the set is no longer refused';
-like $t->error_log, qr{"/_jwks": 4 keys it cannot use are skipped},
+like $t->error_log, qr{"/_jwks": 4 keys it cannot use skipped},
     'the four others skipped with a notice';
 
 # RFC 9864
