@@ -531,17 +531,6 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
                      " \":\")%Z", &jlcf->agency_claim);
     }
 
-    if (reason == NULL) {
-        ngx_memzero(&id, sizeof(ngx_http_lgsp_jwt_identity_t));
-        id.bound = lgsp_jwt_cnf_x5t(jwt.payload, id.x5t);
-
-        if (ngx_http_lgsp_jwt_check_bind(r, jlcf, &id, err, errlen)
-            != NGX_OK)
-        {
-            reason = lgsp_jwt_status_text(LGSP_JWT_UNBOUND);
-        }
-    }
-
     if (reason) {
         lgsp_jwt_free(&jwt);
         return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_UNAUTHORIZED, reason, err,
@@ -558,6 +547,10 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
         return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_FORBIDDEN,
                                         "insufficient_scope", err, failed);
     }
+
+    /* the binding is checked by ngx_http_lgsp_jwt_accept(), cached or not */
+    ngx_memzero(&id, sizeof(ngx_http_lgsp_jwt_identity_t));
+    id.bound = lgsp_jwt_cnf_x5t(jwt.payload, id.x5t);
 
     /* the identity outlives the token: copy it into the request pool */
     id.payload.len = jwt.payload_len;
@@ -585,7 +578,7 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
 }
 
 
-/* the binding is checked again here: a cached token may come from anyone */
+/* the binding is checked here: a cached token may come from anyone */
 static ngx_int_t
 ngx_http_lgsp_jwt_accept(ngx_http_request_t *r,
     ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_http_lgsp_jwt_identity_t *id,
@@ -624,6 +617,7 @@ static ngx_int_t
 ngx_http_lgsp_jwt_check_type(ngx_http_lgsp_jwt_loc_conf_t *jlcf,
     json_t *header, char *err, size_t errlen)
 {
+    u_char      *p;
     json_t      *typ;
     ngx_str_t   *types;
     ngx_uint_t   i;
@@ -644,10 +638,13 @@ ngx_http_lgsp_jwt_check_type(ngx_http_lgsp_jwt_loc_conf_t *jlcf,
         }
     }
 
-    ngx_snprintf((u_char *) err, errlen, "token type \"%s\" is not"
-                 " accepted here, \"%V\" is%Z",
-                 json_is_string(typ) ? json_string_value(typ) : "",
-                 &types[0]);
+    /* the token's text is cut short, and the message always ends */
+    p = ngx_snprintf((u_char *) err, errlen - 1, "token type \"%*s\" is not"
+                     " accepted here, \"%V\" is",
+                     (size_t) ngx_min(json_string_length(typ), 64),
+                     json_is_string(typ) ? json_string_value(typ) : "",
+                     &types[0]);
+    *p = '\0';
 
     return NGX_DECLINED;
 }
