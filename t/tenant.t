@@ -93,6 +93,7 @@ $t->start(<<'EOF');
         }
 
         location = /h29/metrics { lgsp_metrics tenant=H29; }
+        location = /h29/status { lgsp_status tenant=H29; }
     }
 EOF
 
@@ -195,6 +196,29 @@ ok !exists $st->{redis} && !exists $st->{records_lost},
 my $page = $t->request('GET', '/my/status', port => $ops,
                        headers => { Authorization => $viewer });
 like $page->{content}, qr/id='tenant'/, 'the page has room for the tenant';
+
+# the page itself, as a browser shows it
+SKIP: {
+    my $chromium = `which chromium 2>/dev/null`;
+    chomp $chromium;
+    skip 'chromium is not installed', 4 unless $chromium;
+
+    my $profile = $t->dir . '/chromium';
+    mkdir $profile;
+
+    my $dom = `$chromium --headless --no-sandbox --disable-gpu --disable-quic \\
+        --no-first-run --disable-background-networking \\
+        --disable-component-update --disable-sync \\
+        --user-data-dir=$profile --virtual-time-budget=5000 \\
+        --dump-dom http://127.0.0.1:$ops/h29/status 2>/dev/null`;
+    utf8::decode($dom);
+
+    like $dom, qr/<body data-ready="1">/, 'Chromium: the scoped page rendered';
+    like $dom, qr/<span id="tenant"> \x{2014} H29<\/span>/, 'naming H29';
+    like $dom, qr/id="today">5</, 'today: H29\'s 5 transactions, not all 9';
+    like $dom, qr/class="card platform" style="display: none;"/,
+         'the platform\'s cards hidden';
+}
 
 # catalogue and OpenAPI
 my $cat = $t->request('GET', '/catalog', port => $hanam)->{json};

@@ -95,6 +95,9 @@ sub write_file {
     my ($folder) = $path =~ m{^(.*)/};
     make_path($folder);
 
+    # a test under "use utf8" writes its Vietnamese text as UTF-8
+    utf8::encode($content) if utf8::is_utf8($content);
+
     open my $fh, '>:raw', $path or die "$path: $!";
     print $fh $content;
     close $fh;
