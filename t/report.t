@@ -70,12 +70,17 @@ my $schema = '{"type":"object","required":["ten"]}';
 
 # two nodes, each with its own log
 my @nodes = map { LGSP::Test->new } 1 .. 2;
+# node 2 signs its chain every 2 records
+my ($priv, $pub) = $nodes[1]->openssl_key('checkpoint', 'ed25519');
+(my $signed = $conf) =~ s{(lgsp_transaction_log logs/transactions\.jsonl)}
+                         {$1 key=checkpoint.key checkpoint=2}g;
+
 for my $n (@nodes) {
     # workers reopen the log themselves: they must reach it
     chmod 0755, $n->dir;
     $n->write_file('hs.key', $secret);
     $n->write_file('hotich.json', $schema);
-    $n->start($conf);
+    $n->start($n == $nodes[1] ? $signed : $conf);
 }
 
 my %sent;      # "tenant,agency,service,column" => count
@@ -179,8 +184,13 @@ is scalar @verified, 2, 'two chains: one per node';
 like join("\n", @verified),
      qr/transactions\.jsonl\.1 \+ \S+transactions\.jsonl: seq 1-9 /,
      'node 1: the rotated file then the current one, records 1 to 9';
-like join("\n", @verified), qr/: seq 1-3 .*đầu chuỗi [0-9a-f]{64}/,
-     'node 2: records 1 to 3, and the chain\'s head';
+like join("\n", @verified),
+     qr/: seq 1-4 \(điểm kiểm: 1; điểm kiểm cuối: seq 2 \(key [0-9a-f]{16}\); đầu chuỗi [0-9a-f]{64}\)/,
+     'node 2: 3 records and a checkpoint, the last signed one, the head';
+
+($rc, $csv) = run_report('--pubkey', $pub, $nodes[1]->dir
+                         . '/logs/transactions.jsonl');
+is $rc, 0, 'node 2 with its public key: the signature verifies';
 
 # JSON, English, one tenant
 ($rc, my $json) = run_report('--format', 'json', '--tenant', 'BYT', @logs);
