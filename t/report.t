@@ -130,9 +130,11 @@ rename "$dir1/logs/transactions.jsonl", "$dir1/logs/transactions.jsonl.1"
     or die $!;
 $n1->signal('USR1');
 
-# the reopen is done when the master has made the file anew
-for (1 .. 50) { last if -e "$dir1/logs/transactions.jsonl"; sleep 0.1 }
-sleep 0.3;
+# the reopen is done when the worker says so
+for (1 .. 100) {
+    last if $n1->read_file('logs/error.log') =~ /\d+#\d+: reopening logs\n(?s:.*)\d+#\d+: reopening logs\n/;
+    sleep 0.05;
+}
 
 for my $c (@after_rotation, @node2) {
     is send_one(@$c[0 .. 5]), $c->[6], "$c->[5] ($c->[6])";
@@ -217,15 +219,8 @@ my $html = $n1->dir . '/report.html';
 is $rc, 0, 'HTML: exit 0';
 
 SKIP: {
-    my $chromium = `which chromium 2>/dev/null`;
-    chomp $chromium;
-    skip 'chromium is not installed', 4 unless $chromium;
-
-    my $profile = $n1->dir . '/chromium';
-    my $dom = `$chromium --headless --no-sandbox --disable-gpu \\
-        --no-first-run --disable-background-networking \\
-        --user-data-dir=$profile --dump-dom file://$html 2>/dev/null`;
-    utf8::decode($dom);
+    my $dom = $n1->chromium_dom("file://$html");
+    skip 'chromium is not installed', 4 unless defined $dom;
 
     like $dom, qr/<h1>Báo cáo thống kê giao dịch LGSP<\/h1>/,
          'rendered, in Vietnamese';

@@ -199,19 +199,8 @@ like $page->{content}, qr/id='tenant'/, 'the page has room for the tenant';
 
 # the page itself, as a browser shows it
 SKIP: {
-    my $chromium = `which chromium 2>/dev/null`;
-    chomp $chromium;
-    skip 'chromium is not installed', 4 unless $chromium;
-
-    my $profile = $t->dir . '/chromium';
-    mkdir $profile;
-
-    my $dom = `$chromium --headless --no-sandbox --disable-gpu --disable-quic \\
-        --no-first-run --disable-background-networking \\
-        --disable-component-update --disable-sync \\
-        --user-data-dir=$profile --virtual-time-budget=5000 \\
-        --dump-dom http://127.0.0.1:$ops/h29/status 2>/dev/null`;
-    utf8::decode($dom);
+    my $dom = $t->chromium_dom("http://127.0.0.1:$ops/h29/status");
+    skip 'chromium is not installed', 4 unless defined $dom;
 
     like $dom, qr/<body data-ready="1">/, 'Chromium: the scoped page rendered';
     like $dom, qr/<span id="tenant"> \x{2014} H29<\/span>/, 'naming H29';

@@ -232,6 +232,30 @@ sub start {
 }
 
 
+# what a person sees: the page at url after headless Chromium ran its
+# scripts (up to 5 s of virtual time), as decoded text; undef when
+# Chromium is not installed
+sub chromium_dom {
+    my ($self, $url) = @_;
+
+    my $chromium = `which chromium 2>/dev/null`;
+    chomp $chromium;
+    return undef unless $chromium;
+
+    my $profile = "$self->{dir}/chromium";
+    mkdir $profile;
+
+    my $dom = `$chromium --headless --no-sandbox --disable-gpu --disable-quic \\
+        --no-first-run --disable-background-networking \\
+        --disable-component-update --disable-sync \\
+        --user-data-dir=$profile --virtual-time-budget=5000 \\
+        --dump-dom '$url' 2>/dev/null`;
+    utf8::decode($dom);
+
+    return $dom;
+}
+
+
 # LGSP_VALGRIND=DIR: nginx runs under valgrind, one report per process
 # (the master and each worker) in DIR; make valgrind reads them
 sub valgrind {
