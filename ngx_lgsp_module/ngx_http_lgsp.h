@@ -79,6 +79,11 @@ typedef struct {
      * even after an error_page redirect
      */
     ngx_str_t             service;
+
+    /* the log module's record of the request: ngx_http_lgsp_record_e */
+    ngx_uint_t            record;
+
+    unsigned              client_headers_checked:1;
 } ngx_http_lgsp_ctx_t;
 
 
