@@ -18,14 +18,13 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use File::Basename qw(dirname);
+use IO::Socket::INET;
 use JSON::XS;
 use Test::More;
 use Time::HiRes qw(sleep);
 
 use LGSP::Test;
 use LGSP::Token qw(bearer);
-
-plan skip_all => 'mounting a tmpfs needs root' if $> != 0;
 
 my $secret = 'records-deny-secret-of-at-least-32-bytes';
 my $verify = "$LGSP::Test::REPO/scripts/lgsp-logverify";
@@ -36,23 +35,187 @@ $ENV{LGSP_BUILD} = dirname($ENV{LGSP_MODULE}
 my $t = LGSP::Test->new;
 $t->write_file('hs.key', $secret);
 
-my $disk = $t->dir . '/disk';
-mkdir $disk or die "mkdir: $!";
-system('mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', $disk) == 0
-    or plan skip_all => 'cannot mount a tmpfs here';
-
-my $filler = "$disk/filler";
 # the provider's answer is large, so that a withheld one is dropped from
-# nginx's proxy buffers and temporary file, not from one read
+# nginx's proxy buffers, not from one read
 my $provider_log = $t->dir . '/logs/provider.jsonl';
 my $answer = $t->write_file('answer.json',
                             '{"data":"' . ('x' x 300_000) . '"}');
+$t->write_file('static/big.json', '{"data":"' . ('y' x 1_000_000) . '"}');
+chmod 0755, $t->dir, $t->dir . '/conf', $t->dir . '/conf/static';
 $t->mock('mock/recorder.pl', $t->extra_port(1), $provider_log, $answer);
 
 my %auth = (Authorization => bearer($secret, 'H29.UBND.HANAM'));
 
-eval {
-    $t->start(<<"EOF");
+# ---------------------------------------------------------------------
+# a log that can never be written (/dev/full; each server spells it its
+# own way, so each has a log, and an incident, of its own): the first
+# request of each is answered, its record fails, its answer is withheld;
+# the next is refused before proxying
+
+$t->start(<<'EOF');
+    lgsp_jwt_key_file hs.key;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        lgsp_transaction_log /dev/full on_error=deny;
+        lgsp_jwt on;
+
+        location /hotich {
+            lgsp_service BTP.HOTICH.KHAISINH;
+            lgsp_allow_agency H29.*;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_2%%;
+        lgsp_transaction_log /dev//full on_error=deny;
+
+        location /hotich {
+            proxy_buffering off;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_3%%;
+        lgsp_transaction_log /dev/./full on_error=deny;
+        root %%DIR%%/conf/static;
+        sendfile on;
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_4%%;
+        lgsp_transaction_log /dev/../dev/full on_error=deny;
+        lgsp_jwt on;
+        location / { empty_gif; }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_5%%;
+        lgsp_transaction_log /dev/./././full on_error=deny;
+        location / { empty_gif; }
+    }
+EOF
+
+# raw requests on one connection; the answers as [status, headers, body]
+sub pipelined {
+    my ($port, @requests) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                  Proto => 'tcp', Timeout => 10)
+        or die "connect: $!";
+    print $s join '', @requests;
+
+    local $/;
+    my $in = <$s> // '';
+    my @answers;
+
+    while ($in =~ s{^HTTP/1\.1 (\d+)[^\r]*\r\n(.*?)\r\n\r\n}{}s) {
+        my ($status, $head) = ($1, $2);
+        my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1 => $2) : () }
+                split /\r\n/, $head;
+        my $head_only = $requests[@answers] =~ /^HEAD /;
+        my $body = $head_only ? ''
+                   : substr($in, 0, $h{'content-length'} // 0, '');
+        push @answers, [ $status, \%h, $body ];
+    }
+
+    return (\@answers, $in);
+}
+
+sub request_text {
+    my ($method, $path, $last, %h) = @_;
+    return "$method $path HTTP/1.1\r\nHost: lgsp.test\r\n"
+           . join('', map { "$_: $h{$_}\r\n" } sort keys %h)
+           . ($last ? "Connection: close\r\n" : '') . "\r\n";
+}
+
+sub withheld_ok {
+    my ($answer, $what) = @_;
+    my ($status, $h, $body) = @$answer;
+    my $json = eval { decode_json($body) } // {};
+
+    is $status, 503, "$what: 503";
+    is $h->{'content-type'}, 'application/problem+json',
+        "$what: a problem document";
+    like $json->{detail} // '', qr/answer is withheld/,
+        "$what: the answer is withheld";
+    is $json->{instance}, $h->{'x-lgsp-transaction-id'},
+        "$what: naming the txid";
+}
+
+subtest 'a proxied answer withheld, then a refusal, on one connection' => sub {
+    my ($answers, $rest) = pipelined($t->port,
+        request_text('GET', '/hotich/1', 0, %auth),
+        request_text('GET', '/hotich/2', 1, %auth));
+
+    is scalar(@$answers), 2, 'two answers on one connection';
+    is $rest, '', 'and nothing of the withheld answer';
+    withheld_ok($answers->[0], 'the first');
+
+    my $second = eval { decode_json($answers->[1][2]) } // {};
+    is $answers->[1][0], 503, 'the second: 503';
+    like $second->{detail} // '', qr/no exchange is made/,
+        'the second: refused before the exchange';
+
+    my $provider = $t->read_file($provider_log);
+    my ($first_id, $second_id) =
+        map { $_->[1]{'x-lgsp-transaction-id'} } @$answers;
+    like $provider, qr/\Q$first_id\E/, 'the provider got the first';
+    unlike $provider, qr/\Q$second_id\E/, 'not the second';
+};
+
+subtest 'an unbuffered proxied answer withheld' => sub {
+    my ($answers, $rest) = pipelined($t->extra_port(2),
+                                     request_text('GET', '/hotich/3', 1));
+    withheld_ok($answers->[0], 'proxy_buffering off');
+    is $rest, '', 'nothing of the answer follows';
+};
+
+subtest 'a static file withheld (sendfile)' => sub {
+    my ($answers, $rest) = pipelined($t->extra_port(3),
+                                     request_text('GET', '/big.json', 1));
+    withheld_ok($answers->[0], 'a 1 MB file');
+    is $rest, '', 'nothing of the file follows';
+};
+
+subtest "a refusal of the LGSP's own withheld" => sub {
+    my ($answers) = pipelined($t->extra_port(4),
+                              request_text('GET', '/x', 1,
+                                           Authorization => 'Bearer bad'));
+    withheld_ok($answers->[0], 'a 401');
+};
+
+subtest 'HEAD' => sub {
+    my ($answers, $rest) = pipelined($t->extra_port(5),
+        request_text('HEAD', '/x', 0), request_text('GET', '/x', 1));
+    is $answers->[0][0], 503, 'HEAD: 503';
+    is $answers->[1][0], 503, 'and the next request on the connection too';
+    is $rest, '', 'no body after the HEAD answer';
+};
+
+$t->stop;
+
+# ---------------------------------------------------------------------
+# a full disk, on a tmpfs
+
+SKIP: {
+    skip 'mounting a tmpfs needs root', 2 if $> != 0;
+
+    my $disk = $t->dir . '/disk';
+    mkdir $disk or die "mkdir: $!";
+    system('mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', $disk) == 0
+        or skip 'cannot mount a tmpfs here', 2;
+
+    my $filler = "$disk/filler";
+
+    eval {
+        # stop() stopped the provider too
+        $t->mock('mock/recorder.pl', $t->extra_port(1), $provider_log,
+                 $answer);
+
+        $t->start(<<"EOF");
     lgsp_jwt_key_file hs.key;
 
     server {
@@ -81,16 +244,18 @@ eval {
     }
 EOF
 
-    run_case('unbuffered', $t->port, "$disk/deny.jsonl");
-    run_case('buffer=4k', $t->extra_port(2), "$disk/buffered.jsonl");
+        run_case('unbuffered', $t->port, "$disk/deny.jsonl", $filler);
+        run_case('buffer=4k', $t->extra_port(2), "$disk/buffered.jsonl",
+                 $filler);
+        1;
+    } or fail("the test died: $@");
 
-    unlike $t->error_log, qr/\[(?:alert|emerg)\]|exited on signal/,
-        'no crash or alert (a full disk is a [crit], on purpose)';
-    1;
-} or fail("the test died: $@");
+    $t->stop;
+    system('umount', $disk);
+}
 
-$t->stop;
-system('umount', $disk);
+unlike $t->error_log, qr/\[(?:alert|emerg)\]|exited on signal/,
+    'no crash or alert (a log that cannot be written is a [crit])';
 
 done_testing;
 
@@ -127,7 +292,7 @@ sub provider_txids {
 }
 
 sub run_case {
-    my ($name, $port, $file) = @_;
+    my ($name, $port, $file, $filler) = @_;
 
     subtest "$name: a full disk" => sub {
         is call($port, 1)->{status}, 200, 'a call before the disk fills';
