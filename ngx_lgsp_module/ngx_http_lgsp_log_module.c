@@ -137,7 +137,7 @@ static u_char *ngx_http_lgsp_log_record(ngx_http_request_t *r,
 static ngx_int_t ngx_http_lgsp_log_body_hash(ngx_http_request_t *r,
     u_char *hex);
 static ngx_int_t ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log,
-    u_char *members, size_t len, ngx_log_t *elog);
+    u_char *members, size_t len, ngx_uint_t last_try, ngx_log_t *elog);
 static ngx_int_t ngx_http_lgsp_log_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_log_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -363,9 +363,10 @@ ngx_http_lgsp_log_request(ngx_http_request_t *r, ngx_http_lgsp_log_t *log,
     p = ngx_http_lgsp_log_record(r, buf + NGX_HTTP_LGSP_LOG_SEQ_ROOM, server,
                                  &service, &path, &addr, body_hash, early);
 
+    /* an early record that fails is tried again, as the refusal's */
     return ngx_http_lgsp_log_append(log, buf + NGX_HTTP_LGSP_LOG_SEQ_ROOM,
                                     p - buf - NGX_HTTP_LGSP_LOG_SEQ_ROOM,
-                                    r->connection->log);
+                                    !early, r->connection->log);
 }
 
 
@@ -536,11 +537,12 @@ ngx_http_lgsp_log_body_hash(ngx_http_request_t *r, u_char *hex)
 
 /*
  * Appends a line to the chain; members are what follows {"seq":N, and
- * NGX_HTTP_LGSP_LOG_SEQ_ROOM bytes before them are free for that.
+ * NGX_HTTP_LGSP_LOG_SEQ_ROOM bytes before them are free for that.  A line
+ * that fails on its last try is lost.
  */
 static ngx_int_t
 ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log, u_char *members,
-    size_t len, ngx_log_t *elog)
+    size_t len, ngx_uint_t last_try, ngx_log_t *elog)
 {
     ngx_int_t                rc;
     ngx_http_lgsp_log_sh_t  *sh;
@@ -550,6 +552,10 @@ ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log, u_char *members,
     ngx_http_lgsp_log_lock(log, elog);
 
     rc = ngx_http_lgsp_log_write(log, members, len, elog);
+
+    if (rc != NGX_OK && last_try) {
+        ngx_http_lgsp_log_lost(log, 1);
+    }
 
     if (rc == NGX_OK
         && log->key
@@ -1074,6 +1080,9 @@ ngx_http_lgsp_log_checkpoint(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
     {
         sh->unsigned_lines = 0;
         sh->checkpoint_time = tp->sec;
+
+    } else {
+        ngx_http_lgsp_log_lost(log, 1);
     }
 }
 
@@ -1082,7 +1091,8 @@ ngx_http_lgsp_log_checkpoint(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
  * Seals one line onto the chain, and writes it, or with buffer= puts it
  * into the shared buffer; under the lock.  A line that cannot be written
  * whole leaves no trace: the chain's head stays (or goes back to the
- * file's last line, for a buffer that could not be written).
+ * file's last line, for a buffer that could not be written and is not
+ * kept).
  */
 static ngx_int_t
 ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
@@ -1109,7 +1119,6 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
 
         if (sh->buf_len) {
             /* on_error=deny kept them: this line cannot go after them */
-            ngx_http_lgsp_log_lost(log, 1);
             return NGX_ERROR;
         }
 
@@ -1145,7 +1154,6 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
 
         if (ngx_http_lgsp_log_out(log, start, n, elog) != NGX_OK) {
             ngx_http_lgsp_log_end(sh);
-            ngx_http_lgsp_log_lost(log, 1);
             return NGX_ERROR;
         }
 

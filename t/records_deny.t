@@ -242,6 +242,12 @@ SKIP: {
             proxy_pass http://127.0.0.1:%%PORT_1%%;
         }
     }
+
+    server {
+        listen 127.0.0.1:%%PORT_3%%;
+        lgsp_transaction_log off;
+        location /metrics { lgsp_metrics; }
+    }
 EOF
 
         run_case('unbuffered', $t->port, "$disk/deny.jsonl", $filler);
@@ -314,6 +320,8 @@ sub run_case {
         my @refused = grep { $_->{status} == 503 } @calls;
         my @answered = grep { $_->{status} != 503 } @calls;
 
+        my @all = @calls;
+
         ok scalar(@refused), scalar(@refused) . ' calls refused, '
             . scalar(@answered) . ' answered';
 
@@ -345,6 +353,7 @@ sub run_case {
         my $again;
         for my $i (62 .. 100) {
             $again = call($port, 1 + 3 * $i);
+            push @all, $again;
             last if $again->{status} == 200;
             sleep 0.1;
         }
@@ -359,15 +368,23 @@ sub run_case {
             sleep 0.1;
         }
 
+        my %status = map { $_ => $records->{$_}{status} } keys %$records;
+
         is_deeply [ map { "$_->{txid} ($_->{status})" }
-                    grep { ($records->{ $_->{txid} }{status} // 0)
-                           != $_->{status} } @answered ],
+                    grep { ($status{ $_->{txid} } // 0) != $_->{status} }
+                    @answered ],
             [], 'every answer that went out has its record, with its status';
 
         is_deeply [ map { $_->{txid} }
-                    grep { ($records->{ $_->{txid} }{status} // 503) != 503 }
-                    @withheld ],
+                    grep { ($status{ $_->{txid} } // 503) != 503 } @withheld ],
             [], 'no withheld answer is recorded as given';
+
+        # a record that never made it is counted once, as a lost one
+        my ($lost) = $t->request('GET', '/metrics',
+                                 port => $t->extra_port(3))->{content}
+            =~ /^lgsp_records_lost_total\{file="\Q$file\E"\} (\d+)$/m;
+        is $lost // 0, scalar(grep { !$records->{ $_->{txid} } } @all),
+            'each request without a record counted once as lost';
 
         my $out = `$verify $file 2>&1`;
         is $? >> 8, 0, 'the chain verifies' or diag $out;
