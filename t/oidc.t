@@ -63,7 +63,6 @@ my $token_locations = join '', map { <<"EOF" } sort keys %resource;
         location = /_token/$_ {
             internal;
             proxy_method POST;
-            proxy_pass_request_headers off;
             proxy_set_header Authorization "Basic \$lgsp_ndxp_basic_auth";
             proxy_set_header Content-Type application/x-www-form-urlencoded;
             proxy_set_body "grant_type=client_credentials&scope=hotich.read&resource=urn:lgsp:$resource{$_}";
