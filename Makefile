@@ -26,6 +26,7 @@ CORE_SRCS := \
 	$(LGSP)/lgsp_sha256.c \
 	$(LGSP)/lgsp_quota.c \
 	$(LGSP)/lgsp_quota_reply.c \
+	$(LGSP)/lgsp_redis.c \
 	$(LGSP)/lgsp_acl.c \
 	$(LGSP)/lgsp_oauth.c \
 	$(LGSP)/lgsp_body.c \
