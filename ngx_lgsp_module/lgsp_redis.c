@@ -6,8 +6,9 @@
  * a bulk string still to come, and per open array its elements still to
  * come.  A reply it has seen complete is one hiredis reads complete too:
  * the scan accepts a strict part of what hiredis reads (lines end in CRLF
- * and hold no other CR or LF, numbers are plain decimals that fit, nil is
- * only -1, a bulk string is followed by CRLF), so the two never disagree.
+ * and hold no other CR or LF, numbers are plain decimals that fit, with
+ * no leading zero and no "-0", nil is only -1, a bulk string is followed
+ * by CRLF), so the two never disagree: fuzz_redis_reader checks it.
  */
 
 #include <stdlib.h>
@@ -254,9 +255,14 @@ lgsp_redis_digit(lgsp_redis_reader_t *rr, char c)
         return lgsp_redis_fail(rr, "not a number");
     }
 
-    if (rr->digits++ && rr->value == 0) {
+    /* "007" and "-0" are no numbers to hiredis (string2ll) either */
+    if ((rr->digits && rr->value == 0)
+        || (rr->digits == 0 && rr->negative && c == '0'))
+    {
         return lgsp_redis_fail(rr, "a number with a leading zero");
     }
+
+    rr->digits++;
 
     /* -INT64_MAX .. INT64_MAX: hiredis's own conversion never overflows */
     max = INT64_MAX;

@@ -160,7 +160,9 @@ test_reader_refuses(void)
     refused(":+1\r\n", "not a number", "a plus sign");
     refused(":007\r\n", "a number with a leading zero", "leading zeros");
     refused("$-2\r\n", "not a nil length", "a negative length");
-    refused("$-0\r\n", "not a nil length", "minus zero");
+    refused("$-0\r\n", "a number with a leading zero", "minus zero");
+    refused(":-0\r\n", "a number with a leading zero",
+            "minus zero, which hiredis refuses");
     refused("$3\r\nabcd\r\n", "bulk string longer than said",
             "a bulk string longer than its header");
     refused("$3\r\nabc\n", "bulk string longer than said",
