@@ -1553,7 +1553,7 @@ invalid:
 }
 
 
-/* hiredis's context is not nginx's memory: a worker that exits frees it */
+/* the Redis link is not nginx's memory: a worker that exits frees it */
 static void
 ngx_http_lgsp_quota_exit_process(ngx_cycle_t *cycle)
 {

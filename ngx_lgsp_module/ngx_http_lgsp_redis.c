@@ -495,6 +495,7 @@ ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd)
         rd->connect_timer.handler = ngx_http_lgsp_redis_connect_timeout;
         rd->connect_timer.data = rd;
         rd->connect_timer.log = ngx_cycle->log;
+        rd->connect_timer.cancelable = 1;
         ngx_add_timer(&rd->connect_timer, srv->connect_timeout);
     }
 
