@@ -222,7 +222,8 @@ test_command(void)
     char         buf[128], *end;
     const char  *argv[3] = { "EVALSHA", "", "0123456789" };
     size_t       argvlen[3] = { 7, 0, 10 };
-    const char  *want = "*3\r\n$7\r\nEVALSHA\r\n$0\r\n\r\n$10\r\n0123456789\r\n";
+    const char  *want = "*3\r\n$7\r\nEVALSHA\r\n$0\r\n\r\n"
+                        "$10\r\n0123456789\r\n";
 
     end = lgsp_redis_command_write(buf, 3, argv, argvlen);
 
