@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <math.h>
+#include <sys/random.h>
 
 #include "lgsp_schema_int.h"
 #include "lgsp_format.h"
@@ -300,6 +302,7 @@ lgsp_type_name(const lgsp_json_t *inst)
     case LGSP_JSON_INTEGER:
         return "an integer";
     case LGSP_JSON_REAL:
+    case LGSP_JSON_DECIMAL:
         return "a number";
     case LGSP_JSON_TRUE:
     case LGSP_JSON_FALSE:
@@ -333,82 +336,132 @@ lgsp_types_text(unsigned types, char *buf, size_t size)
 }
 
 
+/* a number as written (a long one cut, with "..."), for messages */
 static void
 lgsp_number_text(const lgsp_json_t *value, char *buf, size_t size)
 {
-    if (value->type == LGSP_JSON_INTEGER) {
+    switch (value->type) {
+
+    case LGSP_JSON_INTEGER:
         snprintf(buf, size, "%" PRId64, value->u.integer);
-    } else {
-        snprintf(buf, size, "%.15g", value->u.real);
+        break;
+
+    case LGSP_JSON_REAL:
+        /* exact, so at most 17 digits */
+        snprintf(buf, size, "%.17g", value->u.real);
+        break;
+
+    default:
+        if (value->len < size) {
+            snprintf(buf, size, "%.*s", (int) value->len, value->u.str);
+        } else {
+            snprintf(buf, size, "%.*s...", (int) size - 4, value->u.str);
+        }
     }
 }
 
 
 /* numbers and equality */
 
+/*
+ * Numbers compare by their exact values.  Integers and reals (doubles
+ * that hold their numbers exactly) take the machine's arithmetic; a
+ * decimal (a number no double holds) is compared digit by digit.
+ */
 static int
 lgsp_num_cmp(const lgsp_json_t *a, const lgsp_json_t *b)
 {
-    long double  x, y;
+    char            abuf[LGSP_DECIMAL_BUF], bbuf[LGSP_DECIMAL_BUF];
+    long double     x, y;
+    lgsp_decimal_t  da, db;
 
     if (a->type == LGSP_JSON_INTEGER && b->type == LGSP_JSON_INTEGER) {
         return (a->u.integer > b->u.integer) - (a->u.integer < b->u.integer);
     }
 
-    /* long double holds every 64-bit integer and every double exactly */
-    x = a->type == LGSP_JSON_INTEGER ? (long double) a->u.integer
-                                     : (long double) a->u.real;
-    y = b->type == LGSP_JSON_INTEGER ? (long double) b->u.integer
-                                     : (long double) b->u.real;
+    if (a->type != LGSP_JSON_DECIMAL && b->type != LGSP_JSON_DECIMAL) {
+        /* long double holds every 64-bit integer and every double */
+        x = a->type == LGSP_JSON_INTEGER ? (long double) a->u.integer
+                                         : (long double) a->u.real;
+        y = b->type == LGSP_JSON_INTEGER ? (long double) b->u.integer
+                                         : (long double) b->u.real;
 
-    return (x > y) - (x < y);
+        return (x > y) - (x < y);
+    }
+
+    lgsp_json_decimal(a, &da, abuf);
+    lgsp_json_decimal(b, &db, bbuf);
+
+    return lgsp_decimal_cmp(&da, &db);
 }
 
 
+/* 1.0, 1e2 and 10^30 written out are integers, as the specification says */
 static int
 lgsp_is_integral(const lgsp_json_t *inst)
 {
-    double  d;
+    char            buf[LGSP_DECIMAL_BUF];
+    lgsp_decimal_t  d;
 
-    if (inst->type == LGSP_JSON_INTEGER) {
+    switch (inst->type) {
+
+    case LGSP_JSON_INTEGER:
+        return 1;
+
+    case LGSP_JSON_REAL:
+        return inst->u.real == floor(inst->u.real);
+
+    default:
+        lgsp_json_decimal(inst, &d, buf);
+        return lgsp_decimal_is_integer(&d);
+    }
+}
+
+
+/* a double that is exactly the number, if there is one */
+static int
+lgsp_exact_double(const lgsp_json_t *value, double *d)
+{
+    if (value->type == LGSP_JSON_REAL) {
+        *d = value->u.real;
         return 1;
     }
 
-    d = inst->u.real;
+    if (value->type == LGSP_JSON_INTEGER
+        && value->u.integer <= (1LL << 53) && value->u.integer >= -(1LL << 53))
+    {
+        *d = (double) value->u.integer;
+        return 1;
+    }
 
-    return isfinite(d) && d == floor(d);
+    return 0;
 }
 
 
 static int
 lgsp_multiple_of(const lgsp_json_t *inst, const lgsp_json_t *divisor)
 {
-    double    x, d, q;
-    int64_t   a, b;
+    char            ibuf[LGSP_DECIMAL_BUF], dbuf[LGSP_DECIMAL_BUF];
+    double          x, d;
+    lgsp_decimal_t  a, b;
 
     if (inst->type == LGSP_JSON_INTEGER
         && divisor->type == LGSP_JSON_INTEGER)
     {
-        a = inst->u.integer;
-        b = divisor->u.integer;
-        return b == 1 || a % b == 0;
+        return divisor->u.integer == 1
+               || inst->u.integer % divisor->u.integer == 0;
     }
 
-    x = lgsp_json_number(inst);
-    d = lgsp_json_number(divisor);
-
-    if (d == floor(d)) {
-        /* an integral divisor: fmod() is exact */
-        return x == floor(x) && fmod(x, d) == 0;
-    }
-
-    q = x / d;
-    if (!isfinite(q)) {
+    /* fmod() is exact: x - n * d for the integer n that it finds */
+    if (lgsp_exact_double(inst, &x) && lgsp_exact_double(divisor, &d)) {
         return fmod(x, d) == 0;
     }
 
-    /* a decimal divisor like 0.01 has no exact binary value */
-    return fabs(q - nearbyint(q)) <= 1e-9 * fmax(1.0, fabs(q));
+    lgsp_json_decimal(inst, &a, ibuf);
+    lgsp_json_decimal(divisor, &b, dbuf);
+
+    /* -1 (out of memory) only for divisors longer than a schema's */
+    return lgsp_decimal_multiple_of(&a, &b) == 1;
 }
 
 
@@ -529,64 +582,126 @@ lgsp_json_equal_sorted(const lgsp_json_t *a, const lgsp_json_t *b)
 }
 
 
+/*
+ * Hashes for uniqueItems, under a seed drawn once per process: a body
+ * cannot be made of items that collide, so sorting by hash keeps the
+ * comparisons near n log n.  Every word enters as lgsp_hash_mix(h ^ w,
+ * seed), so no word of the body can cancel what came before it.
+ */
 static uint64_t
-lgsp_bytes_hash(uint64_t h, const char *s, size_t n)
+lgsp_hash_seed(void)
 {
-    size_t  i;
+    uint64_t         s;
+    static uint64_t  seed;
 
-    for (i = 0; i < n; i++) {
-        h = (h ^ (unsigned char) s[i]) * 0x100000001b3ULL;
+    s = __atomic_load_n(&seed, __ATOMIC_RELAXED);
+
+    if (s == 0) {
+        if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != sizeof(s)) {
+            s = (uint64_t) time(NULL) ^ (uint64_t) (uintptr_t) &s;
+        }
+
+        s |= 1;
+        __atomic_store_n(&seed, s, __ATOMIC_RELAXED);
     }
 
-    return h;
+    return s;
 }
 
 
-/* equal values (1 and 1.0, objects in any order) hash equal */
 static uint64_t
-lgsp_json_hash(const lgsp_json_t *value)
+lgsp_bytes_hash(uint64_t h, uint64_t seed, const char *s, size_t n)
 {
+    uint64_t  w;
+
+    h = lgsp_hash_mix(h ^ n, seed);
+
+    for ( /* void */ ; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = lgsp_hash_mix(h ^ w, seed);
+    }
+
+    w = 0;
+    memcpy(&w, s, n);
+
+    return lgsp_hash_mix(h ^ w, seed);
+}
+
+
+/*
+ * Equal values hash equal: a number by its exact value (1, 1.0 and 10e-1
+ * alike: integers in int64_t's range by that integer, other reals by
+ * their bits, other decimals by their digits; lgsp_decimal_to_double()
+ * makes a value a real or a decimal whatever its spelling), an array by
+ * its items in order, an object by the sum of its members, each member
+ * its name and value hashed together: the members' order does not count
+ * and their pairing does.
+ */
+static uint64_t
+lgsp_json_hash(const lgsp_json_t *value, uint64_t seed)
+{
+    char                 buf[LGSP_DECIMAL_BUF];
     double               d;
     size_t               i;
     int64_t              n;
-    uint64_t             h, sum;
+    uint64_t             h, bits, sum;
+    lgsp_decimal_t       dec;
     lgsp_json_member_t  *m;
 
     switch (value->type) {
 
     case LGSP_JSON_INTEGER:
-        n = value->u.integer;
-        return lgsp_bytes_hash(0x11, (const char *) &n, sizeof(n));
+        return lgsp_hash_mix(0x11 ^ (uint64_t) value->u.integer, seed);
 
     case LGSP_JSON_REAL:
         d = value->u.real;
-        if (d == floor(d) && d >= -9.2e18 && d <= 9.2e18) {
-            n = (int64_t) d;
-            return lgsp_bytes_hash(0x11, (const char *) &n, sizeof(n));
+
+        if (d == floor(d) && d >= -9223372036854775808.0
+            && d < 9223372036854775808.0)
+        {
+            return lgsp_hash_mix(0x11 ^ (uint64_t) (int64_t) d, seed);
         }
-        return lgsp_bytes_hash(0x12, (const char *) &d, sizeof(d));
+
+        memcpy(&bits, &d, sizeof(bits));
+        return lgsp_hash_mix(0x12 ^ lgsp_hash_mix(bits, seed), seed);
+
+    case LGSP_JSON_DECIMAL:
+        lgsp_json_decimal(value, &dec, buf);
+
+        if (lgsp_decimal_to_int64(&dec, &n)) {
+            return lgsp_hash_mix(0x11 ^ (uint64_t) n, seed);
+        }
+
+        return lgsp_decimal_hash(&dec, seed);
 
     case LGSP_JSON_STRING:
-        return lgsp_bytes_hash(0x13, value->u.str, value->len);
+        return lgsp_bytes_hash(0x13, seed, value->u.str, value->len);
 
     case LGSP_JSON_ARRAY:
-        h = 0x14;
+        h = lgsp_hash_mix(0x14 ^ value->len, seed);
+
         for (i = 0; i < value->len; i++) {
-            h = (h ^ lgsp_json_hash(&value->u.items[i])) * 0x100000001b3ULL;
+            h = lgsp_hash_mix(h ^ lgsp_json_hash(&value->u.items[i], seed),
+                              seed);
         }
+
         return h;
 
     case LGSP_JSON_OBJECT:
-        sum = 0x15;
+        sum = 0;
         m = value->u.members;
+
         for (i = 0; i < value->len; i++) {
-            sum += lgsp_bytes_hash(0x16, m[i].key, m[i].key_len) * 31
-                   + lgsp_json_hash(&m[i].value);
+            sum += lgsp_hash_mix(lgsp_bytes_hash(0x16, seed, m[i].key,
+                                                 m[i].key_len),
+                                 lgsp_json_hash(&m[i].value, seed) ^ seed);
         }
-        return sum;
+
+        return lgsp_hash_mix(0x15 ^ sum ^ ((uint64_t) value->len << 32),
+                             seed);
 
     default:
-        return value->type + 1;
+        return lgsp_hash_mix(value->type, seed);
     }
 }
 
@@ -618,6 +733,7 @@ static int
 lgsp_unique(const lgsp_json_t *array, size_t *i, size_t *j)
 {
     size_t          n, a, b;
+    uint64_t        seed;
     lgsp_json_t    *items;
     lgsp_hashed_t  *h;
 
@@ -643,8 +759,10 @@ lgsp_unique(const lgsp_json_t *array, size_t *i, size_t *j)
         return -1;
     }
 
+    seed = lgsp_hash_seed();
+
     for (a = 0; a < n; a++) {
-        h[a].hash = lgsp_json_hash(&items[a]);
+        h[a].hash = lgsp_json_hash(&items[a], seed);
         h[a].index = a;
     }
 
@@ -806,6 +924,7 @@ lgsp_type_matches(unsigned types, const lgsp_json_t *inst)
     case LGSP_JSON_INTEGER:
         return types & (LGSP_T_NUMBER | LGSP_T_INTEGER);
     case LGSP_JSON_REAL:
+    case LGSP_JSON_DECIMAL:
         return (types & LGSP_T_NUMBER)
                || ((types & LGSP_T_INTEGER) && lgsp_is_integral(inst));
     case LGSP_JSON_TRUE:
@@ -1708,6 +1827,7 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
 
     case LGSP_JSON_INTEGER:
     case LGSP_JSON_REAL:
+    case LGSP_JSON_DECIMAL:
         if (!lgsp_validate_number(v, n, inst, ip, sp)) {
             LGSP_FAIL(v, valid);
         }
