@@ -441,6 +441,80 @@ lgsp_decimal_to_double(const lgsp_decimal_t *d, double *out)
 }
 
 
+int
+lgsp_decimal_approx(const char *text, size_t len, long double *x)
+{
+    int                        negative, exp_negative;
+    size_t                     digits;
+    int64_t                    k, e;
+    uint64_t                   m;
+    long double                v;
+    const char                *p, *end;
+    static const long double   pow10[] = {
+        1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L,
+        1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+        1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L
+    };
+
+    p = text;
+    end = text + len;
+    negative = (p < end && *p == '-');
+    p += negative;
+
+    m = 0;
+    digits = 0;
+    k = 0;
+
+    for ( /* void */ ; lgsp_decimal_isdigit(p, end); p++) {
+        if (digits == 19) {
+            return 0;
+        }
+
+        m = m * 10 + (*p - '0');
+        digits += (m != 0);
+    }
+
+    if (p < end && *p == '.') {
+        for (p++; lgsp_decimal_isdigit(p, end); p++) {
+            if (digits == 19) {
+                return 0;
+            }
+
+            m = m * 10 + (*p - '0');
+            digits += (m != 0);
+            k--;
+        }
+    }
+
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        exp_negative = (p < end && *p == '-');
+        p += (p < end && (*p == '-' || *p == '+'));
+
+        for (e = 0; lgsp_decimal_isdigit(p, end); p++) {
+            if (e > 100000) {
+                return 0;
+            }
+
+            e = e * 10 + (*p - '0');
+        }
+
+        k += exp_negative ? -e : e;
+    }
+
+    if (k < -27 || k > 27) {
+        return 0;
+    }
+
+    /* m and 10^|k| are exact (64-bit mantissas): one rounding */
+    v = k >= 0 ? (long double) m * pow10[k] : (long double) m / pow10[-k];
+
+    *x = negative ? -v : v;
+
+    return 1;
+}
+
+
 size_t
 lgsp_decimal_shortest(double d, char *buf, size_t size)
 {

@@ -72,6 +72,16 @@ int lgsp_decimal_to_int64(const lgsp_decimal_t *d, int64_t *out);
  */
 int lgsp_decimal_to_double(const lgsp_decimal_t *d, double *out);
 
+/*
+ * 1 and *x when the JSON number text has at most 19 digits (leading zeros
+ * aside) and a power of ten within 27 of them: *x is then the number
+ * within a relative 4 * LDBL_EPSILON (one rounding on x86-64), enough to
+ * order it against any number farther away than that; else 0.  One pass
+ * over the text, for the common comparison of a short decimal (3.2) with
+ * a schema's limit.
+ */
+int lgsp_decimal_approx(const char *text, size_t len, long double *x);
+
 /* the shortest text that reads back as the double d (finite); its length */
 size_t lgsp_decimal_shortest(double d, char *buf, size_t size);
 

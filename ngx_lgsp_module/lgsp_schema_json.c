@@ -10,7 +10,6 @@
  * counts.  Strings must be UTF-8; "\u0000" is kept (lengths are held).
  */
 
-#include <inttypes.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1144,6 +1143,33 @@ lgsp_json_convert_real(double d, lgsp_json_alloc_pt alloc, void *ctx,
 }
 
 
+/* the digits of an integer, at the end of buf, as snprintf() would (the
+ * hot path of comparing integers with decimals: without its cost) */
+static size_t
+lgsp_json_integer_text(int64_t n, char *buf)
+{
+    char      *p, *end;
+    uint64_t   m;
+
+    end = buf + LGSP_DECIMAL_BUF;
+    p = end;
+    m = n < 0 ? 0 - (uint64_t) n : (uint64_t) n;
+
+    do {
+        *--p = (char) ('0' + m % 10);
+        m /= 10;
+    } while (m != 0);
+
+    if (n < 0) {
+        *--p = '-';
+    }
+
+    memmove(buf, p, end - p);
+
+    return end - p;
+}
+
+
 void
 lgsp_json_decimal(const lgsp_json_t *v, lgsp_decimal_t *d, char *buf)
 {
@@ -1158,8 +1184,7 @@ lgsp_json_decimal(const lgsp_json_t *v, lgsp_decimal_t *d, char *buf)
         break;
 
     case LGSP_JSON_INTEGER:
-        len = (size_t) snprintf(buf, LGSP_DECIMAL_BUF, "%" PRId64,
-                                v->u.integer);
+        len = lgsp_json_integer_text(v->u.integer, buf);
         text = buf;
         break;
 

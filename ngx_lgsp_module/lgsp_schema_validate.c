@@ -10,6 +10,7 @@
  * is not itself an error (anyOf, oneOf, not, if, contains) run quietly.
  */
 
+#include <float.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -363,30 +364,63 @@ lgsp_number_text(const lgsp_json_t *value, char *buf, size_t size)
 
 /* numbers and equality */
 
+/* a number as a long double and how far that may be from it */
+static int
+lgsp_num_approx(const lgsp_json_t *v, long double *x, long double *error)
+{
+    switch (v->type) {
+
+    case LGSP_JSON_INTEGER:
+        /* long double holds every 64-bit integer and every double */
+        *x = (long double) v->u.integer;
+        *error = 0;
+        return 1;
+
+    case LGSP_JSON_REAL:
+        *x = (long double) v->u.real;
+        *error = 0;
+        return 1;
+
+    default:
+        if (!lgsp_decimal_approx(v->u.str, v->len, x)) {
+            return 0;
+        }
+
+        *error = fabsl(*x) * 4 * LDBL_EPSILON;
+        return 1;
+    }
+}
+
+
 /*
  * Numbers compare by their exact values.  Integers and reals (doubles
- * that hold their numbers exactly) take the machine's arithmetic; a
- * decimal (a number no double holds) is compared digit by digit.
+ * that hold their numbers exactly) take the machine's arithmetic, and so
+ * does a decimal (a number no double holds) of a few digits when it is
+ * not too near the other number; else it is compared digit by digit.
  */
 static int
 lgsp_num_cmp(const lgsp_json_t *a, const lgsp_json_t *b)
 {
     char            abuf[LGSP_DECIMAL_BUF], bbuf[LGSP_DECIMAL_BUF];
-    long double     x, y;
+    long double     x, y, ex, ey;
     lgsp_decimal_t  da, db;
 
     if (a->type == LGSP_JSON_INTEGER && b->type == LGSP_JSON_INTEGER) {
         return (a->u.integer > b->u.integer) - (a->u.integer < b->u.integer);
     }
 
-    if (a->type != LGSP_JSON_DECIMAL && b->type != LGSP_JSON_DECIMAL) {
-        /* long double holds every 64-bit integer and every double */
-        x = a->type == LGSP_JSON_INTEGER ? (long double) a->u.integer
-                                         : (long double) a->u.real;
-        y = b->type == LGSP_JSON_INTEGER ? (long double) b->u.integer
-                                         : (long double) b->u.real;
+    if (lgsp_num_approx(a, &x, &ex) && lgsp_num_approx(b, &y, &ey)) {
+        if (x - y > ex + ey) {
+            return 1;
+        }
 
-        return (x > y) - (x < y);
+        if (y - x > ex + ey) {
+            return -1;
+        }
+
+        if (ex + ey == 0) {
+            return 0;
+        }
     }
 
     lgsp_json_decimal(a, &da, abuf);

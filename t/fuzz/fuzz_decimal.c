@@ -3,12 +3,14 @@
  * is up to three JSON numbers separated by spaces.  Checks what holds for
  * any numbers: comparison is an order (reflexive, antisymmetric,
  * transitive) that agrees with long double wherever the two long doubles
- * differ (rounding keeps order) and with doubles where those are exact;
+ * differ (rounding keeps order) and with doubles where those are exact,
+ * and lgsp_decimal_approx() stays within its bound;
  * equal numbers hash alike; multipleOf agrees with fmod() on exact
  * doubles, holds for a number and itself, is transitive, and by 1 says
  * whether a number is an integer; an int64 read back is the same number.
  */
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,7 +70,7 @@ lgsp_check_two(const lgsp_decimal_t *a, const lgsp_decimal_t *b,
 {
     int          c;
     double       x, y;
-    long double  lx, ly;
+    long double  lx, ly, ax;
 
     c = lgsp_decimal_cmp(a, b);
 
@@ -83,6 +85,13 @@ lgsp_check_two(const lgsp_decimal_t *a, const lgsp_decimal_t *b,
     /* correctly rounded: different roundings keep the numbers' order */
     lx = strtold(ta, NULL);
     ly = strtold(tb, NULL);
+
+    /* and the one-pass approximation is as near as it says */
+    if (lgsp_decimal_approx(ta, strlen(ta), &ax)
+        && fabsl(ax - lx) > fabsl(ax) * 4 * LDBL_EPSILON)
+    {
+        abort();
+    }
 
     if (lx != ly && lgsp_sign(lx - ly) != c) {
         abort();

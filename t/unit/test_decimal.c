@@ -5,6 +5,8 @@
  * against Python's fractions on random numbers.
  */
 
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +193,7 @@ test_conversions(void)
 {
     double          x;
     int64_t         n;
+    long double     lx;
     lgsp_decimal_t  d;
 
     d = num("9223372036854775807");
@@ -224,6 +227,15 @@ test_conversions(void)
     UNIT_OK(!lgsp_decimal_to_double(&d, &x), "nor 2^53 + 1");
     d = num("1e400");
     UNIT_OK(!lgsp_decimal_to_double(&d, &x), "nor 1e400");
+
+    UNIT_OK(lgsp_decimal_approx("-0003.20e-1", 11, &lx)
+            && fabsl(lx + 0.32L) <= 0.32L * 4 * LDBL_EPSILON,
+            "-0003.20e-1 is near -0.32");
+    UNIT_OK(lgsp_decimal_approx("1234567890123456789", 19, &lx)
+            && lx == 1234567890123456789.0L, "19 digits are exact");
+    UNIT_OK(!lgsp_decimal_approx("12345678901234567890", 20, &lx),
+            "20 digits are not approximated");
+    UNIT_OK(!lgsp_decimal_approx("1e28", 4, &lx), "nor is 1e28");
 }
 
 
