@@ -20,13 +20,14 @@ enum {
     LGSP_JSON_NULL = 0,
     LGSP_JSON_FALSE,
     LGSP_JSON_TRUE,
+    /* the three kinds of numbers, one after the other */
     LGSP_JSON_INTEGER,
     LGSP_JSON_REAL,
+    /* a number no int64_t or double holds exactly, kept as its text */
+    LGSP_JSON_DECIMAL,
     LGSP_JSON_STRING,
     LGSP_JSON_ARRAY,
-    LGSP_JSON_OBJECT,
-    /* a number no int64_t or double holds exactly, kept as its text */
-    LGSP_JSON_DECIMAL
+    LGSP_JSON_OBJECT
 };
 
 
@@ -114,8 +115,7 @@ void lgsp_json_decimal(const lgsp_json_t *v, lgsp_decimal_t *d, char *buf);
 static inline int
 lgsp_json_is_number(const lgsp_json_t *v)
 {
-    return v->type == LGSP_JSON_INTEGER || v->type == LGSP_JSON_REAL
-           || v->type == LGSP_JSON_DECIMAL;
+    return v->type - LGSP_JSON_INTEGER <= LGSP_JSON_DECIMAL - LGSP_JSON_INTEGER;
 }
 
 

@@ -364,6 +364,70 @@ lgsp_number_text(const lgsp_json_t *value, char *buf, size_t size)
 
 /* numbers and equality */
 
+static int
+lgsp_num_sign(const lgsp_json_t *v)
+{
+    switch (v->type) {
+
+    case LGSP_JSON_INTEGER:
+        return (v->u.integer > 0) - (v->u.integer < 0);
+
+    case LGSP_JSON_REAL:
+        return (v->u.real > 0) - (v->u.real < 0);
+
+    default:
+        return v->u.str[0] == '-' ? -1 : 1;
+    }
+}
+
+
+/*
+ * A decimal written d.ddd with at most 15 integer digits against an
+ * integer: its fraction is not 0 (else a double would hold it: it would be
+ * a real), so its integer part decides.  Sets *rc and returns 1 when so.
+ */
+static int
+lgsp_num_cmp_integer(const lgsp_json_t *dec, int64_t i, int *rc)
+{
+    int64_t      t;
+    const char  *p, *end;
+
+    p = dec->u.str + (dec->u.str[0] == '-');
+    end = dec->u.str + dec->len;
+
+    for (t = 0; p < end && *p >= '0' && *p <= '9'; p++) {
+        if (t >= 100000000000000LL) {
+            return 0;
+        }
+
+        t = t * 10 + (*p - '0');
+    }
+
+    if (p == end || *p != '.') {
+        return 0;
+    }
+
+    for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
+        /* void */
+    }
+
+    if (p != end) {
+        /* an exponent */
+        return 0;
+    }
+
+    /* x is in (t, t + 1), or in (-t - 1, -t) */
+    if (dec->u.str[0] == '-') {
+        *rc = -t <= i ? -1 : 1;
+
+    } else {
+        *rc = t < i ? -1 : 1;
+    }
+
+    return 1;
+}
+
+
 /* a number as a long double and how far that may be from it */
 static int
 lgsp_num_approx(const lgsp_json_t *v, long double *x, long double *error)
@@ -401,12 +465,33 @@ lgsp_num_approx(const lgsp_json_t *v, long double *x, long double *error)
 static int
 lgsp_num_cmp(const lgsp_json_t *a, const lgsp_json_t *b)
 {
+    int             sa, sb, rc;
     char            abuf[LGSP_DECIMAL_BUF], bbuf[LGSP_DECIMAL_BUF];
     long double     x, y, ex, ey;
     lgsp_decimal_t  da, db;
 
     if (a->type == LGSP_JSON_INTEGER && b->type == LGSP_JSON_INTEGER) {
         return (a->u.integer > b->u.integer) - (a->u.integer < b->u.integer);
+    }
+
+    /* a number of another sign (a decimal is never 0: "0e400" is a real) */
+    sa = lgsp_num_sign(a);
+    sb = lgsp_num_sign(b);
+
+    if (sa != sb) {
+        return sa < sb ? -1 : 1;
+    }
+
+    if (a->type == LGSP_JSON_DECIMAL && b->type == LGSP_JSON_INTEGER
+        && lgsp_num_cmp_integer(a, b->u.integer, &rc))
+    {
+        return rc;
+    }
+
+    if (b->type == LGSP_JSON_DECIMAL && a->type == LGSP_JSON_INTEGER
+        && lgsp_num_cmp_integer(b, a->u.integer, &rc))
+    {
+        return -rc;
     }
 
     if (lgsp_num_approx(a, &x, &ex) && lgsp_num_approx(b, &y, &ey)) {
