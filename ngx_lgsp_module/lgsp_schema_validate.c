@@ -34,7 +34,9 @@ typedef struct {
     int                    collect;     /* errors wanted at this point */
     int                    full;        /* errors->max reached */
     int                    oom;
+    int                    over_budget;
     unsigned               depth;
+    uint64_t               budget;      /* units of work left */
     lgsp_regex_scratch_t   scratch;
 } lgsp_vctx_t;
 
@@ -93,6 +95,17 @@ static void lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
     __attribute__((format(printf, 5, 6)));
 
 
+/*
+ * What the budget's units weigh, measured (scripts/bench-schema -c): a
+ * unit is about the work of a regex step, 2 ns here; a schema node
+ * visited weighs 8, an item of "uniqueItems" (hashed and sorted) 64, and
+ * every second byte of a string measured or format-checked one.
+ */
+#define LGSP_COST_NODE         8
+#define LGSP_COST_UNIQUE_ITEM  64
+#define LGSP_COST_BYTES_SHIFT  1
+
+
 /* stop at the first failure: no errors wanted, or no room for more */
 #define lgsp_stop(v)  (!(v)->collect || (v)->full)
 
@@ -103,6 +116,34 @@ static void lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
             goto done;                                                       \
         }                                                                    \
     } while (0)
+
+
+static void
+lgsp_over_budget(lgsp_vctx_t *v)
+{
+    v->budget = 0;
+    v->over_budget = 1;
+    v->full = 1;
+}
+
+
+/*
+ * Takes n units of work from the budget.  0 when it has run out: then
+ * every check stops as if no more errors were wanted, and the answer is
+ * LGSP_SCHEMA_OVER_BUDGET whatever was found.
+ */
+static int
+lgsp_charge(lgsp_vctx_t *v, uint64_t n)
+{
+    if (v->budget >= n && !v->over_budget) {
+        v->budget -= n;
+        return 1;
+    }
+
+    lgsp_over_budget(v);
+
+    return 0;
+}
 
 
 /* building error paths and messages */
@@ -900,6 +941,9 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
 
     /* a code point takes 1 to 4 bytes: count only when bytes cannot tell */
     if ((n->has & LGSP_K_MAX_LENGTH) && bytes > n->max_length) {
+        if (!lgsp_charge(v, bytes >> LGSP_COST_BYTES_SHIFT)) {
+            return 0;
+        }
         len = lgsp_utf8_length(s, bytes);
 
         if (len > n->max_length) {
@@ -911,6 +955,9 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
     }
 
     if ((n->has & LGSP_K_MIN_LENGTH) && bytes / 4 < n->min_length) {
+        if (!lgsp_charge(v, bytes >> LGSP_COST_BYTES_SHIFT)) {
+            return 0;
+        }
         len = lgsp_utf8_length(s, bytes);
 
         if (len < n->min_length) {
@@ -922,7 +969,11 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
     }
 
     if (n->pattern) {
-        rc = lgsp_regex_match(n->pattern, s, bytes, &v->scratch);
+        rc = lgsp_regex_match(n->pattern, s, bytes, &v->scratch, &v->budget);
+        if (rc == LGSP_REGEX_OVER_BUDGET) {
+            lgsp_over_budget(v);
+            return 0;
+        }
         if (rc == 0) {
             lgsp_error(v, ip, sp, "pattern", "must match the pattern \"%s\"",
                        lgsp_regex_source(n->pattern));
@@ -934,6 +985,10 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
                        lgsp_regex_source(n->pattern));
             LGSP_FAIL(v, valid);
         }
+    }
+
+    if (n->format && !lgsp_charge(v, bytes >> LGSP_COST_BYTES_SHIFT)) {
+        return 0;
     }
 
     if (n->format && !lgsp_format_check(n->format, s, bytes)) {
@@ -978,6 +1033,9 @@ lgsp_validate_array(lgsp_vctx_t *v, const lgsp_node_t *n,
     }
 
     if (n->has & LGSP_K_UNIQUE) {
+        if (!lgsp_charge(v, (uint64_t) size * LGSP_COST_UNIQUE_ITEM)) {
+            return 0;
+        }
         rc = lgsp_unique(inst, &i, &j);
         if (rc < 0) {
             v->oom = 1;
@@ -1239,7 +1297,11 @@ lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n,
 
         for (i = 0; i < n->n_pattern_props; i++) {
             rc = lgsp_regex_match(n->pattern_props[i].re, key, len,
-                                  &v->scratch);
+                                  &v->scratch, &v->budget);
+            if (rc == LGSP_REGEX_OVER_BUDGET) {
+                lgsp_over_budget(v);
+                return 0;
+            }
             if (rc < 0) {
                 sub.seg = n->pattern_props[i].link.seg;
                 lgsp_error(v, &prop, &sub, NULL, "could not be checked "
@@ -1623,6 +1685,10 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
     lgsp_eval_t    local, *cev;
     lgsp_scope_t   here;
 
+    if (!lgsp_charge(v, LGSP_COST_NODE)) {
+        return 0;
+    }
+
     if (n->is_boolean) {
         if (n->truth) {
             return 1;
@@ -1691,6 +1757,10 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
     }
 
     if (n->enum_values) {
+        if (!lgsp_charge(v, n->enum_values->len)) {
+            goto done;
+        }
+
         for (i = 0; i < n->enum_values->len; i++) {
             if (lgsp_json_equal(inst, &n->enum_values->u.items[i])) {
                 break;
@@ -1758,13 +1828,13 @@ done:
 
     v->depth--;
 
-    return valid && !v->oom;
+    return valid && !v->oom && !v->over_budget;
 }
 
 
-int
-lgsp_schema_validate_node(const lgsp_node_t *node,
-    const lgsp_json_t *instance, lgsp_schema_errors_t *errors)
+static int
+lgsp_validate_within(const lgsp_node_t *node, const lgsp_json_t *instance,
+    lgsp_schema_errors_t *errors, uint64_t max_cost, uint64_t *cost)
 {
     int          valid;
     lgsp_vctx_t  v;
@@ -1772,12 +1842,29 @@ lgsp_schema_validate_node(const lgsp_node_t *node,
     memset(&v, 0, sizeof(lgsp_vctx_t));
     v.errors = errors;
     v.collect = errors != NULL && errors->max > 0;
+    v.budget = max_cost;
 
     valid = lgsp_validate(&v, node, instance, NULL, NULL, NULL, NULL);
 
     lgsp_regex_scratch_free(&v.scratch);
 
-    return v.oom ? -1 : valid;
+    if (cost != NULL) {
+        *cost = v.over_budget ? max_cost : max_cost - v.budget;
+    }
+
+    if (v.oom) {
+        return -1;
+    }
+
+    return v.over_budget ? LGSP_SCHEMA_OVER_BUDGET : valid;
+}
+
+
+int
+lgsp_schema_validate_node(const lgsp_node_t *node,
+    const lgsp_json_t *instance, lgsp_schema_errors_t *errors)
+{
+    return lgsp_validate_within(node, instance, errors, UINT64_MAX, NULL);
 }
 
 
@@ -1785,7 +1872,18 @@ int
 lgsp_schema_validate(const lgsp_schema_t *schema,
     const lgsp_json_t *instance, lgsp_schema_errors_t *errors)
 {
-    return lgsp_schema_validate_node(schema->root, instance, errors);
+    return lgsp_validate_within(schema->root, instance, errors, UINT64_MAX,
+                                NULL);
+}
+
+
+int
+lgsp_schema_validate_within(const lgsp_schema_t *schema,
+    const lgsp_json_t *instance, lgsp_schema_errors_t *errors,
+    uint64_t max_cost, uint64_t *cost)
+{
+    return lgsp_validate_within(schema->root, instance, errors, max_cost,
+                                cost);
 }
 
 
