@@ -29,12 +29,17 @@
 #define LGSP_REGEX_GROUPS_MAX  64
 
 /*
- * The steps a match may take at first, for a subject of len bytes; a
- * match that needs more gets twice as many, again and again, each try
- * spent from the budget, so it costs at most about four times its steps.
- * Linear patterns need fewer than len + 16.
+ * A match is tried with a limit of 2^k steps, the least k with 2^k >= len
+ * + 16 for a subject of len bytes (linear patterns need fewer), then with
+ * twice as many, again and again, each try spent from the budget: a match
+ * costs at most about four times its steps.  Each regex keeps a read-only
+ * match context for each limit.
  */
-#define LGSP_REGEX_FIRST_STEPS(len)  ((len) + 16)
+#define LGSP_REGEX_LIMITS  32
+
+/* a subject this short is scanned free of charge: the caller's cost of
+ * asking (lgsp_validate() charges a node) covers it */
+#define LGSP_REGEX_FREE_BYTES  16
 
 /* the JIT stack of long subjects; past it the match is "too complex" */
 #define LGSP_REGEX_JIT_STACK_MIN  (32 * 1024)
@@ -58,6 +63,7 @@ typedef struct {
 
 struct lgsp_regex_s {
     pcre2_code           *code;
+    pcre2_match_context  *limits[LGSP_REGEX_LIMITS];   /* 2^k steps */
     int                   jit;
     int                   nested;       /* nested unbounded quantifiers */
     char                 *source;
@@ -886,7 +892,7 @@ lgsp_regex_simple_match(const lgsp_regex_t *re, const unsigned char *s,
 lgsp_regex_t *
 lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
 {
-    int                error, nested;
+    int                error, nested, k;
     PCRE2_SIZE         offset;
     PCRE2_UCHAR        msg[128];
     size_t             i;
@@ -926,9 +932,18 @@ lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
 
     re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
 
+    for (k = 0; k < LGSP_REGEX_LIMITS; k++) {
+        re->limits[k] = pcre2_match_context_create(NULL);
+        if (re->limits[k] == NULL) {
+            break;
+        }
+        pcre2_set_match_limit(re->limits[k], (uint32_t) 1 << k);
+        pcre2_set_depth_limit(re->limits[k], (uint32_t) 1 << k);
+    }
+
     re->source = malloc(len + 1);
 
-    if (re->source == NULL) {
+    if (re->source == NULL || k < LGSP_REGEX_LIMITS) {
         snprintf(err, errlen, "out of memory");
         lgsp_regex_free(re);
         return NULL;
@@ -962,25 +977,10 @@ lgsp_regex_spend(uint64_t *budget, uint64_t n)
 }
 
 
-static int
-lgsp_regex_scratch_init(lgsp_regex_scratch_t *scratch)
-{
-    if (scratch->match_data == NULL) {
-        /* one pair is enough: only whether it matches matters */
-        scratch->match_data = pcre2_match_data_create(1, NULL);
-    }
-
-    if (scratch->match_context == NULL) {
-        scratch->match_context = pcre2_match_context_create(NULL);
-    }
-
-    return scratch->match_data && scratch->match_context ? 0 : -1;
-}
-
-
 /*
  * A long subject can need more JIT stack than the machine stack PCRE2
- * lends by default: it gets its own, made once per scratch.
+ * lends by default: it gets its own, with a match context to carry it,
+ * made once per scratch.
  */
 static int
 lgsp_regex_grow_jit_stack(lgsp_regex_scratch_t *scratch)
@@ -989,10 +989,12 @@ lgsp_regex_grow_jit_stack(lgsp_regex_scratch_t *scratch)
         return -1;
     }
 
+    scratch->match_context = pcre2_match_context_create(NULL);
     scratch->jit_stack = pcre2_jit_stack_create(LGSP_REGEX_JIT_STACK_MIN,
                                                 LGSP_REGEX_JIT_STACK_MAX,
                                                 NULL);
-    if (scratch->jit_stack == NULL) {
+
+    if (scratch->match_context == NULL || scratch->jit_stack == NULL) {
         return -1;
     }
 
@@ -1006,45 +1008,48 @@ int
 lgsp_regex_match(const lgsp_regex_t *re, const char *subject, size_t len,
     lgsp_regex_scratch_t *scratch, uint64_t *budget)
 {
-    int                   rc;
-    uint64_t              limit;
+    int                   rc, k;
+    uint64_t              scan;
     pcre2_match_context  *mctx;
 
     /* any matcher may look at every byte of the subject once */
-    if (!lgsp_regex_spend(budget, (uint64_t) len + 1)) {
-        return LGSP_REGEX_OVER_BUDGET;
-    }
+    scan = (len > LGSP_REGEX_FREE_BYTES) ? (uint64_t) len + 1 : 0;
 
     if (re->steps != NULL) {
+        if (scan && !lgsp_regex_spend(budget, scan)) {
+            return LGSP_REGEX_OVER_BUDGET;
+        }
+
         return lgsp_regex_simple_match(re, (const unsigned char *) subject,
                                        len);
     }
 
-    if (lgsp_regex_scratch_init(scratch) != 0) {
-        return -1;
+    if (scratch->match_data == NULL) {
+        /* one pair is enough: only whether it matches matters */
+        scratch->match_data = pcre2_match_data_create(1, NULL);
+        if (scratch->match_data == NULL) {
+            return -1;
+        }
     }
 
-    mctx = scratch->match_context;
-    limit = LGSP_REGEX_FIRST_STEPS((uint64_t) len);
+    /* the least k with 2^k >= len + 16 */
+    k = (len + 15 < ((size_t) 1 << (LGSP_REGEX_LIMITS - 1)))
+        ? 64 - __builtin_clzll((unsigned long long) len + 15)
+        : LGSP_REGEX_LIMITS - 1;
 
     for ( ;; ) {
-        if (limit > *budget) {
-            limit = *budget;
-        }
-
-        if (limit == 0) {
+        /* a try costs what it may take, whatever it takes */
+        if (!lgsp_regex_spend(budget, scan + ((uint64_t) 1 << k))) {
             return LGSP_REGEX_OVER_BUDGET;
         }
 
-        if (limit > UINT32_MAX) {
-            limit = UINT32_MAX;
+        scan = 0;
+        mctx = re->limits[k];
+
+        if (scratch->match_context != NULL) {
+            mctx = scratch->match_context;
+            pcre2_set_match_limit(mctx, (uint32_t) 1 << k);
         }
-
-        /* the try costs what it may take, whatever it takes */
-        *budget -= limit;
-
-        pcre2_set_match_limit(mctx, (uint32_t) limit);
-        pcre2_set_depth_limit(mctx, (uint32_t) limit);
 
         if (re->jit) {
             rc = pcre2_jit_match(re->code, (PCRE2_SPTR) subject, len, 0, 0,
@@ -1069,11 +1074,13 @@ lgsp_regex_match(const lgsp_regex_t *re, const char *subject, size_t len,
             continue;
         }
 
-        if (rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_DEPTHLIMIT) {
+        if ((rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_DEPTHLIMIT)
+            || k == LGSP_REGEX_LIMITS - 1)
+        {
             return -1;
         }
 
-        limit *= 2;
+        k++;
     }
 }
 
@@ -1095,8 +1102,14 @@ lgsp_regex_source(const lgsp_regex_t *re)
 void
 lgsp_regex_free(lgsp_regex_t *re)
 {
+    int  k;
+
     if (re == NULL) {
         return;
+    }
+
+    for (k = 0; k < LGSP_REGEX_LIMITS; k++) {
+        pcre2_match_context_free(re->limits[k]);
     }
 
     pcre2_code_free(re->code);

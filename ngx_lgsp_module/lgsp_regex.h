@@ -22,8 +22,9 @@ typedef struct lgsp_regex_s  lgsp_regex_t;
 /* per-thread matching state: zero-initialize, free with _scratch_free() */
 typedef struct {
     void               *match_data;
+    /* made only for long subjects, with a JIT stack of their own */
     void               *match_context;
-    void               *jit_stack;      /* made only for long subjects */
+    void               *jit_stack;
 } lgsp_regex_scratch_t;
 
 

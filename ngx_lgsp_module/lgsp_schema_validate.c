@@ -129,13 +129,14 @@ lgsp_over_budget(lgsp_vctx_t *v)
 
 /*
  * Takes n units of work from the budget.  0 when it has run out: then
- * every check stops as if no more errors were wanted, and the answer is
+ * every check stops as if no more errors were wanted (the next node
+ * visited is refused: the budget is 0), and the answer is
  * LGSP_SCHEMA_OVER_BUDGET whatever was found.
  */
 static int
 lgsp_charge(lgsp_vctx_t *v, uint64_t n)
 {
-    if (v->budget >= n && !v->over_budget) {
+    if (v->budget >= n) {
         v->budget -= n;
         return 1;
     }
@@ -970,14 +971,14 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
 
     if (n->pattern) {
         rc = lgsp_regex_match(n->pattern, s, bytes, &v->scratch, &v->budget);
-        if (rc == LGSP_REGEX_OVER_BUDGET) {
-            lgsp_over_budget(v);
-            return 0;
-        }
         if (rc == 0) {
             lgsp_error(v, ip, sp, "pattern", "must match the pattern \"%s\"",
                        lgsp_regex_source(n->pattern));
             LGSP_FAIL(v, valid);
+        }
+        if (rc == LGSP_REGEX_OVER_BUDGET) {
+            lgsp_over_budget(v);
+            return 0;
         }
         if (rc < 0) {
             lgsp_error(v, ip, sp, "pattern", "could not be checked against "
@@ -987,14 +988,16 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
         }
     }
 
-    if (n->format && !lgsp_charge(v, bytes >> LGSP_COST_BYTES_SHIFT)) {
-        return 0;
-    }
+    if (n->format) {
+        if (!lgsp_charge(v, bytes >> LGSP_COST_BYTES_SHIFT)) {
+            return 0;
+        }
 
-    if (n->format && !lgsp_format_check(n->format, s, bytes)) {
-        lgsp_error(v, ip, sp, "format", "must be a valid %s",
-                   n->format_name);
-        LGSP_FAIL(v, valid);
+        if (!lgsp_format_check(n->format, s, bytes)) {
+            lgsp_error(v, ip, sp, "format", "must be a valid %s",
+                       n->format_name);
+            LGSP_FAIL(v, valid);
+        }
     }
 
 done:
@@ -1685,10 +1688,6 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
     lgsp_eval_t    local, *cev;
     lgsp_scope_t   here;
 
-    if (!lgsp_charge(v, LGSP_COST_NODE)) {
-        return 0;
-    }
-
     if (n->is_boolean) {
         if (n->truth) {
             return 1;
@@ -1707,6 +1706,11 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
 
     if (v->depth >= LGSP_MAX_EVAL_DEPTH) {
         lgsp_error(v, ip, sp, "$ref", "is nested too deeply to be checked");
+        return 0;
+    }
+
+    /* a boolean schema's answer is cheaper than its charge would be */
+    if (!lgsp_charge(v, LGSP_COST_NODE)) {
         return 0;
     }
 
@@ -1758,6 +1762,7 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
 
     if (n->enum_values) {
         if (!lgsp_charge(v, n->enum_values->len)) {
+            valid = 0;
             goto done;
         }
 
@@ -1828,7 +1833,8 @@ done:
 
     v->depth--;
 
-    return valid && !v->oom && !v->over_budget;
+    /* past the budget, lgsp_validate_within() answers, whatever this is */
+    return valid && !v->oom;
 }
 
 
@@ -1872,8 +1878,8 @@ int
 lgsp_schema_validate(const lgsp_schema_t *schema,
     const lgsp_json_t *instance, lgsp_schema_errors_t *errors)
 {
-    return lgsp_validate_within(schema->root, instance, errors, UINT64_MAX,
-                                NULL);
+    return lgsp_validate_within(schema->root, instance, errors,
+                                LGSP_SCHEMA_MAX_COST, NULL);
 }
 
 

@@ -20,13 +20,6 @@
 
 #define NGX_HTTP_LGSP_SCHEMA_ERR_LEN  512
 
-/*
- * The default budget of work per request (units of about 2 ns): a
- * realistic 1 MB body, 529 birth registrations, costs 0.53 million; a
- * body built to use it all up takes 20 to 50 ms of CPU (README).
- */
-#define NGX_HTTP_LGSP_SCHEMA_MAX_COST  10000000
-
 #define NGX_HTTP_LGSP_UNPROCESSABLE_CONTENT  422
 
 
@@ -1097,7 +1090,7 @@ ngx_http_lgsp_schema_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_uint_value(conf->max_depth, prev->max_depth, 64);
     ngx_conf_merge_uint_value(conf->max_errors, prev->max_errors, 10);
     ngx_conf_merge_uint_value(conf->max_cost, prev->max_cost,
-                              NGX_HTTP_LGSP_SCHEMA_MAX_COST);
+                              LGSP_SCHEMA_MAX_COST);
 
     if (conf->path.data == NULL) {
         conf->path = prev->path;
