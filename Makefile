@@ -29,8 +29,12 @@ CORE_SRCS := \
 	$(LGSP)/lgsp_acl.c \
 	$(LGSP)/lgsp_oauth.c \
 	$(LGSP)/lgsp_body.c \
+	$(LGSP)/lgsp_xml_read.c \
+	$(LGSP)/lgsp_xml_write.c \
 	$(SCHEMA_SRCS)
-CORE_LIBS := -ljansson -lpcre2-8 -lcrypto -lhiredis -lm
+# libxml2 (Debian's libxml2-dev) for the format conversion cores
+XML_INCS  := -I/usr/include/libxml2
+CORE_LIBS := -ljansson -lpcre2-8 -lcrypto -lhiredis -lxml2 -lm
 UNIT_LIBS := $(CORE_LIBS) -ljwt
 
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
@@ -54,7 +58,8 @@ module: deps
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(CORE_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(LGSP) -It/unit -o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
+	$(CC) $(CFLAGS) -I$(LGSP) $(XML_INCS) -It/unit -o $@ $< $(CORE_SRCS) \
+		$(UNIT_LIBS)
 
 unit: deps $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do $$t; done
@@ -69,7 +74,7 @@ conformance: $(BUILD)/conformance
 $(BUILD)/fuzz/%: t/fuzz/%.c $(CORE_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -I$(LGSP) \
+		-fno-sanitize-recover=undefined -I$(LGSP) $(XML_INCS) \
 		-o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
 
 # each target runs FUZZ_SECONDS from its seeds in t/fuzz/seeds/NAME/
