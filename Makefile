@@ -46,7 +46,7 @@ FUZZ_CC      ?= clang
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
 .PHONY: all deps module unit test run bench clean conformance fuzz \
-	bench-schema asan valgrind soak
+	bench-schema bench-convert asan valgrind soak
 
 all: module
 
@@ -133,6 +133,18 @@ $(BUILD)/bench-schema: scripts/bench-schema/bench.c $(SCHEMA_SRCS) $(wildcard $(
 
 bench-schema: $(BUILD)/bench-schema
 	@scripts/bench-schema/run.sh $(BUILD)/bench-schema
+
+# conversion alone: lgsp_xml against Python's xml.etree and fast-xml-parser
+CONVERT_SRCS := $(LGSP)/lgsp_xml_read.c $(LGSP)/lgsp_xml_write.c $(SCHEMA_SRCS)
+
+$(BUILD)/bench-convert/bench: scripts/bench-convert/bench.c $(CONVERT_SRCS) \
+		$(wildcard $(LGSP)/lgsp_*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(LGSP) $(XML_INCS) -o $@ $< $(CONVERT_SRCS) \
+		$(SCHEMA_LIBS) -lxml2
+
+bench-convert: $(BUILD)/bench-convert/bench
+	@scripts/bench-convert/run.sh $(BUILD)/bench-convert/bench $(BUILD)
 
 test: module unit fuzz
 	@if [ -d $(SCHEMA_SUITE) ]; then $(MAKE) conformance; fi
