@@ -1,9 +1,11 @@
 /*
- * XML and SOAP envelopes into JSON.  libxml2 builds the tree with every
- * network, DTD and entity feature off; SAX hooks stop the parser at a
- * document type declaration (before any entity can be declared) and past
- * the depth limit.  The tree is then written as JSON, typed by a JSON
- * Schema when one is given, and the result validated against it.
+ * XML and SOAP envelopes into JSON.  libxml2 reads the XML with every
+ * network, DTD and entity feature off, its SAX events building a compact
+ * tree of this file's own in an arena (libxml2's DOM costs a malloc()
+ * per node); a document type declaration stops the parser before any
+ * entity can be declared, and so does the depth limit.  The tree is then
+ * written as JSON, typed by a JSON Schema when one is given, and the
+ * result validated against it.
  */
 
 #include <limits.h>
@@ -14,8 +16,6 @@
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
-#include <libxml/SAX2.h>
-#include <libxml/tree.h>
 
 #include "lgsp_xml.h"
 #include "lgsp_schema_int.h"
@@ -25,7 +25,51 @@
 #define LGSP_XML_SCHEMA_HOPS  8
 
 
+typedef struct lgsp_xml_node_s  lgsp_xml_node_t;
+typedef struct lgsp_xml_attr_s  lgsp_xml_attr_t;
+typedef struct lgsp_xml_text_s  lgsp_xml_text_t;
+
+
+struct lgsp_xml_text_s {
+    const char         *data;
+    size_t              len;
+    lgsp_xml_text_t    *next;
+};
+
+
+/* an attribute that is data: not xsi:, not a namespace declaration */
+struct lgsp_xml_attr_s {
+    const char         *name;           /* local name, from the dict */
+    const char         *value;
+    size_t              len;
+    lgsp_xml_attr_t    *next;
+};
+
+
+struct lgsp_xml_node_s {
+    /* the local name and namespace: libxml2's dictionary keeps one copy
+     * of each name, so equal names are equal pointers */
+    const char         *name;
+    const char         *uri;            /* NULL: no namespace */
+    lgsp_xml_node_t    *parent;
+    lgsp_xml_node_t    *children;
+    lgsp_xml_node_t    *last;
+    lgsp_xml_node_t    *next;
+    lgsp_xml_node_t    *group;          /* the next sibling of this name */
+    lgsp_xml_attr_t    *attrs;
+    lgsp_xml_text_t    *text;
+    lgsp_xml_text_t    *last_text;
+    size_t              n_children;
+    unsigned            nil:1;          /* xsi:nil="true" */
+    unsigned            has_text:1;     /* text other than blanks */
+};
+
+
+/* the parse: the SAX handlers' state, in the parser's _private */
 typedef struct {
+    lgsp_arena_t        arena;          /* the tree and its text */
+    lgsp_xml_node_t    *root;
+    lgsp_xml_node_t    *current;
     size_t              depth;
     size_t              max_depth;
     int                 kind;           /* set by a hook that stopped */
@@ -39,16 +83,15 @@ typedef struct {
     /* same-named siblings are grouped with an open-addressing table,
      * keyed by name, whose slots hold each group's last element; the
      * groups' first elements wait on a stack shared by every level */
-    xmlNode           **table;
+    lgsp_xml_node_t   **table;
     size_t              table_size;
-    xmlNode           **heads;
+    lgsp_xml_node_t   **heads;
     size_t              n_heads;
     size_t              heads_size;
-    int                 nomem;
 } lgsp_xml_json_t;
 
 
-static int lgsp_xml_value(lgsp_xml_json_t *j, xmlNode *e,
+static int lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
     const lgsp_node_t *node);
 
 
@@ -202,11 +245,45 @@ lgsp_xml_on_doctype(void *data, const xmlChar *name,
 }
 
 
-static xmlParserInputPtr
-lgsp_xml_on_entity(void *data, const xmlChar *public_id,
-    const xmlChar *system_id)
+static int
+lgsp_xml_nomem(lgsp_xml_parse_t *ps, xmlParserCtxtPtr ctxt)
 {
-    return NULL;
+    lgsp_xml_set(ps->res, LGSP_XML_NOMEM, "out of memory");
+    ps->kind = LGSP_XML_NOMEM;
+    xmlStopParser(ctxt);
+
+    return LGSP_XML_NOMEM;
+}
+
+
+/*
+ * An attribute value as SAX2 gives it: with entity substitution off,
+ * libxml2 writes an ampersand as "&#38;" (every other reference is
+ * replaced already); the copy in the arena has it back.
+ */
+static const char *
+lgsp_xml_attr_copy(lgsp_xml_parse_t *ps, const xmlChar *value,
+    const xmlChar *end, size_t *len)
+{
+    char           *copy, *q;
+    const xmlChar  *p;
+
+    copy = lgsp_arena_alloc(&ps->arena, end - value + 1);
+    if (copy == NULL) {
+        return NULL;
+    }
+
+    for (p = value, q = copy; p < end; p++) {
+        *q++ = *p;
+
+        if (*p == '&' && end - p >= 5 && memcmp(p, "&#38;", 5) == 0) {
+            p += 4;
+        }
+    }
+
+    *len = q - copy;
+
+    return copy;
 }
 
 
@@ -216,7 +293,12 @@ lgsp_xml_on_start(void *data, const xmlChar *localname,
     const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
     const xmlChar **attributes)
 {
+    int                i;
+    size_t             len;
+    const char        *value;
     xmlParserCtxtPtr   ctxt;
+    lgsp_xml_attr_t   *a, **tail;
+    lgsp_xml_node_t   *e, *parent;
     lgsp_xml_parse_t  *ps;
 
     ctxt = data;
@@ -231,9 +313,70 @@ lgsp_xml_on_start(void *data, const xmlChar *localname,
         return;
     }
 
-    xmlSAX2StartElementNs(data, localname, prefix, uri, nb_namespaces,
-                          namespaces, nb_attributes, nb_defaulted,
-                          attributes);
+    e = lgsp_arena_alloc(&ps->arena, sizeof(lgsp_xml_node_t));
+    if (e == NULL) {
+        lgsp_xml_nomem(ps, ctxt);
+        return;
+    }
+
+    e->name = (const char *) localname;
+    e->uri = (const char *) uri;
+
+    parent = ps->current;
+    e->parent = parent;
+
+    if (parent == NULL) {
+        ps->root = e;
+
+    } else {
+        if (parent->last) {
+            parent->last->next = e;
+
+        } else {
+            parent->children = e;
+        }
+
+        parent->last = e;
+        parent->n_children++;
+    }
+
+    ps->current = e;
+    tail = &e->attrs;
+
+    /* localname, prefix, URI, value, end: five pointers an attribute */
+    for (i = 0; i < nb_attributes * 5; i += 5) {
+        value = lgsp_xml_attr_copy(ps, attributes[i + 3],
+                                   attributes[i + 4], &len);
+        if (value == NULL) {
+            lgsp_xml_nomem(ps, ctxt);
+            return;
+        }
+
+        if (attributes[i + 2]
+            && strcmp((const char *) attributes[i + 2], LGSP_XSI_NS) == 0)
+        {
+            if (strcmp((const char *) attributes[i], "nil") == 0
+                && ((len == 4 && memcmp(value, "true", 4) == 0)
+                    || (len == 1 && value[0] == '1')))
+            {
+                e->nil = 1;
+            }
+
+            continue;
+        }
+
+        a = lgsp_arena_alloc(&ps->arena, sizeof(lgsp_xml_attr_t));
+        if (a == NULL) {
+            lgsp_xml_nomem(ps, ctxt);
+            return;
+        }
+
+        a->name = (const char *) attributes[i];
+        a->value = value;
+        a->len = len;
+        *tail = a;
+        tail = &a->next;
+    }
 }
 
 
@@ -246,19 +389,70 @@ lgsp_xml_on_end(void *data, const xmlChar *localname, const xmlChar *prefix,
 
     ctxt = data;
     ps = ctxt->_private;
-    ps->depth--;
 
-    xmlSAX2EndElementNs(data, localname, prefix, uri);
+    ps->depth--;
+    ps->current = ps->current->parent;
 }
 
 
-static xmlDocPtr
-lgsp_xml_parse(const char *xml, size_t len, const lgsp_xml_read_t *rd,
-    lgsp_xml_result_t *res)
+/* text and CDATA, references already replaced */
+static void
+lgsp_xml_on_text(void *data, const xmlChar *ch, int len)
 {
-    xmlDocPtr         doc;
-    xmlParserCtxtPtr  ctxt;
-    lgsp_xml_parse_t  ps;
+    int                i;
+    char              *copy;
+    xmlParserCtxtPtr   ctxt;
+    lgsp_xml_node_t   *e;
+    lgsp_xml_text_t   *t;
+    lgsp_xml_parse_t  *ps;
+
+    ctxt = data;
+    ps = ctxt->_private;
+    e = ps->current;
+
+    if (e == NULL || len <= 0) {
+        return;
+    }
+
+    t = lgsp_arena_alloc(&ps->arena, sizeof(lgsp_xml_text_t));
+    copy = lgsp_arena_alloc(&ps->arena, len);
+
+    if (t == NULL || copy == NULL) {
+        lgsp_xml_nomem(ps, ctxt);
+        return;
+    }
+
+    memcpy(copy, ch, len);
+    t->data = copy;
+    t->len = len;
+
+    if (e->last_text) {
+        e->last_text->next = t;
+
+    } else {
+        e->text = t;
+    }
+
+    e->last_text = t;
+
+    for (i = 0; !e->has_text && i < len; i++) {
+        if (ch[i] != ' ' && ch[i] != '\t' && ch[i] != '\r' && ch[i] != '\n') {
+            e->has_text = 1;
+        }
+    }
+}
+
+
+/*
+ * Parses into ps->root; the parser is kept (its dictionary holds the
+ * names) until lgsp_xml_to_json() is done.  NULL: res says why.
+ */
+static xmlParserCtxtPtr
+lgsp_xml_parse(const char *xml, size_t len, const lgsp_xml_read_t *rd,
+    lgsp_xml_parse_t *ps, lgsp_xml_result_t *res)
+{
+    xmlSAXHandler     *sax;
+    xmlParserCtxtPtr   ctxt;
 
     xmlInitParser();
 
@@ -273,75 +467,58 @@ lgsp_xml_parse(const char *xml, size_t len, const lgsp_xml_read_t *rd,
      * encoding was checked, so libxml2 never switches to another
      */
     xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA
-                            | XML_PARSE_IGNORE_ENC
-                            | XML_PARSE_COMPACT | XML_PARSE_NOERROR
+                            | XML_PARSE_IGNORE_ENC | XML_PARSE_NOERROR
                             | XML_PARSE_NOWARNING);
 
-    ps.depth = 0;
-    ps.max_depth = rd->max_depth < LGSP_XML_MAX_DEPTH ? rd->max_depth
-                                                      : LGSP_XML_MAX_DEPTH;
-    ps.kind = LGSP_XML_OK;
-    ps.res = res;
+    ps->max_depth = rd->max_depth < LGSP_XML_MAX_DEPTH ? rd->max_depth
+                                                       : LGSP_XML_MAX_DEPTH;
+    ps->res = res;
 
-    ctxt->_private = &ps;
-    ctxt->sax->serror = lgsp_xml_on_error;
-    ctxt->sax->internalSubset = lgsp_xml_on_doctype;
-    ctxt->sax->externalSubset = NULL;
-    ctxt->sax->resolveEntity = lgsp_xml_on_entity;
-    ctxt->sax->startElementNs = lgsp_xml_on_start;
-    ctxt->sax->endElementNs = lgsp_xml_on_end;
+    /* only these events: no DOM, no DTD, no entity, no external subset */
+    sax = ctxt->sax;
+    memset(sax, 0, sizeof(xmlSAXHandler));
+    sax->initialized = XML_SAX2_MAGIC;
+    sax->startElementNs = lgsp_xml_on_start;
+    sax->endElementNs = lgsp_xml_on_end;
+    sax->characters = lgsp_xml_on_text;
+    sax->cdataBlock = lgsp_xml_on_text;
+    sax->ignorableWhitespace = lgsp_xml_on_text;
+    sax->internalSubset = lgsp_xml_on_doctype;
+    sax->serror = lgsp_xml_on_error;
+
+    ctxt->_private = ps;
 
     xmlParseDocument(ctxt);
 
-    doc = ctxt->myDoc;
-    ctxt->myDoc = NULL;
-
-    if (ps.kind == LGSP_XML_OK && (!ctxt->wellFormed || doc == NULL)) {
+    if (ps->kind == LGSP_XML_OK && (!ctxt->wellFormed || ps->root == NULL)) {
         if (res->message[0] == '\0') {
             lgsp_xml_set(res, LGSP_XML_MALFORMED,
                          "the XML is not well-formed");
         }
 
         res->kind = LGSP_XML_MALFORMED;
-        ps.kind = LGSP_XML_MALFORMED;
+        ps->kind = LGSP_XML_MALFORMED;
     }
 
-    xmlFreeParserCtxt(ctxt);
-
-    if (ps.kind != LGSP_XML_OK) {
-        xmlFreeDoc(doc);
+    if (ps->kind != LGSP_XML_OK) {
+        xmlFreeParserCtxt(ctxt);
         return NULL;
     }
 
-    return doc;
+    return ctxt;
 }
 
 
 static int
-lgsp_xml_is_element(xmlNode *n, const char *name, const xmlChar *ns)
+lgsp_xml_is_element(lgsp_xml_node_t *n, const char *name, const char *ns)
 {
-    return n->type == XML_ELEMENT_NODE
-           && strcmp((const char *) n->name, name) == 0
-           && (ns == NULL
-               || (n->ns && xmlStrEqual(n->ns->href, ns)));
+    return strcmp(n->name, name) == 0
+           && (ns == NULL || (n->uri && strcmp(n->uri, ns) == 0));
 }
 
 
-static xmlNode *
-lgsp_xml_first_element(xmlNode *n)
-{
-    for (n = n->children; n; n = n->next) {
-        if (n->type == XML_ELEMENT_NODE) {
-            return n;
-        }
-    }
-
-    return NULL;
-}
-
-
-static xmlNode *
-lgsp_xml_child(xmlNode *n, const char *name, const xmlChar *ns)
+static lgsp_xml_node_t *
+lgsp_xml_child(lgsp_xml_node_t *n, const char *name, const char *ns)
 {
     for (n = n->children; n; n = n->next) {
         if (lgsp_xml_is_element(n, name, ns)) {
@@ -353,37 +530,58 @@ lgsp_xml_child(xmlNode *n, const char *name, const xmlChar *ns)
 }
 
 
+/* an element's text, in one piece in j->text (NUL-terminated) */
+static void
+lgsp_xml_gather_text(lgsp_sbuf_t *text, lgsp_xml_node_t *e)
+{
+    lgsp_xml_text_t  *t;
+
+    text->len = 0;
+    lgsp_sbuf_put(text, "", 0);
+
+    for (t = e->text; t; t = t->next) {
+        lgsp_sbuf_put(text, t->data, t->len);
+    }
+}
+
+
 /* an element's text, its ends trimmed, malloc()ed; NULL: none */
 static char *
-lgsp_xml_trimmed_text(xmlNode *n)
+lgsp_xml_trimmed_text(lgsp_xml_node_t *n)
 {
-    char     *s, *p, *q;
-    xmlChar  *text;
+    char         *s;
+    size_t        len;
+    const char   *p;
+    lgsp_sbuf_t   text;
 
     if (n == NULL) {
         return NULL;
     }
 
-    text = xmlNodeGetContent(n);
-    if (text == NULL) {
+    memset(&text, 0, sizeof(lgsp_sbuf_t));
+    lgsp_xml_gather_text(&text, n);
+
+    if (text.nomem) {
+        free(text.data);
         return NULL;
     }
 
-    for (p = (char *) text; *p == ' ' || *p == '\t' || *p == '\r'
-                            || *p == '\n'; p++)
-    {
-        /* void */
+    p = text.data;
+    len = text.len;
+
+    while (len && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+        p++;
+        len--;
     }
 
-    for (q = p + strlen(p); q > p && (q[-1] == ' ' || q[-1] == '\t'
-                                      || q[-1] == '\r' || q[-1] == '\n');
-         q--)
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'
+                   || p[len - 1] == '\r' || p[len - 1] == '\n'))
     {
-        /* void */
+        len--;
     }
 
-    s = strndup(p, q - p);
-    xmlFree(text);
+    s = strndup(p, len);
+    free(text.data);
 
     return s;
 }
@@ -391,16 +589,15 @@ lgsp_xml_trimmed_text(xmlNode *n)
 
 /* a Fault's code and reason, in the words of its SOAP version */
 static int
-lgsp_xml_fault_read(xmlNode *fault, int soap, lgsp_xml_result_t *res)
+lgsp_xml_fault_read(lgsp_xml_node_t *fault, int soap, lgsp_xml_result_t *res)
 {
-    xmlNode  *code, *reason;
+    lgsp_xml_node_t  *code, *reason;
 
     if (soap == 12) {
-        code = lgsp_xml_child(fault, "Code", fault->ns->href);
-        code = code ? lgsp_xml_child(code, "Value", fault->ns->href) : NULL;
-        reason = lgsp_xml_child(fault, "Reason", fault->ns->href);
-        reason = reason ? lgsp_xml_child(reason, "Text", fault->ns->href)
-                        : NULL;
+        code = lgsp_xml_child(fault, "Code", fault->uri);
+        code = code ? lgsp_xml_child(code, "Value", fault->uri) : NULL;
+        reason = lgsp_xml_child(fault, "Reason", fault->uri);
+        reason = reason ? lgsp_xml_child(reason, "Text", fault->uri) : NULL;
 
     } else {
         code = lgsp_xml_child(fault, "faultcode", NULL);
@@ -426,27 +623,24 @@ lgsp_xml_fault_read(xmlNode *fault, int soap, lgsp_xml_result_t *res)
 
 /*
  * The element whose content becomes the JSON: the root, or with unwrap
- * the first child of the SOAP Body; *empty when the Body is empty.
+ * the first child of the SOAP Body; NULL when the Body is empty.
  */
 static int
-lgsp_xml_start(xmlDocPtr doc, const lgsp_xml_read_t *rd,
-    lgsp_xml_result_t *res, xmlNode **start)
+lgsp_xml_start(lgsp_xml_node_t *root, const lgsp_xml_read_t *rd,
+    lgsp_xml_result_t *res, lgsp_xml_node_t **start)
 {
-    xmlNode  *root, *body, *first;
+    lgsp_xml_node_t  *body, *first;
 
-    root = xmlDocGetRootElement(doc);
     *start = root;
 
     if (!rd->unwrap_soap) {
         return LGSP_XML_OK;
     }
 
-    if (lgsp_xml_is_element(root, "Envelope", BAD_CAST LGSP_SOAP11_NS)) {
+    if (lgsp_xml_is_element(root, "Envelope", LGSP_SOAP11_NS)) {
         res->soap = 11;
 
-    } else if (lgsp_xml_is_element(root, "Envelope",
-                                   BAD_CAST LGSP_SOAP12_NS))
-    {
+    } else if (lgsp_xml_is_element(root, "Envelope", LGSP_SOAP12_NS)) {
         res->soap = 12;
 
     } else {
@@ -455,16 +649,16 @@ lgsp_xml_start(xmlDocPtr doc, const lgsp_xml_read_t *rd,
                             " root is <%s>", root->name);
     }
 
-    body = lgsp_xml_child(root, "Body", root->ns->href);
+    body = lgsp_xml_child(root, "Body", root->uri);
     if (body == NULL) {
         return lgsp_xml_set(res, LGSP_XML_NOT_SOAP,
                             "the SOAP envelope has no Body");
     }
 
-    first = lgsp_xml_first_element(body);
+    first = body->children;
     *start = first;
 
-    if (first && lgsp_xml_is_element(first, "Fault", root->ns->href)) {
+    if (first && lgsp_xml_is_element(first, "Fault", root->uri)) {
         return lgsp_xml_fault_read(first, res->soap, res);
     }
 
@@ -514,26 +708,6 @@ lgsp_xml_json_key(lgsp_sbuf_t *out, const char *s, size_t len)
     lgsp_sbuf_put(out, "\"", 1);
     lgsp_xml_json_string(out, s, len);
     lgsp_sbuf_put(out, "\":", 2);
-}
-
-
-static int
-lgsp_xml_is_text(xmlNode *n)
-{
-    return n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE;
-}
-
-
-static int
-lgsp_xml_is_blank(const xmlChar *s)
-{
-    for ( /* void */ ; *s; s++) {
-        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 
@@ -712,23 +886,6 @@ lgsp_xml_additional(const lgsp_node_t *n)
 }
 
 
-/* an element's text: its text children, in one piece */
-static void
-lgsp_xml_gather_text(lgsp_sbuf_t *text, xmlNode *e)
-{
-    xmlNode  *c;
-
-    text->len = 0;
-    lgsp_sbuf_put(text, "", 0);
-
-    for (c = e->children; c; c = c->next) {
-        if (lgsp_xml_is_text(c) && c->content) {
-            lgsp_sbuf_puts(text, (const char *) c->content);
-        }
-    }
-}
-
-
 /* [+-]digits as a JSON integer: "+007" is 7 */
 static int
 lgsp_xml_put_integer(lgsp_sbuf_t *out, const char *s, size_t len)
@@ -891,61 +1048,35 @@ lgsp_xml_scalar(lgsp_sbuf_t *out, const char *text, size_t text_len,
 }
 
 
-static int
-lgsp_xml_is_nil(xmlNode *e)
-{
-    xmlChar  *nil;
-    int       is;
-
-    nil = xmlGetNsProp(e, BAD_CAST "nil", BAD_CAST LGSP_XSI_NS);
-    if (nil == NULL) {
-        return 0;
-    }
-
-    is = xmlStrEqual(nil, BAD_CAST "true") || xmlStrEqual(nil, BAD_CAST "1");
-    xmlFree(nil);
-
-    return is;
-}
-
-
 static uint32_t
-lgsp_xml_name_hash(const xmlChar *s)
+lgsp_xml_name_hash(const char *name)
 {
-    uint32_t  h;
+    uintptr_t  p;
 
-    for (h = 2166136261u; *s; s++) {
-        h = (h ^ *s) * 16777619u;
-    }
+    p = (uintptr_t) name;
 
-    return h;
+    return (uint32_t) ((p >> 4) ^ (p >> 20)) * 2654435761u;
 }
 
 
 /*
- * Groups an element's children by name: each child's _private points to
+ * Groups an element's children by name: each child's group points to
  * the next child of its name; the first of each name is pushed on
- * j->heads, in document order.  Returns the number of groups, or -1.
+ * j->heads, in document order.  -1: out of memory.
  */
 static int
-lgsp_xml_group(lgsp_xml_json_t *j, xmlNode *e, size_t *groups)
+lgsp_xml_group(lgsp_xml_json_t *j, lgsp_xml_node_t *e, size_t *groups)
 {
-    void      *p;
-    size_t     n, size, mask, i;
-    xmlNode   *c, **slot;
+    void              *p;
+    size_t             size, mask, i;
+    lgsp_xml_node_t   *c, **slot;
 
-    n = 0;
-
-    for (c = e->children; c; c = c->next) {
-        n += c->type == XML_ELEMENT_NODE;
-    }
-
-    for (size = 8; size < 2 * n; size *= 2) {
+    for (size = 8; size < 2 * e->n_children; size *= 2) {
         /* void */
     }
 
     if (size > j->table_size) {
-        p = realloc(j->table, size * sizeof(xmlNode *));
+        p = realloc(j->table, size * sizeof(lgsp_xml_node_t *));
         if (p == NULL) {
             return -1;
         }
@@ -954,9 +1085,9 @@ lgsp_xml_group(lgsp_xml_json_t *j, xmlNode *e, size_t *groups)
         j->table_size = size;
     }
 
-    if (j->n_heads + n > j->heads_size) {
-        i = (j->n_heads + n) * 2;
-        p = realloc(j->heads, i * sizeof(xmlNode *));
+    if (j->n_heads + e->n_children > j->heads_size) {
+        i = (j->n_heads + e->n_children) * 2;
+        p = realloc(j->heads, i * sizeof(lgsp_xml_node_t *));
         if (p == NULL) {
             return -1;
         }
@@ -965,17 +1096,11 @@ lgsp_xml_group(lgsp_xml_json_t *j, xmlNode *e, size_t *groups)
         j->heads_size = i;
     }
 
-    memset(j->table, 0, size * sizeof(xmlNode *));
+    memset(j->table, 0, size * sizeof(lgsp_xml_node_t *));
     mask = size - 1;
     *groups = 0;
 
     for (c = e->children; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE) {
-            continue;
-        }
-
-        c->_private = NULL;
-
         for (i = lgsp_xml_name_hash(c->name) & mask; ; i = (i + 1) & mask) {
             slot = &j->table[i];
 
@@ -984,8 +1109,8 @@ lgsp_xml_group(lgsp_xml_json_t *j, xmlNode *e, size_t *groups)
                 break;
             }
 
-            if (xmlStrEqual((*slot)->name, c->name)) {
-                (*slot)->_private = c;
+            if ((*slot)->name == c->name) {
+                (*slot)->group = c;
                 break;
             }
         }
@@ -997,39 +1122,25 @@ lgsp_xml_group(lgsp_xml_json_t *j, xmlNode *e, size_t *groups)
 }
 
 
-/* the attributes that are data: not namespace declarations, not xsi: */
-static int
-lgsp_xml_is_data_attr(xmlAttr *a)
-{
-    return !(a->ns && xmlStrEqual(a->ns->href, BAD_CAST LGSP_XSI_NS));
-}
-
-
 /* an element with attributes or children: a JSON object */
 static int
-lgsp_xml_object(lgsp_xml_json_t *j, xmlNode *e, const lgsp_node_t *node)
+lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
+    const lgsp_node_t *node)
 {
     int                 first, rc;
     size_t              groups, base, g, count, key_len;
-    xmlChar            *value;
-    xmlNode            *c, *head;
-    xmlAttr            *a, *b;
     const char         *key;
+    lgsp_xml_attr_t    *a, *b;
+    lgsp_xml_node_t    *c, *head;
     const lgsp_node_t  *sub, *items;
 
     lgsp_sbuf_put(j->out, "{", 1);
     first = 1;
 
-    for (a = e->properties; a; a = a->next) {
-        if (!lgsp_xml_is_data_attr(a)) {
-            continue;
-        }
-
+    for (a = e->attrs; a; a = a->next) {
         /* one member per local name: the first attribute of a name */
-        for (b = e->properties; b != a; b = b->next) {
-            if (lgsp_xml_is_data_attr(b) && xmlStrEqual(a->name, b->name)) {
-                break;
-            }
+        for (b = e->attrs; b != a && b->name != a->name; b = b->next) {
+            /* void */
         }
 
         if (b != a) {
@@ -1045,7 +1156,11 @@ lgsp_xml_object(lgsp_xml_json_t *j, xmlNode *e, const lgsp_node_t *node)
         /* "@name" as the schema spells it, else "name", else "@name" */
         j->text.len = 0;
         lgsp_sbuf_put(&j->text, "@", 1);
-        lgsp_sbuf_puts(&j->text, (const char *) a->name);
+        lgsp_sbuf_puts(&j->text, a->name);
+
+        if (j->text.nomem) {
+            return LGSP_XML_NOMEM;
+        }
 
         key = j->text.data;
         key_len = j->text.len;
@@ -1064,28 +1179,12 @@ lgsp_xml_object(lgsp_xml_json_t *j, xmlNode *e, const lgsp_node_t *node)
         }
 
         lgsp_xml_json_key(j->out, key, key_len);
-
-        value = xmlNodeListGetString(e->doc, a->children, 1);
-        if (value == NULL && a->children) {
-            return LGSP_XML_NOMEM;
-        }
-
-        lgsp_xml_scalar(j->out, value ? (const char *) value : "",
-                        value ? strlen((const char *) value) : 0,
+        lgsp_xml_scalar(j->out, a->value, a->len,
                         lgsp_xml_types(sub, LGSP_XML_SCHEMA_HOPS));
-        xmlFree(value);
     }
 
     /* text beside attributes or elements */
-    for (c = e->children; c; c = c->next) {
-        if (lgsp_xml_is_text(c) && c->content
-            && !lgsp_xml_is_blank(c->content))
-        {
-            break;
-        }
-    }
-
-    if (c) {
+    if (e->has_text) {
         if (!first) {
             lgsp_sbuf_put(j->out, ",", 1);
         }
@@ -1093,10 +1192,20 @@ lgsp_xml_object(lgsp_xml_json_t *j, xmlNode *e, const lgsp_node_t *node)
         first = 0;
         lgsp_xml_json_key(j->out, "#text", 5);
         lgsp_xml_gather_text(&j->text, e);
+
+        if (j->text.nomem) {
+            return LGSP_XML_NOMEM;
+        }
+
         lgsp_xml_scalar(j->out, j->text.data, j->text.len, LGSP_T_STRING);
     }
 
     base = j->n_heads;
+
+    if (e->children == NULL) {
+        lgsp_sbuf_put(j->out, "}", 1);
+        return LGSP_XML_OK;
+    }
 
     if (lgsp_xml_group(j, e, &groups) != 0) {
         return LGSP_XML_NOMEM;
@@ -1108,7 +1217,7 @@ lgsp_xml_object(lgsp_xml_json_t *j, xmlNode *e, const lgsp_node_t *node)
         head = j->heads[base + g];
 
         count = 0;
-        for (c = head; c; c = c->_private) {
+        for (c = head; c; c = c->group) {
             count++;
         }
 
@@ -1118,7 +1227,7 @@ lgsp_xml_object(lgsp_xml_json_t *j, xmlNode *e, const lgsp_node_t *node)
 
         first = 0;
 
-        key = (const char *) head->name;
+        key = head->name;
         key_len = strlen(key);
         sub = lgsp_xml_prop(node, &key, &key_len);
         if (sub == NULL) {
@@ -1149,13 +1258,13 @@ lgsp_xml_object(lgsp_xml_json_t *j, xmlNode *e, const lgsp_node_t *node)
 
         lgsp_sbuf_put(j->out, "[", 1);
 
-        for (c = head; c; c = c->_private) {
+        for (c = head; c; c = c->group) {
             rc = lgsp_xml_value(j, c, items);
             if (rc != LGSP_XML_OK) {
                 return rc;
             }
 
-            if (c->_private) {
+            if (c->group) {
                 lgsp_sbuf_put(j->out, ",", 1);
             }
         }
@@ -1172,30 +1281,17 @@ lgsp_xml_object(lgsp_xml_json_t *j, xmlNode *e, const lgsp_node_t *node)
 
 /* one element's value: null, an object, or its text typed */
 static int
-lgsp_xml_value(lgsp_xml_json_t *j, xmlNode *e, const lgsp_node_t *node)
+lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
+    const lgsp_node_t *node)
 {
-    unsigned  t;
-    xmlNode  *c;
-    xmlAttr  *a;
-
-    if (lgsp_xml_is_nil(e)) {
+    if (e->nil) {
         lgsp_sbuf_puts(j->out, "null");
         return LGSP_XML_OK;
     }
 
-    for (a = e->properties; a; a = a->next) {
-        if (lgsp_xml_is_data_attr(a)) {
-            return lgsp_xml_object(j, e, node);
-        }
+    if (e->attrs || e->children) {
+        return lgsp_xml_object(j, e, node);
     }
-
-    for (c = e->children; c; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE) {
-            return lgsp_xml_object(j, e, node);
-        }
-    }
-
-    t = lgsp_xml_types(node, LGSP_XML_SCHEMA_HOPS);
 
     lgsp_xml_gather_text(&j->text, e);
 
@@ -1203,7 +1299,8 @@ lgsp_xml_value(lgsp_xml_json_t *j, xmlNode *e, const lgsp_node_t *node)
         return LGSP_XML_NOMEM;
     }
 
-    lgsp_xml_scalar(j->out, j->text.data, j->text.len, t);
+    lgsp_xml_scalar(j->out, j->text.data, j->text.len,
+                    lgsp_xml_types(node, LGSP_XML_SCHEMA_HOPS));
 
     return LGSP_XML_OK;
 }
@@ -1267,9 +1364,10 @@ lgsp_xml_to_json(const char *xml, size_t len, const lgsp_xml_read_t *rd,
 {
     int                rc;
     size_t             from;
-    xmlDocPtr          doc;
-    xmlNode           *start;
     lgsp_xml_json_t    j;
+    lgsp_xml_node_t   *start;
+    lgsp_xml_parse_t   ps;
+    xmlParserCtxtPtr   ctxt;
     const lgsp_node_t *root;
 
     memset(res, 0, sizeof(lgsp_xml_result_t));
@@ -1279,47 +1377,50 @@ lgsp_xml_to_json(const char *xml, size_t len, const lgsp_xml_read_t *rd,
         return rc;
     }
 
-    doc = lgsp_xml_parse(xml, len, rd, res);
-    if (doc == NULL) {
+    memset(&ps, 0, sizeof(lgsp_xml_parse_t));
+
+    ctxt = lgsp_xml_parse(xml, len, rd, &ps, res);
+    if (ctxt == NULL) {
+        lgsp_arena_free(&ps.arena);
         return res->kind;
     }
 
-    rc = lgsp_xml_start(doc, rd, res, &start);
-    if (rc != LGSP_XML_OK) {
-        xmlFreeDoc(doc);
-        return rc;
+    rc = lgsp_xml_start(ps.root, rd, res, &start);
+
+    if (rc == LGSP_XML_OK) {
+        memset(&j, 0, sizeof(lgsp_xml_json_t));
+        j.out = out;
+        from = out->len;
+        root = rd->schema ? rd->schema->root : NULL;
+
+        if (start == NULL) {
+            /* an empty SOAP Body */
+            lgsp_sbuf_puts(out, "{}");
+
+        } else {
+            rc = lgsp_xml_value(&j, start, root);
+        }
+
+        free(j.text.data);
+        free(j.table);
+        free(j.heads);
+
+        if (rc == LGSP_XML_OK && (out->nomem || j.text.nomem)) {
+            rc = LGSP_XML_NOMEM;
+        }
+
+        if (rc != LGSP_XML_OK) {
+            lgsp_xml_set(res, rc, "out of memory");
+        }
     }
 
-    memset(&j, 0, sizeof(lgsp_xml_json_t));
-    j.out = out;
-    from = out->len;
-    root = rd->schema ? rd->schema->root : NULL;
+    xmlFreeParserCtxt(ctxt);
+    lgsp_arena_free(&ps.arena);
 
-    if (start == NULL) {
-        /* an empty SOAP Body */
-        lgsp_sbuf_puts(out, "{}");
-
-    } else {
-        rc = lgsp_xml_value(&j, start, root);
-    }
-
-    xmlFreeDoc(doc);
-    free(j.text.data);
-    free(j.table);
-    free(j.heads);
-
-    if (rc == LGSP_XML_OK && (out->nomem || j.text.nomem)) {
-        rc = LGSP_XML_NOMEM;
-    }
-
-    if (rc != LGSP_XML_OK) {
-        return lgsp_xml_set(res, rc, "out of memory");
-    }
-
-    if (rd->schema) {
+    if (rc == LGSP_XML_OK && rd->schema) {
         return lgsp_xml_check(out->data + from, out->len - from, rd->schema,
                               res);
     }
 
-    return LGSP_XML_OK;
+    return rc;
 }

@@ -83,6 +83,7 @@ static ngx_int_t ngx_http_lgsp_convert_set_body(ngx_http_request_t *r,
     lgsp_sbuf_t *out, char *type);
 static void ngx_http_lgsp_convert_refuse(ngx_http_request_t *r,
     ngx_uint_t status, char *type, char *title, char *reason, char *detail);
+static char *ngx_http_lgsp_convert_xml_type(int soap);
 static int ngx_http_lgsp_convert_request_soap(ngx_http_request_t *r);
 static ngx_http_lgsp_convert_ctx_t *ngx_http_lgsp_convert_get_ctx(
     ngx_http_request_t *r);
@@ -386,9 +387,7 @@ ngx_http_lgsp_convert_request(ngx_http_request_t *r,
 
         rc = lgsp_xml_from_json(json, &cv->wrap, &out, &res);
 
-        type = (cv->wrap.soap == 12) ? "application/soap+xml; charset=utf-8"
-               : (cv->wrap.soap == 11) ? "text/xml; charset=utf-8"
-               : "application/xml; charset=utf-8";
+        type = ngx_http_lgsp_convert_xml_type(cv->wrap.soap);
     }
 
     if (rc != LGSP_XML_OK) {
@@ -538,6 +537,16 @@ ngx_http_lgsp_convert_refuse(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_null(&problem.members);
 
     ngx_http_finalize_request(r, ngx_http_lgsp_send_problem(r, &problem));
+}
+
+
+/* the media type of SOAP 1.1 (11), SOAP 1.2 (12) or plain XML (0) */
+static char *
+ngx_http_lgsp_convert_xml_type(int soap)
+{
+    return (soap == 12) ? "application/soap+xml; charset=utf-8"
+           : (soap == 11) ? "text/xml; charset=utf-8"
+           : "application/xml; charset=utf-8";
 }
 
 
@@ -913,11 +922,8 @@ ngx_http_lgsp_convert_json_answer(ngx_http_request_t *r,
     }
 
     status = ngx_http_lgsp_convert_send(r, ctx, r->headers_out.status,
-                                        clcf->response.wrap.soap == 12
-                                        ? "application/soap+xml;"
-                                          " charset=utf-8"
-                                        : "text/xml; charset=utf-8",
-                                        (u_char *) out.data, out.len);
+                 ngx_http_lgsp_convert_xml_type(clcf->response.wrap.soap),
+                 (u_char *) out.data, out.len);
     free(out.data);
 
     return status;
@@ -980,8 +986,7 @@ ngx_http_lgsp_convert_fault(ngx_http_request_t *r,
     sent = ngx_http_lgsp_convert_send(r, ctx,
                (ctx->fault_soap == 12 && client)
                ? NGX_HTTP_BAD_REQUEST : NGX_HTTP_INTERNAL_SERVER_ERROR,
-               ctx->fault_soap == 12 ? "application/soap+xml; charset=utf-8"
-                                     : "text/xml; charset=utf-8",
+               ngx_http_lgsp_convert_xml_type(ctx->fault_soap),
                (u_char *) out.data, out.len);
     free(out.data);
 

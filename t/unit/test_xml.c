@@ -260,6 +260,10 @@ test_xml_to_json(void)
        "{\"@id\":\"7\",\"a\":{\"@k\":\"v\",\"#text\":\"t\"},\"n\":null}",
        "attributes become @ members, text #text, nil null");
 
+    EQ(to_json("<r a='x &amp; y &lt; &#7877; &amp;#38; &#38;'/>", 0, NULL),
+       "{\"@a\":\"x & y < \xe1\xbb\x85 &#38; &\"}",
+       "references in attributes are replaced, once");
+
     EQ(to_json("<r>mixed <b>x</b> text</r>", 0, NULL),
        "{\"#text\":\"mixed  text\",\"b\":\"x\"}",
        "mixed text becomes #text");
