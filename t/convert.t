@@ -190,6 +190,13 @@ sub soap_log { $t->read_file('logs/soap.log') }
         diaChi => "S\x{1ed1} 1 & <Ph\x{1ed1}> \"Hu\x{1ebf}\"",
     }, 'without a schema: strings, @ attributes, one child an object';
 
+    my @chunks = ('{"soDinh', 'Danh":"typed"}');
+    $r = $t->request('POST', '/congdan-untyped',
+                     headers => { 'Content-Type' => 'application/json' },
+                     body => sub { shift @chunks });
+    is $r->{status}, 200, 'a chunked request body is converted too';
+    like $r->{content}, qr/"namSinh":" 1990 "/, 'and answered';
+
     $r = call('/congdan12', { soDinhDanh => 'typed' });
     is $r->{status}, 200, 'SOAP 1.2: 200';
     is $r->{json}{namSinh}, 1990, 'SOAP 1.2: typed';
