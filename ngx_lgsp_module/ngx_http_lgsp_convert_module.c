@@ -620,7 +620,11 @@ ngx_http_lgsp_convert_header_filter(ngx_http_request_t *r)
     ngx_http_lgsp_convert_mode_e       answer;
     ngx_http_lgsp_convert_loc_conf_t  *clcf;
 
-    if (r != r->main || r->header_only) {
+    if (r != r->main || r->header_only
+        || r->headers_out.status == NGX_HTTP_NO_CONTENT
+        || r->headers_out.status == NGX_HTTP_NOT_MODIFIED)
+    {
+        /* no body to convert */
         return ngx_http_next_header_filter(r);
     }
 
