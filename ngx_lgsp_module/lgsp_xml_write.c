@@ -278,7 +278,7 @@ lgsp_xml_write_scalar(lgsp_xml_writer_t *w, const lgsp_json_t *v, int attr)
     case LGSP_JSON_REAL:
         lgsp_xml_write_number(w, v);
         return LGSP_XML_OK;
-    default: /* LGSP_JSON_STRING */
+    default: /* LGSP_JSON_STRING, or LGSP_JSON_DECIMAL: its exact text */
         return lgsp_xml_write_text(w, v->u.str, v->len, attr);
     }
 }

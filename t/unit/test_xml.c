@@ -218,10 +218,11 @@ test_json_to_xml(void)
        "</x></r>",
        "XML carried in a string stays a string");
 
-    EQ(to_xml("{\"d\":1e300,\"e\":0.1,\"f\":-7}", 0, "r", NULL),
-       DECL "<r xmlns:xsi=\"" LGSP_XSI_NS "\"><d>1e+300</d><e>0.1</e>"
-       "<f>-7</f></r>",
-       "numbers in their shortest exact form");
+    EQ(to_xml("{\"d\":1e300,\"e\":0.1,\"f\":-7,"
+              "\"g\":123456789012345678901234567890}", 0, "r", NULL),
+       DECL "<r xmlns:xsi=\"" LGSP_XSI_NS "\"><d>1e300</d><e>0.1</e>"
+       "<f>-7</f><g>123456789012345678901234567890</g></r>",
+       "numbers in their shortest exact form, long ones as written");
 
     EQ(to_xml("{\"a\":{\"1b\":1}}", 0, "r", NULL),
        "!9: /a/1b: \"1b\" is not an XML element name",
