@@ -31,8 +31,12 @@ CORE_SRCS := \
 	$(LGSP)/lgsp_acl.c \
 	$(LGSP)/lgsp_oauth.c \
 	$(LGSP)/lgsp_body.c \
+	$(LGSP)/lgsp_xml_read.c \
+	$(LGSP)/lgsp_xml_write.c \
 	$(SCHEMA_SRCS)
-CORE_LIBS := -ljansson -lpcre2-8 -lcrypto -lhiredis -lm
+# libxml2 (Debian's libxml2-dev) for the format conversion cores
+XML_INCS  := -I/usr/include/libxml2
+CORE_LIBS := -ljansson -lpcre2-8 -lcrypto -lhiredis -lxml2 -lm
 UNIT_LIBS := $(CORE_LIBS) -ljwt
 
 UNIT_TESTS := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/test_*.c))
@@ -44,7 +48,7 @@ FUZZ_CC      ?= clang
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
 .PHONY: all deps module unit test run bench clean conformance fuzz \
-	bench-schema asan valgrind soak
+	bench-schema bench-convert asan valgrind soak
 
 all: module
 
@@ -56,7 +60,8 @@ module: deps
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(CORE_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(LGSP) -It/unit -o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
+	$(CC) $(CFLAGS) -I$(LGSP) $(XML_INCS) -It/unit -o $@ $< $(CORE_SRCS) \
+		$(UNIT_LIBS)
 
 unit: deps $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do $$t; done
@@ -71,7 +76,7 @@ conformance: $(BUILD)/conformance
 $(BUILD)/fuzz/%: t/fuzz/%.c $(CORE_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -I$(LGSP) \
+		-fno-sanitize-recover=undefined -I$(LGSP) $(XML_INCS) \
 		-o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
 
 # each target runs FUZZ_SECONDS from its seeds in t/fuzz/seeds/NAME/
@@ -131,6 +136,18 @@ $(BUILD)/bench-schema: scripts/bench-schema/bench.c $(SCHEMA_SRCS) $(wildcard $(
 
 bench-schema: $(BUILD)/bench-schema
 	@scripts/bench-schema/run.sh $(BUILD)/bench-schema
+
+# conversion alone: lgsp_xml against Python's xml.etree and fast-xml-parser
+CONVERT_SRCS := $(LGSP)/lgsp_xml_read.c $(LGSP)/lgsp_xml_write.c $(SCHEMA_SRCS)
+
+$(BUILD)/bench-convert/bench: scripts/bench-convert/bench.c $(CONVERT_SRCS) \
+		$(wildcard $(LGSP)/lgsp_*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(LGSP) $(XML_INCS) -o $@ $< $(CONVERT_SRCS) \
+		$(SCHEMA_LIBS) -lxml2
+
+bench-convert: $(BUILD)/bench-convert/bench
+	@scripts/bench-convert/run.sh $(BUILD)/bench-convert/bench $(BUILD)
 
 test: module unit fuzz
 	@if [ -d $(SCHEMA_SUITE) ]; then $(MAKE) conformance; fi

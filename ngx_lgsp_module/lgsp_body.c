@@ -1,8 +1,9 @@
 /*
- * JSON request bodies, the parts that need no nginx: the Content-Type
- * check (RFC 9110 media types) and the "errors" list of a 422 answer.
+ * Request bodies, the parts that need no nginx: the Content-Type checks
+ * (RFC 9110 media types) and the "errors" list of a 422 answer.
  */
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,6 +13,8 @@
 #include "lgsp_body.h"
 
 
+static int lgsp_body_is_type(const char *value, size_t len,
+    const char *suffix, int text);
 static size_t lgsp_body_token(const char *p, const char *end);
 static const char *lgsp_body_skip_ows(const char *p, const char *end);
 static int lgsp_body_is_utf8_label(const char *p, const char *end);
@@ -20,17 +23,38 @@ static int lgsp_body_is_utf8_label(const char *p, const char *end);
 int
 lgsp_body_is_json_type(const char *value, size_t len)
 {
-    size_t       n;
+    return lgsp_body_is_type(value, len, "json", 0);
+}
+
+
+int
+lgsp_body_is_xml_type(const char *value, size_t len)
+{
+    return lgsp_body_is_type(value, len, "xml", 1);
+}
+
+
+/*
+ * application/SUFFIX or application/<anything>+SUFFIX (RFC 6839), and
+ * text/ too when text is set; a charset parameter must say UTF-8.
+ */
+static int
+lgsp_body_is_type(const char *value, size_t len, const char *suffix,
+    int text)
+{
+    size_t       n, sn;
     const char  *p, *end, *name, *param;
 
     p = value;
     end = value + len;
+    sn = strlen(suffix);
 
     p = lgsp_body_skip_ows(p, end);
 
     n = lgsp_body_token(p, end);
-    if (n != sizeof("application") - 1
-        || strncasecmp(p, "application", n) != 0)
+    if (!(n == sizeof("application") - 1
+          && strncasecmp(p, "application", n) == 0)
+        && !(text && n == sizeof("text") - 1 && strncasecmp(p, "text", n) == 0))
     {
         return 0;
     }
@@ -44,9 +68,10 @@ lgsp_body_is_json_type(const char *value, size_t len)
     n = lgsp_body_token(p, end);
     p += n;
 
-    /* "json" itself, or a name with the +json structured syntax suffix */
-    if (!(n == 4 && strncasecmp(p - 4, "json", 4) == 0)
-        && !(n > 5 && strncasecmp(p - 5, "+json", 5) == 0))
+    /* the suffix itself, or a name with the +suffix structured syntax */
+    if (!(n == sn && strncasecmp(p - sn, suffix, sn) == 0)
+        && !(n > sn + 1 && p[-(ptrdiff_t) sn - 1] == '+'
+             && strncasecmp(p - sn, suffix, sn) == 0))
     {
         return 0;
     }

@@ -1,6 +1,6 @@
 /*
- * JSON request bodies, the parts that need no nginx: which Content-Type
- * values name JSON, and the "errors" list of a schema violation answer.
+ * Request bodies, the parts that need no nginx: which Content-Type values
+ * name JSON or XML, and the "errors" list of a schema violation answer.
  */
 
 #ifndef LGSP_BODY_H
@@ -18,6 +18,13 @@
  * other type and for a value that is not a media type.
  */
 int lgsp_body_is_json_type(const char *value, size_t len);
+
+/*
+ * 1 when a Content-Type value names XML: text/xml, application/xml or
+ * application/<anything>+xml (SOAP 1.2's application/soap+xml), with
+ * parameters; a charset parameter must say UTF-8.
+ */
+int lgsp_body_is_xml_type(const char *value, size_t len);
 
 /*
  * The errors of a validation as a JSON array of {instancePath,

@@ -128,6 +128,21 @@ ngx_int_t ngx_http_lgsp_send_problem(ngx_http_request_t *r,
     ngx_http_lgsp_problem_t *problem);
 
 /*
+ * The problem's body, with the response's status and headers set for it;
+ * NULL when out of memory.  For filters, which send it on themselves.
+ */
+ngx_buf_t *ngx_http_lgsp_problem_buf(ngx_http_request_t *r,
+    ngx_http_lgsp_problem_t *problem);
+
+/*
+ * The request body, once read, in one piece of memory: the buffer itself
+ * when nginx read it into one, otherwise a copy in the request pool
+ * gathered from memory and the temporary file.
+ */
+ngx_int_t ngx_http_lgsp_request_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+
+/*
  * The zone NAME:SIZE of a directive's parameter arg (name and size its two
  * parts), checked and added; NULL after saying why.
  */

@@ -201,24 +201,48 @@ ngx_int_t
 ngx_http_lgsp_send_problem(ngx_http_request_t *r,
     ngx_http_lgsp_problem_t *problem)
 {
-    u_char               *p;
-    size_t                len;
-    ngx_int_t             rc;
-    ngx_buf_t            *b;
-    ngx_chain_t           out;
-    ngx_http_lgsp_ctx_t  *ctx;
-
-    ctx = ngx_http_lgsp_get_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->outcome = problem->outcome;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
     }
+
+    b = ngx_http_lgsp_problem_buf(r, problem);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_buf_t *
+ngx_http_lgsp_problem_buf(ngx_http_request_t *r,
+    ngx_http_lgsp_problem_t *problem)
+{
+    u_char               *p;
+    size_t                len;
+    ngx_buf_t            *b;
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    ctx->outcome = problem->outcome;
 
     len = sizeof("{\"type\":\"" NGX_HTTP_LGSP_PROBLEM_BASE "\",\"title\":\""
                  "\",\"status\":000,\"detail\":\"\",\"instance\":\"\"}") - 1
@@ -234,7 +258,7 @@ ngx_http_lgsp_send_problem(ngx_http_request_t *r,
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     p = ngx_sprintf(b->last, "{\"type\":\"" NGX_HTTP_LGSP_PROBLEM_BASE
@@ -261,16 +285,85 @@ ngx_http_lgsp_send_problem(ngx_http_request_t *r,
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
-    rc = ngx_http_send_header(r);
+    return b;
+}
 
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
+
+/*
+ * The body in one piece of memory: the buffer itself when nginx read it
+ * into one, otherwise a copy gathered from memory and the temporary file.
+ */
+ngx_int_t
+ngx_http_lgsp_request_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char       *p;
+    off_t         len, size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl, *bufs;
+
+    bufs = r->request_body->bufs;
+    len = 0;
+
+    for (cl = bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
     }
 
-    out.buf = b;
-    out.next = NULL;
+    body->len = len;
+    body->data = NULL;
 
-    return ngx_http_output_filter(r, &out);
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    for (cl = bufs; ngx_buf_size(cl->buf) == 0; cl = cl->next) {
+        /* void */
+    }
+
+    if (ngx_buf_in_memory(cl->buf) && ngx_buf_size(cl->buf) == len) {
+        body->data = cl->buf->pos;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        size = ngx_buf_size(b);
+
+        if (size == 0) {
+            /* the last_buf mark of a chunked body */
+            continue;
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, size);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, size, b->file_pos);
+
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (n != size) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "lgsp: read only %z of %O bytes of the"
+                          " request body from \"%V\"", n, size,
+                          &b->file->name);
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -6,10 +6,10 @@
 set -eu
 
 PACKAGES="nginx nginx-dev build-essential pkg-config
-    libjansson-dev libhiredis-dev libssl-dev libpcre2-dev libjwt-dev
+    libjansson-dev libhiredis-dev libssl-dev libpcre2-dev libjwt-dev libxml2-dev
     zlib1g-dev redis-server openssl curl wrk clang libclang-rt-14-dev
     perl libcrypt-jwt-perl libjson-xs-perl libhttp-daemon-perl
-    libwww-perl libio-socket-ssl-perl
+    libwww-perl libio-socket-ssl-perl libxml-libxml-perl
     node-ajv python3-jsonschema
     prometheus chromium
     debhelper dpkg-dev fakeroot

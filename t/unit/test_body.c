@@ -14,6 +14,26 @@
 
 
 static void
+test_xml_types(void)
+{
+    UNIT_OK(lgsp_body_is_xml_type(S("text/xml; charset=utf-8")),
+            "text/xml (SOAP 1.1) is XML");
+    UNIT_OK(lgsp_body_is_xml_type(S("application/soap+xml; charset=UTF-8;"
+                                    " action=\"urn:a\"")),
+            "application/soap+xml (SOAP 1.2) with an action is XML");
+    UNIT_OK(lgsp_body_is_xml_type(S("Application/XML")), "application/xml");
+    UNIT_OK(!lgsp_body_is_xml_type(S("text/xml; charset=iso-8859-1")),
+            "another charset is not");
+    UNIT_OK(!lgsp_body_is_xml_type(S("application/json")), "JSON is not");
+    UNIT_OK(!lgsp_body_is_xml_type(S("text/html")), "HTML is not");
+    UNIT_OK(!lgsp_body_is_xml_type(S("application/+xml")),
+            "a bare +xml suffix is not");
+    UNIT_OK(!lgsp_body_is_json_type(S("text/json")),
+            "text/ is XML's alone");
+}
+
+
+static void
 test_json_types(void)
 {
     UNIT_OK(lgsp_body_is_json_type(S("application/json")),
@@ -117,6 +137,7 @@ int
 main(void)
 {
     test_json_types();
+    test_xml_types();
     test_errors_json();
 
     return UNIT_DONE("body");
