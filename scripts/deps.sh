@@ -1,20 +1,42 @@
 #!/bin/sh
-# Installs the Debian 12 packages this project needs, when missing.
-# As root it runs apt-get; otherwise it prints the apt-get line and stops.
+# Installs the Debian 12 packages a make target needs, when missing.
+#   scripts/deps.sh [build|run|deb|test]...     default: all of them
+# build: the module (make module); run: the demo (make run); deb: the
+# package (make deb); test: everything make test runs (the demo's and
+# the package's included).  As root it runs apt-get; otherwise it prints
+# the apt-get line and stops.
 set -eu
 
-PACKAGES="nginx nginx-dev build-essential pkg-config
-    libjansson-dev libhiredis-dev libssl-dev libpcre2-dev libjwt-dev
-    zlib1g-dev redis-server openssl curl wrk clang libclang-rt-14-dev
-    perl libcrypt-jwt-perl libjson-xs-perl libhttp-daemon-perl
-    libwww-perl libio-socket-ssl-perl
+# what the module is compiled with (config checks them at configure time)
+BUILD="nginx-dev build-essential pkg-config
+    libjansson-dev libhiredis-dev libssl-dev libpcre2-dev zlib1g-dev"
+
+# make run: nginx, Redis and the demo's mock systems (Perl)
+RUN="nginx redis-server openssl curl
+    perl libjson-xs-perl libhttp-daemon-perl libwww-perl"
+
+DEB="debhelper dpkg-dev fakeroot lintian libcrypt-jwt-perl"
+
+TEST="$RUN $DEB libjwt-dev clang libclang-rt-14-dev wrk
+    libio-socket-ssl-perl
     node-ajv python3-jsonschema
     prometheus chromium
-    debhelper dpkg-dev fakeroot
     gdb valgrind"
 
+wanted=""
+for group in ${*:-build run deb test}; do
+    case $group in
+        build) wanted="$wanted $BUILD" ;;
+        run)   wanted="$wanted $BUILD $RUN" ;;
+        deb)   wanted="$wanted $BUILD $DEB" ;;
+        test)  wanted="$wanted $BUILD $TEST" ;;
+        *)     echo "deps: unknown group $group (build, run, deb, test)" >&2
+               exit 2 ;;
+    esac
+done
+
 missing=""
-for p in $PACKAGES; do
+for p in $(echo $wanted | tr ' ' '\n' | sort -u); do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
          | grep -q "install ok installed"
     then

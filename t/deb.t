@@ -20,6 +20,8 @@ my $loader = '/usr/share/nginx/modules-available/mod-http-lgsp.conf';
 my $enabled = '/etc/nginx/modules-enabled/50-mod-http-lgsp.conf';
 my $examples = "/usr/share/doc/$pkg/examples";
 
+plan skip_all => "tests Debian's nginx (not LGSP_NGINX, LGSP_STATIC)"
+    unless LGSP::Test::debian_nginx();
 plan skip_all => 'installs a package on the machine: run as root'
     if $> != 0;
 plan skip_all => 'dpkg and dpkg-buildpackage are not available'
