@@ -12,10 +12,10 @@ use warnings;
 use Test::More;
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
-use POSIX ();
 use Time::HiRes qw(sleep time stat);
 
 use lib 't/lib';
+use LGSP::Load;
 use LGSP::Test;
 
 my $repo = $LGSP::Test::REPO;
@@ -37,7 +37,9 @@ my $built = "$copy/nginx/objs/ngx_http_lgsp_module.so";
 system('cp', '-a', "$build/nginx", "$build/ngx_http_lgsp_module.so",
        $copy) == 0 or die 'cp';
 
+# brought up to date first: a source may be newer than the build
 my $t = LGSP::Test->new(workers => 2, module => $so);
+is make(), 0, 'make module into a copy of the build folder';
 
 $t->start(<<'EOF');
     server {
@@ -54,9 +56,7 @@ EOF
 like $t->get('/api')->{headers}{'x-lgsp-transaction-id'}, qr/^[0-9a-f-]{36}$/,
      'nginx runs the module of the build folder';
 
-# two clients, each asking until told to stop (ten minutes at most)
-my $stop = $t->dir . '/stop';
-my @clients = map { client($_) } 1 .. 2;
+my $load = LGSP::Load->start($t, clients => 2, path => '/api');
 
 my @st = stat $so;
 
@@ -81,15 +81,9 @@ is make(EXTRA_CFLAGS => '-O1'), 0, 'make module, other flags';
 is system('cmp', '-s', $built, $so), 0, 'the installed module is the build';
 isnt +(stat $so)[1], $st[1], 'a new file took the name';
 
-open my $fh, '>', $stop or die "$stop: $!";
-close $fh;
-
-for my $c (@clients) {
-    waitpid $c->{pid}, 0;
-    my ($ok, $failed) = split ' ', $t->read_file($c->{out});
-    ok $ok > 0, "client $c->{n}: $ok requests answered during the builds";
-    is $failed, 0, "client $c->{n}: none failed";
-}
+my %status = $load->stop;
+ok $status{200}, ($status{200} // 0) . " requests answered during the builds";
+is LGSP::Load::failures(%status), 0, 'none failed';
 
 ok $t->error_log !~ /exited on signal/, 'no worker died'
     or diag join "\n", grep { /signal/ } split /\n/, $t->error_log;
@@ -124,34 +118,3 @@ sub make {
     return $? >> 8;
 }
 
-
-# a client process asking /api until the stop file; it writes
-# "answered failed" to its file
-sub client {
-    my ($n) = @_;
-
-    my $out = $t->dir . "/client$n";
-    my $pid = fork // die "fork: $!";
-
-    if ($pid == 0) {
-        my ($ok, $failed) = (0, 0);
-        my $end = time + 600;
-
-        # never die here: the copy of $t would stop nginx on its way out
-        eval {
-            until (-e $stop || time > $end) {
-                my $r = HTTP::Tiny->new(timeout => 10)
-                    ->get('http://127.0.0.1:' . $t->port . '/api');
-                $r->{status} == 200 ? $ok++ : $failed++;
-                sleep 0.005;
-            }
-
-            open my $fh, '>', $out or die "$out: $!";
-            print $fh "$ok $failed\n";
-            close $fh;
-        };
-        POSIX::_exit(0);
-    }
-
-    return { n => $n, pid => $pid, out => $out };
-}

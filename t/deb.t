@@ -47,6 +47,19 @@ ok -f $deb, "the package is $deb";
 like `dpkg-deb -f $deb Depends`, qr/nginx-abi-1\.22\.1-\d+/,
     'it depends on the nginx ABI it was built for (dh_nginx)';
 
+like `dpkg-deb -c $deb`, qr{usr/share/man/man1/lgsp-logverify\.1\.gz.*usr/share/man/man1/lgsp-token\.1\.gz}s,
+     'it ships the tools\' manual pages';
+
+SKIP: {
+    skip 'lintian is not installed', 1
+        if system('command -v lintian >/dev/null') != 0;
+
+    my $lintian = `lintian --pedantic -I -E $deb 2>&1`;
+    unlike $lintian, qr/manual-page|manpage/,
+           'lintian --pedantic -I -E has nothing to say of manual pages'
+        or diag $lintian;
+}
+
 my $modules_dir_before = -d '/usr/lib/nginx/modules';
 
 my $out = `dpkg -i $deb 2>&1`;
