@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "ngx_http_lgsp.h"
 #include "ngx_http_lgsp_catalog.h"
