@@ -26,6 +26,7 @@ CORE_SRCS := \
 	$(LGSP)/lgsp_sha256.c \
 	$(LGSP)/lgsp_quota.c \
 	$(LGSP)/lgsp_quota_reply.c \
+	$(LGSP)/lgsp_redis.c \
 	$(LGSP)/lgsp_acl.c \
 	$(LGSP)/lgsp_oauth.c \
 	$(LGSP)/lgsp_body.c \
@@ -111,7 +112,8 @@ asan: deps-test
 # valgrind, a report each; t/valgrind.supp says which of nginx's memory
 # is not ours
 VALGRIND_TESTS ?= t/core.t t/jwt.t t/quota.t t/quota_redis.t t/quota_batch.t \
-	t/schema.t t/routing.t t/catalog.t t/records.t t/metrics.t t/hostile.t
+	t/schema.t t/routing.t t/catalog.t t/records.t t/metrics.t t/hostile.t \
+	t/hostile_redis.t
 VALGRIND_REPORTS = $(abspath $(BUILD))/valgrind
 
 valgrind: deps-test module
