@@ -15,6 +15,7 @@ SCHEMA_SRCS := \
 	$(LGSP)/lgsp_schema_validate.c \
 	$(LGSP)/lgsp_schema_meta.c \
 	$(LGSP)/lgsp_schema_json.c \
+	$(LGSP)/lgsp_decimal.c \
 	$(LGSP)/lgsp_regex.c \
 	$(LGSP)/lgsp_sbuf.c \
 	$(LGSP)/lgsp_format.c
