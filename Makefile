@@ -35,7 +35,7 @@ CORE_SRCS := \
 	$(LGSP)/lgsp_xml_write.c \
 	$(SCHEMA_SRCS)
 # libxml2 (Debian's libxml2-dev) for the format conversion cores
-XML_INCS  := -I/usr/include/libxml2
+XML_INCS  := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
 CORE_LIBS := -ljansson -lpcre2-8 -lcrypto -lhiredis -lxml2 -lm
 UNIT_LIBS := $(CORE_LIBS) -ljwt
 
@@ -47,15 +47,21 @@ FUZZ_SECONDS ?= 20
 FUZZ_CC      ?= clang
 FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c))
 
-.PHONY: all deps module unit test run bench clean conformance fuzz \
-	bench-schema bench-convert asan valgrind soak
+.PHONY: all deps deps-build deps-run deps-deb deps-test module unit test \
+	run bench clean conformance fuzz bench-schema bench-convert asan \
+	valgrind soak matrix
 
 all: module
 
+# the Debian packages each target needs (scripts/deps.sh says which)
 deps:
-	@scripts/deps.sh $(BUILD)
+	@LGSP_BUILD=$(BUILD) scripts/deps.sh
 
-module: deps
+deps-build deps-run deps-deb deps-test:
+	@LGSP_BUILD=$(BUILD) scripts/deps.sh $(@:deps-%=%)
+
+# NGINX_SRC=DIR builds against another nginx source tree (scripts/build.sh)
+module: deps-build
 	@scripts/build.sh $(BUILD)
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(CORE_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
@@ -63,7 +69,7 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(CORE_SRCS) $(wildcard $(LGSP)/lgsp_*
 	$(CC) $(CFLAGS) -I$(LGSP) $(XML_INCS) -It/unit -o $@ $< $(CORE_SRCS) \
 		$(UNIT_LIBS)
 
-unit: deps $(UNIT_TESTS)
+unit: deps-test $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do $$t; done
 
 $(BUILD)/conformance: t/conformance/run.c $(SCHEMA_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
@@ -80,7 +86,7 @@ $(BUILD)/fuzz/%: t/fuzz/%.c $(CORE_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
 		-o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
 
 # each target runs FUZZ_SECONDS from its seeds in t/fuzz/seeds/NAME/
-fuzz: $(FUZZ_TARGETS)
+fuzz: deps-test $(FUZZ_TARGETS)
 	@set -e; for f in $(FUZZ_TARGETS); do \
 		n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
@@ -96,7 +102,7 @@ ASAN_BUILD  ?= build-asan
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer
 ASAN_REPORTS = $(abspath $(ASAN_BUILD))/reports
 
-asan: deps
+asan: deps-test
 	@EXTRA_CFLAGS="$(SAN_FLAGS)" EXTRA_LDFLAGS="$(SAN_FLAGS)" \
 		scripts/build.sh $(ASAN_BUILD)
 	@$(MAKE) -s unit BUILD=$(ASAN_BUILD) \
@@ -117,7 +123,7 @@ VALGRIND_TESTS ?= t/core.t t/jwt.t t/quota.t t/quota_redis.t t/quota_batch.t \
 	t/hostile_redis.t
 VALGRIND_REPORTS = $(abspath $(BUILD))/valgrind
 
-valgrind: module
+valgrind: deps-test module
 	@rm -rf $(VALGRIND_REPORTS); mkdir -p $(VALGRIND_REPORTS); \
 	LGSP_MODULE=$(abspath $(MODULE)) LGSP_VALGRIND=$(VALGRIND_REPORTS) \
 		prove $(VALGRIND_TESTS); rc=$$?; \
@@ -127,7 +133,7 @@ valgrind: module
 # compared at start and end
 SOAK_MINUTES ?= 10
 
-soak: module
+soak: deps-test module
 	@scripts/soak $(BUILD) --minutes $(SOAK_MINUTES)
 
 $(BUILD)/bench-schema: scripts/bench-schema/bench.c $(SCHEMA_SRCS) $(wildcard $(LGSP)/lgsp_*.h)
@@ -149,14 +155,14 @@ $(BUILD)/bench-convert/bench: scripts/bench-convert/bench.c $(CONVERT_SRCS) \
 bench-convert: $(BUILD)/bench-convert/bench
 	@scripts/bench-convert/run.sh $(BUILD)/bench-convert/bench $(BUILD)
 
-test: module unit fuzz
+test: deps-test module unit fuzz
 	@if [ -d $(SCHEMA_SUITE) ]; then $(MAKE) conformance; fi
 	LGSP_MODULE=$(abspath $(MODULE)) prove -r t
 
-run: module
+run: deps-run module
 	@scripts/demo.sh $(BUILD) $(PORT)
 
-bench: module
+bench: deps-test module
 	@scripts/bench $(BUILD)
 
 # the transaction log verifier (scripts/lgsp-logverify runs it) and a
@@ -171,14 +177,23 @@ $(BUILD)/lgsp-logverify: scripts/lgsp_logverify.c $(LGSP)/lgsp_chain.c \
 
 logverify: $(BUILD)/lgsp-logverify
 
-screenshot: module
+screenshot: deps-test module
 	@scripts/status-screenshot $(BUILD)
 
 # the Debian package, $(BUILD)/deb/libnginx-mod-http-lgsp_*.deb
 .PHONY: deb
 
-deb: deps
+deb: deps-deb
 	@scripts/deb.sh $(BUILD)
+
+# make matrix: the module built with nginx from source (the tarballs of
+# NGINX_TARBALLS), dynamic and static, by gcc and clang under -Werror, each
+# build run through the tests; MATRIX_CC, MATRIX_TESTS narrow it down
+NGINX_TARBALLS ?= ../shared/nginx-src
+MATRIX_BUILD   ?= build-matrix
+
+matrix: deps-test
+	@scripts/matrix.sh $(NGINX_TARBALLS) $(MATRIX_BUILD)
 
 clean:
 	rm -rf $(BUILD)

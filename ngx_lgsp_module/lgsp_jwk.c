@@ -189,6 +189,7 @@ lgsp_jwk_set_add_file(lgsp_jwk_set_t *set, const char *path, const char *kid,
     }
 
     data = NULL;
+    size = 0;
 
     if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0
         || fseek(f, 0, SEEK_SET) != 0)

@@ -187,6 +187,13 @@ ngx_str_t *ngx_http_lgsp_outcome_name(ngx_http_request_t *r);
 ngx_int_t ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
 
+/*
+ * A new header line named key, with an empty value, added to headers
+ * (r->headers_out.headers or r->headers_in.headers); NULL without memory.
+ */
+ngx_table_elt_t *ngx_http_lgsp_push_header(ngx_list_t *headers,
+    ngx_str_t *key);
+
 
 extern ngx_module_t  ngx_http_lgsp_module;
 

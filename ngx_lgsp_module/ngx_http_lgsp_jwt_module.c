@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "ngx_http_lgsp.h"
 #include "ngx_http_lgsp_catalog.h"
@@ -68,11 +69,18 @@ typedef struct {
 
 typedef struct {
     ngx_shm_zone_t              *cache;
+
+    /* for nginx -t's warning about lgsp_jwt behind auth_request */
+    ngx_int_t                    auth_request;  /* its ctx_index, or -1 */
+    ngx_array_t                  auth_uris;     /* of ngx_str_t */
+    ngx_array_t                  locations;     /* with lgsp_jwt on */
 } ngx_http_lgsp_jwt_main_conf_t;
 
 
 typedef struct {
     ngx_uint_t                   mode;
+    ngx_str_t                    mode_file;     /* where lgsp_jwt was set */
+    ngx_uint_t                   mode_line;
     lgsp_jwk_set_t              *keys;
     ngx_uint_t                   algorithms;    /* LGSP_JWA_BIT() set */
     ngx_str_t                    issuer;
@@ -89,6 +97,12 @@ typedef struct {
     /* the digest of all the above that decides a token's fate */
     u_char                       policy[NGX_HTTP_LGSP_DIGEST_LEN];
 } ngx_http_lgsp_jwt_loc_conf_t;
+
+
+typedef struct {
+    ngx_str_t                   *name;
+    ngx_http_lgsp_jwt_loc_conf_t *conf;
+} ngx_http_lgsp_jwt_location_t;
 
 
 static ngx_int_t ngx_http_lgsp_jwt_handler(ngx_http_request_t *r);
@@ -133,6 +147,8 @@ static char *ngx_http_lgsp_jwt_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_lgsp_jwt_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_lgsp_jwt_mode(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_lgsp_jwt_require_claim(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_lgsp_jwt_type(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -151,6 +167,9 @@ static void *ngx_http_lgsp_jwt_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_lgsp_jwt_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_lgsp_jwt_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_lgsp_jwt_note_location(ngx_conf_t *cf,
+    ngx_http_lgsp_jwt_loc_conf_t *conf);
+static void ngx_http_lgsp_jwt_warn_auth_request(ngx_conf_t *cf);
 static ngx_int_t ngx_http_lgsp_jwt_init(ngx_conf_t *cf);
 
 
@@ -164,6 +183,9 @@ static ngx_conf_enum_t  ngx_http_lgsp_jwt_modes[] = {
 
 static ngx_str_t  ngx_http_lgsp_agency_header = ngx_string("X-LGSP-Agency");
 
+static ngx_str_t  ngx_http_lgsp_www_authenticate =
+    ngx_string("WWW-Authenticate");
+
 static ngx_str_t  ngx_http_lgsp_jwt_claim_prefix =
     ngx_string("lgsp_jwt_claim_");
 
@@ -174,7 +196,7 @@ static ngx_command_t  ngx_http_lgsp_jwt_commands[] = {
 
     { ngx_string("lgsp_jwt"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_lgsp_jwt_mode,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_lgsp_jwt_loc_conf_t, mode),
       &ngx_http_lgsp_jwt_modes },
@@ -761,7 +783,8 @@ ngx_http_lgsp_jwt_reject(ngx_http_request_t *r, ngx_uint_t status,
         }
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_http_lgsp_push_header(&r->headers_out.headers,
+                                  &ngx_http_lgsp_www_authenticate);
     if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -796,8 +819,6 @@ ngx_http_lgsp_jwt_reject(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     h->value.len = p - h->value.data;
-    h->hash = 1;
-    ngx_str_set(&h->key, "WWW-Authenticate");
     r->headers_out.www_authenticate = h;
 
     problem.status = status;
@@ -1701,9 +1722,29 @@ ngx_http_lgsp_jwt_describe(ngx_conf_t *cf, void **loc_conf,
 }
 
 
+static char *
+ngx_http_lgsp_jwt_mode(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf = conf;
+
+    char  *rv;
+
+    rv = ngx_conf_set_enum_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    jlcf->mode_file = cf->conf_file->file.name;
+    jlcf->mode_line = cf->conf_file->line;
+
+    return NGX_CONF_OK;
+}
+
+
 static void *
 ngx_http_lgsp_jwt_create_main_conf(ngx_conf_t *cf)
 {
+    ngx_uint_t                      i;
     ngx_http_lgsp_jwt_main_conf_t  *conf;
 
     conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_jwt_main_conf_t));
@@ -1716,6 +1757,28 @@ ngx_http_lgsp_jwt_create_main_conf(ngx_conf_t *cf)
      *
      *     conf->cache = NULL;
      */
+
+    if (ngx_array_init(&conf->auth_uris, cf->pool, 4, sizeof(ngx_str_t))
+        != NGX_OK
+        || ngx_array_init(&conf->locations, cf->pool, 4,
+                          sizeof(ngx_http_lgsp_jwt_location_t))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    /* found by name: nginx may be built without it */
+    conf->auth_request = -1;
+
+    for (i = 0; cf->cycle->modules[i]; i++) {
+        if (ngx_strcmp(cf->cycle->modules[i]->name,
+                       "ngx_http_auth_request_module")
+            == 0)
+        {
+            conf->auth_request = cf->cycle->modules[i]->ctx_index;
+            break;
+        }
+    }
 
     return conf;
 }
@@ -1734,6 +1797,8 @@ ngx_http_lgsp_jwt_create_loc_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
+     *     conf->mode_file = { 0, NULL };
+     *     conf->mode_line = 0;
      *     conf->issuer = { 0, NULL };
      *     conf->audience = { 0, NULL };
      *     conf->agency_claim = { 0, NULL };
@@ -1761,6 +1826,11 @@ ngx_http_lgsp_jwt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_lgsp_jwt_loc_conf_t *prev = parent;
     ngx_http_lgsp_jwt_loc_conf_t *conf = child;
 
+    if (conf->mode == NGX_CONF_UNSET_UINT) {
+        conf->mode_file = prev->mode_file;
+        conf->mode_line = prev->mode_line;
+    }
+
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_LGSP_JWT_OFF);
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
@@ -1778,11 +1848,105 @@ ngx_http_lgsp_jwt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->bind, prev->bind,
                               NGX_HTTP_LGSP_JWT_BIND_OFF);
 
+    if (ngx_http_lgsp_jwt_note_location(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->mode == NGX_HTTP_LGSP_JWT_OFF) {
         return NGX_CONF_OK;
     }
 
     return ngx_http_lgsp_jwt_policy(cf, conf);
+}
+
+
+/*
+ * nginx skips the access phase of subrequests, where lgsp_jwt works: a
+ * location reached only through auth_request is not authenticated by its
+ * lgsp_jwt.  While merging, cf->ctx holds the location's configurations:
+ * its name, with lgsp_jwt on, and its auth_request URI (the first field of
+ * ngx_http_auth_request_module's configuration, merged before ours, as
+ * nginx's own modules come first) are noted here for the warning.
+ */
+static ngx_int_t
+ngx_http_lgsp_jwt_note_location(ngx_conf_t *cf,
+    ngx_http_lgsp_jwt_loc_conf_t *conf)
+{
+    ngx_str_t                      *uri, *auth_uri;
+    ngx_http_conf_ctx_t            *ctx;
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_lgsp_jwt_location_t   *loc;
+    ngx_http_lgsp_jwt_main_conf_t  *jmcf;
+
+    jmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_jwt_module);
+    ctx = cf->ctx;
+
+    if (jmcf->auth_request >= 0) {
+        auth_uri = ctx->loc_conf[jmcf->auth_request];
+        uri = jmcf->auth_uris.nelts ? (ngx_str_t *) jmcf->auth_uris.elts
+                                      + jmcf->auth_uris.nelts - 1
+                                    : NULL;
+
+        /* inner locations inherit it: noted once */
+        if (auth_uri->len && (uri == NULL || uri->data != auth_uri->data)) {
+            uri = ngx_array_push(&jmcf->auth_uris);
+            if (uri == NULL) {
+                return NGX_ERROR;
+            }
+
+            *uri = *auth_uri;
+        }
+    }
+
+    clcf = ctx->loc_conf[ngx_http_core_module.ctx_index];
+
+    if (conf->mode != NGX_HTTP_LGSP_JWT_OFF && clcf->name.len) {
+        loc = ngx_array_push(&jmcf->locations);
+        if (loc == NULL) {
+            return NGX_ERROR;
+        }
+
+        loc->name = &clcf->name;
+        loc->conf = conf;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a location named exactly as an auth_request URI: the one it reaches */
+static void
+ngx_http_lgsp_jwt_warn_auth_request(ngx_conf_t *cf)
+{
+    ngx_uint_t                      i, j;
+    ngx_str_t                      *uris;
+    ngx_http_lgsp_jwt_location_t   *locs;
+    ngx_http_lgsp_jwt_main_conf_t  *jmcf;
+
+    jmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_jwt_module);
+    uris = jmcf->auth_uris.elts;
+    locs = jmcf->locations.elts;
+
+    for (i = 0; i < jmcf->locations.nelts; i++) {
+        for (j = 0; j < jmcf->auth_uris.nelts; j++) {
+            if (locs[i].name->len != uris[j].len
+                || ngx_strncmp(locs[i].name->data, uris[j].data, uris[j].len)
+                   != 0)
+            {
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "\"lgsp_jwt\" in %V:%ui does not authenticate"
+                          " the requests that \"auth_request %V\" sends to"
+                          " location \"%V\": nginx skips the access phase"
+                          " of subrequests; set lgsp_jwt where the request"
+                          " itself is handled",
+                          &locs[i].conf->mode_file, locs[i].conf->mode_line,
+                          &uris[j], locs[i].name);
+            break;
+        }
+    }
 }
 
 
@@ -1800,6 +1964,8 @@ ngx_http_lgsp_jwt_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_lgsp_jwt_handler;
+
+    ngx_http_lgsp_jwt_warn_auth_request(cf);
 
     return NGX_OK;
 }

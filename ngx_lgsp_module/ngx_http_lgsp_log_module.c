@@ -792,7 +792,9 @@ ngx_http_lgsp_log_recover(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
     ngx_memcpy(sh->head, sh->saved.head, LGSP_CHAIN_HASH_HEX);
     ngx_memcpy(sh->file_head, sh->saved.file_head, LGSP_CHAIN_HASH_HEX);
 
+    /* the file's end: read only when the change reached the file */
     rc = NGX_DECLINED;
+    seq = 0;
 
     if (sh->op_written) {
         rc = ngx_http_lgsp_log_file_end(log, &seq, head, elog);

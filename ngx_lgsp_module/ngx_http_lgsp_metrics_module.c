@@ -177,6 +177,10 @@ static char *ngx_http_lgsp_metrics_merge_loc_conf(ngx_conf_t *cf,
 static ngx_int_t ngx_http_lgsp_metrics_init(ngx_conf_t *cf);
 
 
+static ngx_str_t  ngx_http_lgsp_metrics_cache_control =
+    ngx_string("Cache-Control");
+
+
 static ngx_conf_num_bounds_t  ngx_http_lgsp_metrics_max_series_bounds = {
     ngx_conf_check_num_bounds, 10, 100000
 };
@@ -1502,13 +1506,12 @@ ngx_http_lgsp_metrics_send(ngx_http_request_t *r, char *type,
     r->headers_out.content_type.len = ngx_strlen(type);
     r->headers_out.content_type_len = r->headers_out.content_type.len;
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_http_lgsp_push_header(&r->headers_out.headers,
+                                  &ngx_http_lgsp_metrics_cache_control);
     if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
     ngx_str_set(&h->value, "no-store");
 
     rc = ngx_http_send_header(r);

@@ -489,12 +489,11 @@ ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r, ngx_str_t *name,
         return NGX_OK;
     }
 
-    h = ngx_list_push(&r->headers_in.headers);
+    h = ngx_http_lgsp_push_header(&r->headers_in.headers, name);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    h->key = *name;
     h->value = *value;
     h->lowcase_key = ngx_pnalloc(r->pool, name->len);
     if (h->lowcase_key == NULL) {
@@ -505,6 +504,30 @@ ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r, ngx_str_t *name,
     h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
 
     return NGX_OK;
+}
+
+
+ngx_table_elt_t *
+ngx_http_lgsp_push_header(ngx_list_t *headers, ngx_str_t *key)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->hash = 1;
+    h->key = *key;
+    ngx_str_null(&h->value);
+    h->lowcase_key = NULL;
+
+#if (nginx_version >= 1023000)
+    /* since 1.23 the lines of one header are linked: this one is alone */
+    h->next = NULL;
+#endif
+
+    return h;
 }
 
 
@@ -671,13 +694,12 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_http_lgsp_push_header(&r->headers_out.headers,
+                                  &ngx_http_lgsp_txid_header);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    h->hash = 1;
-    h->key = ngx_http_lgsp_txid_header;
     h->value = txid;
 
     return ngx_http_next_header_filter(r);

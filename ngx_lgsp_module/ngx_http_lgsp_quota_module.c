@@ -324,6 +324,13 @@ ngx_module_t  ngx_http_lgsp_quota_module = {
 static ngx_str_t  ngx_http_lgsp_quota_remaining_name =
     ngx_string("lgsp_quota_remaining");
 
+static ngx_str_t  ngx_http_lgsp_quota_retry_after_header =
+    ngx_string("Retry-After");
+static ngx_str_t  ngx_http_lgsp_quota_policy_header =
+    ngx_string("RateLimit-Policy");
+static ngx_str_t  ngx_http_lgsp_quota_status_header =
+    ngx_string("RateLimit");
+
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
@@ -1167,7 +1174,8 @@ ngx_http_lgsp_quota_retry_after(ngx_http_request_t *r, uint64_t seconds)
 {
     ngx_table_elt_t  *h;
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_http_lgsp_push_header(&r->headers_out.headers,
+                                  &ngx_http_lgsp_quota_retry_after_header);
     if (h == NULL) {
         return NGX_ERROR;
     }
@@ -1177,8 +1185,6 @@ ngx_http_lgsp_quota_retry_after(ngx_http_request_t *r, uint64_t seconds)
         return NGX_ERROR;
     }
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "Retry-After");
     h->value.len = ngx_sprintf(h->value.data, "%uL", seconds)
                    - h->value.data;
 
@@ -1216,13 +1222,12 @@ ngx_http_lgsp_quota_header_filter(ngx_http_request_t *r)
 
     status = policy + qctx->nlimits * (LGSP_QUOTA_ITEM_LEN + 2);
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_http_lgsp_push_header(&r->headers_out.headers,
+                                  &ngx_http_lgsp_quota_policy_header);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "RateLimit-Policy");
     h->value.data = policy;
 
     for (i = 0; i < qctx->nlimits; i++) {
@@ -1246,13 +1251,12 @@ ngx_http_lgsp_quota_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_http_lgsp_push_header(&r->headers_out.headers,
+                                  &ngx_http_lgsp_quota_status_header);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "RateLimit");
     h->value.data = status;
 
     for (i = 0; i < qctx->nlimits; i++) {

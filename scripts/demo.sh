@@ -8,6 +8,10 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# LGSP_NGINX: another nginx binary; LGSP_STATIC=1: the module is built
+# into it, so no load_module (make matrix)
+nginx=${LGSP_NGINX:-nginx}
+unload=${LGSP_STATIC:+/^load_module /d}
 build=$(cd "${1:-$repo/build}" && pwd)
 port=${2:-8080}
 
@@ -41,7 +45,7 @@ fi
 # render conf/ into the run folder
 (cd "$repo/conf" && find . -type f) | while read -r f; do
     mkdir -p "$(dirname "$run/conf/$f")"
-    sed -e "s|@MODULE@|$build/ngx_http_lgsp_module.so|g" \
+    sed -e "s|@MODULE@|$build/ngx_http_lgsp_module.so|g" -e "$unload" \
         -e "s|@PORT@|$port|g" -e "s|@AGENCY_PORT@|$agency_port|g" \
         -e "s|@NDXP_PORT@|$ndxp_port|g" \
         "$repo/conf/$f" > "$run/conf/$f"
@@ -66,8 +70,8 @@ pids+=($!)
 
 # make asan: the sanitizer runtime goes into nginx, and only there
 preload=${LGSP_PRELOAD:+LD_PRELOAD=$LGSP_PRELOAD}
-env $preload nginx -p "$run/" -c conf/nginx.conf -t -q
-env $preload nginx -p "$run/" -c conf/nginx.conf -g 'daemon off;' &
+env $preload "$nginx" -p "$run/" -c conf/nginx.conf -t -q
+env $preload "$nginx" -p "$run/" -c conf/nginx.conf -g 'daemon off;' &
 pids+=($!)
 
 # nginx and the mock systems listening

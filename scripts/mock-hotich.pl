@@ -60,6 +60,11 @@ while (my $c = $d->accept) {
         my $res = HTTP::Response->new($status);
         $res->header('Content-Type' => 'application/json');
         $res->content($json->encode($body));
+
+        # one request a connection: a single process must not wait on an
+        # idle keepalive connection (nginx 1.29 and later speak HTTP/1.1
+        # upstream)
+        $c->force_last_request;
         $c->send_response($res);
     }
 

@@ -49,6 +49,10 @@ sub answer {
     my $res = HTTP::Response->new($status);
     $res->header('Content-Type' => 'application/json', %headers);
     $res->content(ref $body ? $json->encode($body) : $body);
+
+    # one request a connection: a single process must not wait on an idle
+    # keepalive connection (nginx 1.29 and later speak HTTP/1.1 upstream)
+    $c->force_last_request;
     $c->send_response($res);
 }
 

@@ -12,6 +12,10 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+# LGSP_NGINX: another nginx binary; LGSP_STATIC=1: the module is built
+# into it, so no load_module (make matrix)
+nginx=${LGSP_NGINX:-nginx}
+unload=${LGSP_STATIC:+/^load_module /d}
 build=$(cd "${1:-$repo/build}" && pwd)
 run=$(mkdir -p "${2:-$build/multi-node}" && cd "${2:-$build/multi-node}" \
       && pwd)
@@ -36,7 +40,7 @@ if [ ! -f "$run/conf/keys/sso.key" ]; then
 fi
 
 render() {
-    sed -e "s|@MODULE@|$build/ngx_http_lgsp_module.so|g" \
+    sed -e "s|@MODULE@|$build/ngx_http_lgsp_module.so|g" -e "$unload" \
         -e "s|@DIR@|$run|g" -e "s|@NODE@|${3:-}|g" -e "s|@PORT@|${4:-}|g" \
         -e "s|@REDIS_PRIMARY_PORT@|$primary|g" \
         -e "s|@REDIS_REPLICA_PORT@|$replica|g" \
@@ -81,8 +85,8 @@ listening "$sentinel"
 preload=${LGSP_PRELOAD:+LD_PRELOAD=$LGSP_PRELOAD}
 
 for node in node1 node2; do
-    env $preload nginx -p "$run/" -c "conf/$node.conf" -t -q
-    env $preload nginx -p "$run/" -c "conf/$node.conf" -g 'daemon off;' &
+    env $preload "$nginx" -p "$run/" -c "conf/$node.conf" -t -q
+    env $preload "$nginx" -p "$run/" -c "conf/$node.conf" -g 'daemon off;' &
     pids+=($!)
 done
 listening "$node1"

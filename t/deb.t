@@ -20,6 +20,8 @@ my $loader = '/usr/share/nginx/modules-available/mod-http-lgsp.conf';
 my $enabled = '/etc/nginx/modules-enabled/50-mod-http-lgsp.conf';
 my $examples = "/usr/share/doc/$pkg/examples";
 
+plan skip_all => "tests Debian's nginx (not LGSP_NGINX, LGSP_STATIC)"
+    unless LGSP::Test::debian_nginx();
 plan skip_all => 'installs a package on the machine: run as root'
     if $> != 0;
 plan skip_all => 'dpkg and dpkg-buildpackage are not available'
@@ -44,6 +46,19 @@ ok -f $deb, "the package is $deb";
 
 like `dpkg-deb -f $deb Depends`, qr/nginx-abi-1\.22\.1-\d+/,
     'it depends on the nginx ABI it was built for (dh_nginx)';
+
+like `dpkg-deb -c $deb`, qr{usr/share/man/man1/lgsp-logverify\.1\.gz.*usr/share/man/man1/lgsp-token\.1\.gz}s,
+     'it ships the tools\' manual pages';
+
+SKIP: {
+    skip 'lintian is not installed', 1
+        if system('command -v lintian >/dev/null') != 0;
+
+    my $lintian = `lintian --pedantic -I -E $deb 2>&1`;
+    unlike $lintian, qr/manual-page|manpage/,
+           'lintian --pedantic -I -E has nothing to say of manual pages'
+        or diag $lintian;
+}
 
 my $modules_dir_before = -d '/usr/lib/nginx/modules';
 

@@ -99,9 +99,12 @@ sub requests {
     return map { decode_json($_) } split /\n/, $t->read_file($log{$name});
 }
 
+# the names of the headers sent, but Connection: nginx's own, sent or not
+# by its version (1.29 and later speak HTTP/1.1 upstream, without "close")
 sub names {
     my ($req) = @_;
-    return [ sort map { lc $_->[0] } @{ $req->{headers} } ];
+    return [ sort grep { $_ ne 'connection' }
+             map { lc $_->[0] } @{ $req->{headers} } ];
 }
 
 # nothing of the caller anywhere in what the fetch sent
@@ -127,8 +130,8 @@ subtest 'the JWKS fetch' => sub {
 
     my $req = $fetches[0];
     is $req->{method}, 'GET', 'a GET';
-    is_deeply names($req), [qw(connection host)],
-        'with no header but Host and Connection' or diag explain $req;
+    is_deeply names($req), [qw(host)],
+        'with no header but Host (and Connection)' or diag explain $req;
     is $req->{body}, '', 'and no body';
     carries_nothing_of_the_caller($req, 'the JWKS fetch');
 };
@@ -146,7 +149,7 @@ subtest 'the NDXP token fetch' => sub {
 
     is $req->{method}, 'POST', 'a POST';
     is_deeply names($req),
-        [qw(authorization connection content-length content-type host)],
+        [qw(authorization content-length content-type host)],
         'with only the headers the location sets' or diag explain $req;
     is $h{authorization}, 'Basic ' . encode_base64($consumer, ''),
         'Authorization: the consumer key, not the caller\'s token';

@@ -119,4 +119,21 @@ ok $ok, 'accepted: RSA and HMAC keys with an allow-list they serve'
 EOF
 ok $ok, 'accepted: keys inherited from http level' or diag $out;
 
+# auth_request's subrequest skips the access phase, where lgsp_jwt works
+($ok, $out) = $t->test_config(<<'EOF');
+    lgsp_jwt_key_file rsa.pub;
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location / { auth_request /auth; empty_gif; location /in { } }
+        location = /auth { internal; lgsp_jwt on; return 204; }
+        location /api { lgsp_jwt on; empty_gif; }
+    }
+EOF
+ok $ok, 'accepted: lgsp_jwt in the location auth_request reaches'
+    or diag $out;
+like $out, qr{\[warn\].*"lgsp_jwt" in \S+/conf/nginx\.conf:\d+ does not authenticate the requests that "auth_request /auth" sends to location "/auth": nginx skips the access phase of subrequests},
+     '  with a warning naming file and line';
+is scalar(() = $out =~ /does not authenticate/g), 1,
+   '  once, for that location only';
+
 done_testing;

@@ -29,6 +29,13 @@ my $dir = $t->dir;
 # workers write the tenants' logs: they must reach them
 chmod 0755, $dir;
 
+# the tool runs the nginx on the PATH: make it the harness's (make matrix)
+if ($ENV{LGSP_NGINX}) {
+    mkdir "$dir/bin" or die "$dir/bin: $!";
+    symlink LGSP::Test::nginx(), "$dir/bin/nginx" or die "symlink: $!";
+    $ENV{PATH} = "$dir/bin:$ENV{PATH}";
+}
+
 my $http = <<'EOF';
     # the national platform, for tenants made with --ndxp-key
     upstream ndxp {

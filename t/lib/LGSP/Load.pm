@@ -2,7 +2,8 @@ package LGSP::Load;
 
 # Load for the fault tests: forked clients that call the test's nginx in
 # a loop until stopped, and count the answers by status (599: HTTP::Tiny
-# could not get one, e.g. a connection reset).
+# could not get one, e.g. a connection reset).  A client stops by itself
+# after seconds => N (600), should the test die before stopping it.
 #
 #   my $load = LGSP::Load->start($t, clients => 4, path => '/x',
 #                                headers => { Authorization => ... });
@@ -14,6 +15,7 @@ use warnings;
 
 use HTTP::Tiny;
 use POSIX qw(_exit);
+use Time::HiRes qw(time);
 
 
 sub start {
@@ -23,6 +25,7 @@ sub start {
                        stop => $t->dir . "/load.stop.$$." . ++$LGSP::Load::n },
                      $class;
     my $url = 'http://127.0.0.1:' . $t->port . ($opt{path} // '/');
+    my $end = time + ($opt{seconds} || 600);
 
     for my $i (1 .. $opt{clients} || 4) {
         my $pid = fork // die "fork: $!";
@@ -37,7 +40,7 @@ sub start {
             $http = HTTP::Tiny->new(timeout => 10, keep_alive => 0);
 
             # the stop file, not a signal: a request is never cut short
-            until (-e $self->{stop}) {
+            until (-e $self->{stop} || time > $end) {
                 my $r = $http->request($opt{method} // 'GET', $url, {
                     headers => $opt{headers} || {},
                     defined $opt{body} ? (content => $opt{body}) : (),

@@ -5,6 +5,11 @@ package LGSP::Test;
 # loopback ports (and redis-server when it asks), sends real HTTP
 # requests and stops everything at the end.
 #
+# LGSP_MODULE=PATH: the module to load (default build/ngx_http_lgsp_module.so);
+# LGSP_NGINX=PATH: the nginx binary to run (default: nginx on the PATH);
+# LGSP_STATIC=1: that nginx has the module built in (--add-module), so no
+# load_module.  make matrix runs the tests so against nginx built from source.
+#
 #   my $t = LGSP::Test->new;
 #   $t->write_file('hs.key', $secret);
 #   $t->start(<<'EOF');            # the inside of http { }
@@ -43,7 +48,7 @@ sub new {
     # module => PATH: another build of the module (an installed one)
     my $module = $opt{module} || $ENV{LGSP_MODULE}
                  || "$REPO/build/ngx_http_lgsp_module.so";
-    croak "module $module not built: run make" unless -f $module;
+    croak "module $module not built: run make" unless -f $module || static();
 
     my $dir = tempdir('lgsp-test-XXXXXX', TMPDIR => 1,
                       CLEANUP => !$ENV{LGSP_KEEP});
@@ -65,6 +70,16 @@ sub new {
 
 
 sub dir { $_[0]{dir} }
+
+
+# the nginx binary the tests run, and whether the module is built into it
+sub nginx { $ENV{LGSP_NGINX} || 'nginx' }
+sub static { $ENV{LGSP_STATIC} ? 1 : 0 }
+
+
+# true when the tests run Debian's nginx (not make matrix's own builds),
+# for the tests about Debian's packaging
+sub debian_nginx { !$ENV{LGSP_NGINX} && !static() }
 sub port { $_[0]{port} }
 
 
@@ -135,8 +150,10 @@ sub config {
     # connection), and with reuseport the kernel would queue connections
     # on the sockets of workers that are not there.
 
+    my $load = static() ? '' : "load_module $self->{module};";
+
     my $conf = <<"EOF";
-load_module $self->{module};
+$load
 
 worker_processes $workers;
 error_log $dir/logs/error.log info;
@@ -188,7 +205,8 @@ sub test_config {
     $self->write_file('nginx.conf', $self->config($http, %opt));
 
     local $ENV{LD_PRELOAD} = $ENV{LGSP_PRELOAD} if $ENV{LGSP_PRELOAD};
-    my $out = `nginx -p $self->{dir}/ -c $self->{dir}/conf/nginx.conf -t 2>&1`;
+    my $nginx = nginx();
+    my $out = `$nginx -p $self->{dir}/ -c $self->{dir}/conf/nginx.conf -t 2>&1`;
 
     return ($? == 0, $out);
 }
@@ -210,7 +228,7 @@ sub start {
 
         my @pin = defined $opt{cpu} ? ('taskset', '-c', $opt{cpu}) : ();
         push @pin, valgrind() if $ENV{LGSP_VALGRIND};
-        exec @pin, 'nginx', '-p', "$self->{dir}/", '-c',
+        exec @pin, nginx(), '-p', "$self->{dir}/", '-c',
              "$self->{dir}/conf/nginx.conf", '-g', 'daemon off;';
         exit 127;
     }
