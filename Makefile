@@ -29,6 +29,7 @@ CORE_SRCS := \
 	$(LGSP)/lgsp_acl.c \
 	$(LGSP)/lgsp_oauth.c \
 	$(LGSP)/lgsp_body.c \
+	$(LGSP)/lgsp_deliver.c \
 	$(SCHEMA_SRCS)
 CORE_LIBS := -ljansson -lpcre2-8 -lcrypto -lhiredis -lm
 UNIT_LIBS := $(CORE_LIBS) -ljwt

@@ -89,8 +89,6 @@ static void ngx_http_lgsp_schema_body_handler(ngx_http_request_t *r);
 static void *ngx_http_lgsp_schema_alloc(void *pool, size_t size);
 static ngx_int_t ngx_http_lgsp_schema_validate(ngx_http_request_t *r,
     ngx_http_lgsp_schema_ctx_t *ctx);
-static ngx_int_t ngx_http_lgsp_schema_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_lgsp_schema_violation(ngx_http_request_t *r,
     lgsp_schema_errors_t *errors);
 static void ngx_http_lgsp_schema_too_large(ngx_http_request_t *r,
@@ -418,7 +416,7 @@ ngx_http_lgsp_schema_validate(ngx_http_request_t *r,
         return NGX_DONE;
     }
 
-    if (ngx_http_lgsp_schema_body(r, &body) != NGX_OK) {
+    if (ngx_http_lgsp_request_body(r, &body) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -466,84 +464,6 @@ ngx_http_lgsp_schema_validate(ngx_http_request_t *r,
     lgsp_schema_errors_free(&errors);
 
     return rc;
-}
-
-
-/*
- * The body in one piece of memory: the buffer itself when nginx read it
- * into one, otherwise a copy gathered from memory and the temporary file.
- */
-static ngx_int_t
-ngx_http_lgsp_schema_body(ngx_http_request_t *r, ngx_str_t *body)
-{
-    u_char       *p;
-    off_t         len, size;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl, *bufs;
-
-    bufs = r->request_body->bufs;
-    len = 0;
-
-    for (cl = bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    body->len = len;
-    body->data = NULL;
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    for (cl = bufs; ngx_buf_size(cl->buf) == 0; cl = cl->next) {
-        /* void */
-    }
-
-    if (ngx_buf_in_memory(cl->buf) && ngx_buf_size(cl->buf) == len) {
-        body->data = cl->buf->pos;
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    body->data = p;
-
-    for (cl = bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        size = ngx_buf_size(b);
-
-        if (size == 0) {
-            /* the last_buf mark of a chunked body */
-            continue;
-        }
-
-        if (ngx_buf_in_memory(b)) {
-            p = ngx_cpymem(p, b->pos, size);
-            continue;
-        }
-
-        n = ngx_read_file(b->file, p, size, b->file_pos);
-
-        if (n == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (n != size) {
-            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          "lgsp schema: read only %z of %O bytes of the"
-                          " request body from \"%V\"", n, size,
-                          &b->file->name);
-            return NGX_ERROR;
-        }
-
-        p += n;
-    }
-
-    return NGX_OK;
 }
 
 
