@@ -15,6 +15,7 @@ use Time::HiRes qw(sleep time);
 use lib 't/lib';
 use LGSP::Test;
 use LGSP::Token qw(bearer);
+use LGSP::Receiver;
 
 my $secret = 'deliver-secret-' . ('z' x 32);
 
@@ -22,8 +23,7 @@ my $t = LGSP::Test->new;
 $t->write_file('hs.key', $secret);
 $t->start_redis;
 
-my $provider = $t->extra_port(1);
-my $log = $t->dir . '/provider.jsonl';
+my $rcv = LGSP::Receiver->new($t, $t->extra_port(1));
 
 my $http = <<'EOF';
     lgsp_redis 127.0.0.1:%%REDIS_PORT%% timeout=2s;
@@ -57,25 +57,9 @@ $t->start($http);
 my $auth = bearer($secret, 'AG.HANAM');
 my $other = bearer($secret, 'AG.HUE');
 
-# the provider's log: one hash per request that reached it
-sub received {
-    open my $f, '<', $log or return ();
-    return map { decode_json($_) } <$f>;
-}
-
-sub start_provider {
-    my (@opt) = @_;
-    my $pid = $t->spawn($^X, "$LGSP::Test::REPO/scripts/mock/receiver.pl",
-                        $provider, $log, @opt);
-    LGSP::Test::wait_port($provider, $pid) or die 'receiver did not start';
-    return $pid;
-}
-
-sub stop_provider {
-    my ($pid) = @_;
-    kill 'TERM', $pid;
-    LGSP::Test::wait_exit($pid);
-}
+sub start_provider { $rcv->start(@_) }
+sub stop_provider { $rcv->stop(@_) }
+sub received { $rcv->received }
 
 sub status {
     my ($txid, $token) = @_;

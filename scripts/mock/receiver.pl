@@ -31,6 +31,9 @@ $out->autoflush(1);
 
 $SIG{TERM} = sub { exit 0 };
 
+# a delivery cut off by a crash must not take the mock down with it
+$SIG{PIPE} = 'IGNORE';
+
 while (my $c = $d->accept) {
     while (my $req = $c->get_request) {
         my $key = $req->header('Idempotency-Key') // '';
