@@ -1351,7 +1351,7 @@ ngx_http_lgsp_deliver_next(void *data, redisReply *reply)
 {
     ngx_http_lgsp_deliver_service_t *svc = data;
 
-    int64_t                             kind, wait;
+    int64_t                             kind, wait, expired;
     ngx_http_lgsp_deliver_main_conf_t  *dmcf;
 
     dmcf = svc->dmcf;
@@ -1368,6 +1368,20 @@ ngx_http_lgsp_deliver_next(void *data, redisReply *reply)
 
         ngx_http_lgsp_deliver_schedule(svc, dmcf->poll);
         return;
+    }
+
+    ngx_http_lgsp_metrics_set(ngx_cycle, NGX_HTTP_LGSP_METRIC_DELIVERY_QUEUED,
+                              &svc->name, ngx_http_lgsp_reply_int(reply, 2));
+    ngx_http_lgsp_metrics_set(ngx_cycle, NGX_HTTP_LGSP_METRIC_DELIVERY_OLDEST,
+                              &svc->name,
+                              ngx_http_lgsp_reply_int(reply, 3) / 1000);
+
+    expired = ngx_http_lgsp_reply_int(reply, 1);
+
+    if (expired > 0) {
+        ngx_http_lgsp_metrics_count(ngx_cycle,
+                                    NGX_HTTP_LGSP_METRIC_DELIVERY_DEAD,
+                                    &svc->name, expired);
     }
 
     switch (kind) {
@@ -1860,6 +1874,7 @@ ngx_http_lgsp_deliver_outcome(void *data)
     uint64_t                            next, now;
     ngx_int_t                           rc;
     ngx_str_t                           keys[2], args[9], error;
+    ngx_str_t                           labels[2];
     ngx_uint_t                          status;
     ngx_pool_t                         *pool;
     lgsp_deliver_state_e                state;
@@ -1922,7 +1937,20 @@ ngx_http_lgsp_deliver_outcome(void *data)
                                now, status, fl->retry_after,
                                (uint32_t) ngx_random(), &next);
 
+    labels[0] = svc->name;
+    labels[1].data = (u_char *) ((state == LGSP_DELIVER_QUEUED)
+                                 ? "retry" : lgsp_deliver_state_name(state));
+    labels[1].len = ngx_strlen(labels[1].data);
+
+    ngx_http_lgsp_metrics_count(ngx_cycle,
+                                NGX_HTTP_LGSP_METRIC_DELIVERY_ATTEMPTS,
+                                labels, 1);
+
     if (state == LGSP_DELIVER_FAILED || state == LGSP_DELIVER_EXPIRED) {
+        ngx_http_lgsp_metrics_count(ngx_cycle,
+                                    NGX_HTTP_LGSP_METRIC_DELIVERY_DEAD,
+                                    &svc->name, 1);
+
         ngx_log_error(NGX_LOG_WARN, fl->request->connection->log, 0,
                       "lgsp: delivery %V of \"%V\" %s after %uL attempts:"
                       " %V", &fl->txid, &svc->name,

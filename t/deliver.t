@@ -37,6 +37,8 @@ my $http = <<'EOF';
         lgsp_allow_agency *;
 
         location /deliveries/ { lgsp_delivery_status; }
+        location = /metrics { lgsp_jwt off; lgsp_metrics; }
+        location = /status { lgsp_jwt off; lgsp_status; }
 
         location /hotich/ {
             lgsp_service BTP.HOTICH;
@@ -161,7 +163,7 @@ subtest 'a body over max_body is refused before anything is queued' => sub {
     my $r = $t->request('POST', '/hotich/big', headers => {
         Authorization => $auth, 'Content-Type' => 'text/plain' },
         body => 'x' x 2000);
-    is $r->{status}, 413, '413';
+    is $r->{status}, 413, 'refused: 413';
     like $r->{headers}{'content-type'}, qr{^application/problem\+json},
          'a problem';
     is $r->{json}{type}, 'urn:lgsp:problem:delivery-too-large', 'its type';
@@ -251,12 +253,34 @@ subtest 'expiry ends delivery: expired' => sub {
     cmp_ok $r->{json}{attempts}, '>=', 2, 'after several attempts';
 };
 
+subtest 'metrics and the status page count the queue' => sub {
+    my $m = $t->get('/metrics')->{content};
+    like $m, qr/^lgsp_delivery_attempts_total\{service="BTP.HOTICH",result="delivered"\} [1-9]/m,
+         'delivered attempts';
+    like $m, qr/^lgsp_delivery_attempts_total\{service="BTP.HOTICH",result="retry"\} [1-9]/m,
+         'attempts to retry';
+    like $m, qr/^lgsp_delivery_attempts_total\{service="BTP.HOTICH",result="failed"\} 1$/m,
+         'the failed one';
+    like $m, qr/^lgsp_delivery_dead_total\{service="BTP.HOTICH"\} 1$/m,
+         'one dead letter of BTP.HOTICH';
+    like $m, qr/^lgsp_delivery_dead_total\{service="BTP.LATER"\} 1$/m,
+         'one of BTP.LATER (expired)';
+    like $m, qr/^lgsp_delivery_queued\{service="BTP.HOTICH"\} 0$/m,
+         'an empty queue';
+    like $m, qr/^lgsp_delivery_oldest_seconds\{service="BTP.HOTICH"\} 0$/m,
+         'with no oldest entry';
+
+    my $d = $t->request('GET', '/status?format=json')->{json};
+    is $d->{delivery}{dead}, 2, 'the status page: two dead letters';
+    is $d->{delivery}{queued}, 0, 'none queued';
+};
+
 subtest 'Redis down: 503, never a silent 202' => sub {
     kill 'TERM', $t->redis_pid;
     LGSP::Test::wait_exit($t->redis_pid);
 
     my $r = $t->post_json('/hotich/nored', { a => 1 }, Authorization => $auth);
-    is $r->{status}, 503, '503';
+    is $r->{status}, 503, 'answered 503';
     is $r->{json}{type}, 'urn:lgsp:problem:delivery-unavailable',
        'a problem that says why';
 
