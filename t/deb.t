@@ -58,6 +58,7 @@ eval {
        'the loader is enabled in /etc/nginx/modules-enabled';
     ok -x '/usr/bin/lgsp-logverify', 'lgsp-logverify is installed';
     ok -x '/usr/bin/lgsp-token', 'lgsp-token is installed';
+    ok -x '/usr/bin/lgsp-queue', 'lgsp-queue is installed';
     ok -f "$examples/$_", "example $_ is shipped"
         for qw(lgsp-site.conf schemas/khaisinh.json
                multi-node/README.md grafana/lgsp-dashboard.json
