@@ -139,6 +139,7 @@ run: module
 
 bench: module
 	@scripts/bench $(BUILD)
+	@scripts/bench-drain $(BUILD)
 
 # the transaction log verifier (scripts/lgsp-logverify runs it) and a
 # picture of the lgsp_status dashboard, $(BUILD)/status.png, to look at
