@@ -239,6 +239,8 @@ static char *ngx_http_lgsp_deliver(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_lgsp_deliver_drain(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_lgsp_deliver_time(ngx_str_t *arg, char *name,
+    ngx_msec_t *ms);
 static char *ngx_http_lgsp_delivery_status(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_lgsp_deliver_add_service(ngx_conf_t *cf,
@@ -2359,10 +2361,9 @@ ngx_http_lgsp_deliver(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_lgsp_deliver_loc_conf_t *dlcf = conf;
 
     ssize_t      size;
-    ngx_int_t    n;
+    ngx_int_t    n, rc;
     ngx_str_t   *value, s;
     ngx_uint_t   i;
-    ngx_msec_t   ms;
 
     if (dlcf->mode != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
@@ -2405,27 +2406,21 @@ ngx_http_lgsp_deliver(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "expire=", 7) == 0
-            || ngx_strncmp(value[i].data, "backoff=", 8) == 0)
-        {
-            s.data = (u_char *) ngx_strchr(value[i].data, '=') + 1;
-            s.len = value[i].data + value[i].len - s.data;
+        rc = ngx_http_lgsp_deliver_time(&value[i], "expire=", &dlcf->expire);
 
-            ms = ngx_parse_time(&s, 0);
-            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid time in \"%V\"", &value[i]);
-                return NGX_CONF_ERROR;
-            }
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_lgsp_deliver_time(&value[i], "backoff=",
+                                            &dlcf->backoff);
+        }
 
-            if (value[i].data[0] == 'e') {
-                dlcf->expire = ms;
-
-            } else {
-                dlcf->backoff = ms;
-            }
-
+        if (rc == NGX_OK) {
             continue;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid time in \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
         }
 
         if (ngx_strncmp(value[i].data, "max_body=", 9) == 0) {
@@ -2458,10 +2453,9 @@ ngx_http_lgsp_deliver_drain(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_lgsp_deliver_main_conf_t *dmcf = conf;
 
-    ngx_int_t    n;
-    ngx_str_t   *value, s;
+    ngx_int_t    n, rc;
+    ngx_str_t   *value;
     ngx_uint_t   i;
-    ngx_msec_t   ms;
 
     if (dmcf->poll != NGX_CONF_UNSET_MSEC) {
         return "is duplicate";
@@ -2483,28 +2477,16 @@ ngx_http_lgsp_deliver_drain(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        if (ngx_strncmp(value[i].data, "poll=", 5) == 0
-            || ngx_strncmp(value[i].data, "visibility=", 11) == 0)
-        {
-            s.data = (u_char *) ngx_strchr(value[i].data, '=') + 1;
-            s.len = value[i].data + value[i].len - s.data;
+        rc = ngx_http_lgsp_deliver_time(&value[i], "poll=", &dmcf->poll);
 
-            ms = ngx_parse_time(&s, 0);
-            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
-                goto invalid;
-            }
-
-            if (value[i].data[0] == 'p') {
-                dmcf->poll = ms;
-
-            } else {
-                dmcf->visibility = ms;
-            }
-
-            continue;
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_lgsp_deliver_time(&value[i], "visibility=",
+                                            &dmcf->visibility);
         }
 
-        goto invalid;
+        if (rc != NGX_OK) {
+            goto invalid;
+        }
     }
 
     return NGX_CONF_OK;
@@ -2514,6 +2496,28 @@ invalid:
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"",
                        &value[i]);
     return NGX_CONF_ERROR;
+}
+
+
+/* the time of a parameter "name=time": NGX_DECLINED when it is another */
+static ngx_int_t
+ngx_http_lgsp_deliver_time(ngx_str_t *arg, char *name, ngx_msec_t *ms)
+{
+    size_t     len;
+    ngx_str_t  s;
+
+    len = ngx_strlen(name);
+
+    if (arg->len < len || ngx_strncmp(arg->data, name, len) != 0) {
+        return NGX_DECLINED;
+    }
+
+    s.data = arg->data + len;
+    s.len = arg->len - len;
+
+    *ms = ngx_parse_time(&s, 0);
+
+    return (*ms == (ngx_msec_t) NGX_ERROR || *ms == 0) ? NGX_ERROR : NGX_OK;
 }
 
 
