@@ -79,6 +79,7 @@ typedef struct {
      * even after an error_page redirect
      */
     ngx_str_t             service;
+    ngx_str_t             tenant;        /* set with service */
 
     /* the delivery module's state: a fallback redirect comes back to it */
     void                 *deliver;
@@ -88,6 +89,7 @@ typedef struct {
 typedef struct {
     ngx_str_t             service;       /* lgsp_service CODE */
     ngx_str_t             service_title;
+    ngx_str_t             tenant;        /* lgsp_tenant CODE */
 } ngx_http_lgsp_loc_conf_t;
 
 
@@ -140,6 +142,16 @@ ngx_int_t ngx_http_lgsp_variable_str(ngx_http_variable_value_t *v,
 
 /* the service code of the request's location, or the location's name */
 void ngx_http_lgsp_service_name(ngx_http_request_t *r, ngx_str_t *name);
+
+/*
+ * The tenant a request counts for: that of the location it reached in the
+ * preaccess phase (before an error_page could move it), else that of its
+ * location now; empty when it has none.
+ */
+void ngx_http_lgsp_tenant_name(ngx_http_request_t *r, ngx_str_t *tenant);
+
+/* the title lgsp_tenant gave a tenant code, or an empty string */
+ngx_str_t *ngx_http_lgsp_tenant_title(ngx_conf_t *cf, ngx_str_t *tenant);
 
 /*
  * What became of a request, for records and metrics: "ok", "auth",

@@ -61,9 +61,10 @@ static json_t *ngx_http_lgsp_catalog_service(ngx_conf_t *cf,
 static void ngx_http_lgsp_catalog_operation(json_t *paths, json_t *service,
     json_t *schema);
 static json_t *ngx_http_lgsp_catalog_openapi(ngx_http_core_srv_conf_t *cscf,
-    json_t *services, json_t *schemas);
+    json_t *tenant, json_t *services, json_t *schemas);
 static json_t *ngx_http_lgsp_catalog_strings(ngx_array_t *a);
 static json_t *ngx_http_lgsp_catalog_string(ngx_str_t *s);
+static json_t *ngx_http_lgsp_catalog_tenant(ngx_conf_t *cf, ngx_str_t *code);
 static ngx_int_t ngx_http_lgsp_catalog_dump(ngx_conf_t *cf, json_t *doc,
     ngx_str_t *out);
 static char *ngx_http_lgsp_catalog(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -212,6 +213,7 @@ ngx_http_lgsp_catalog_build(ngx_conf_t *cf,
     ngx_http_lgsp_catalog_main_conf_t *cmcf, ngx_http_core_srv_conf_t *cscf)
 {
     json_t                            *services, *schemas, *service, *doc;
+    json_t                            *tenant;
     ngx_int_t                          rc;
     ngx_uint_t                         i;
     ngx_http_lgsp_loc_conf_t          *llcf, *plcf;
@@ -227,6 +229,7 @@ ngx_http_lgsp_catalog_build(ngx_conf_t *cf,
 
     services = json_array();
     schemas = json_array();
+    tenant = NULL;
     e = cmcf->entries.elts;
     rc = NGX_ERROR;
 
@@ -280,14 +283,18 @@ ngx_http_lgsp_catalog_build(ngx_conf_t *cf,
         json_object_del(service, "schema_document");
     }
 
-    doc = json_pack("{s:s%,s:O}", "node", cscf->server_name.data,
-                    cscf->server_name.len, "services", services);
+    llcf = cscf->ctx->loc_conf[ngx_http_lgsp_module.ctx_index];
+    tenant = ngx_http_lgsp_catalog_tenant(cf, &llcf->tenant);
+
+    doc = json_pack("{s:s%,s:o,s:O}", "node", cscf->server_name.data,
+                    cscf->server_name.len, "tenant", json_copy(tenant),
+                    "services", services);
 
     if (ngx_http_lgsp_catalog_dump(cf, doc, &lscf->json) != NGX_OK) {
         goto done;
     }
 
-    doc = ngx_http_lgsp_catalog_openapi(cscf, services, schemas);
+    doc = ngx_http_lgsp_catalog_openapi(cscf, tenant, services, schemas);
 
     if (ngx_http_lgsp_catalog_dump(cf, doc, &lscf->openapi) != NGX_OK) {
         goto done;
@@ -299,6 +306,7 @@ done:
 
     json_decref(services);
     json_decref(schemas);
+    json_decref(tenant);
 
     return rc;
 }
@@ -341,9 +349,12 @@ ngx_http_lgsp_catalog_service(ngx_conf_t *cf,
         }
     }
 
-    s = json_pack("{s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o}",
+    s = json_pack("{s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:o}",
                   "code", ngx_http_lgsp_catalog_string(&llcf->service),
                   "title", ngx_http_lgsp_catalog_string(&llcf->service_title),
+                  "tenant", llcf->tenant.len
+                            ? ngx_http_lgsp_catalog_string(&llcf->tenant)
+                            : json_null(),
                   "path", ngx_http_lgsp_catalog_string(&clcf->name),
                   "match", clcf->regex ? "regex"
                            : clcf->exact_match ? "exact" : "prefix",
@@ -373,11 +384,25 @@ ngx_http_lgsp_catalog_service(ngx_conf_t *cf,
  * OpenAPI 3.1 (JSON Schema 2020-12 inside): an operation per method and
  * prefix or exact path; regex locations have no OpenAPI path.
  */
+/* the tenant of a server's catalogue: {"code", "title"}, or null */
 static json_t *
-ngx_http_lgsp_catalog_openapi(ngx_http_core_srv_conf_t *cscf,
+ngx_http_lgsp_catalog_tenant(ngx_conf_t *cf, ngx_str_t *code)
+{
+    if (code->len == 0) {
+        return json_null();
+    }
+
+    return json_pack("{s:o,s:o}", "code", ngx_http_lgsp_catalog_string(code),
+                     "title", ngx_http_lgsp_catalog_string(
+                                  ngx_http_lgsp_tenant_title(cf, code)));
+}
+
+
+static json_t *
+ngx_http_lgsp_catalog_openapi(ngx_http_core_srv_conf_t *cscf, json_t *tenant,
     json_t *services, json_t *schemas)
 {
-    json_t  *paths, *service;
+    json_t  *paths, *service, *doc;
     size_t   i;
 
     paths = json_object();
@@ -395,7 +420,7 @@ ngx_http_lgsp_catalog_openapi(ngx_http_core_srv_conf_t *cscf,
         }
     }
 
-    return json_pack("{s:s,s:{s:s%,s:s},s:o,s:{s:{s:{s:s,s:s,s:s}},"
+    doc = json_pack("{s:s,s:{s:s%,s:s},s:o,s:{s:{s:{s:s,s:s,s:s}},"
                      "s:{s:{s:s,s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s},"
                      "s:{s:s}}}}}}",
                      "openapi", "3.1.0",
@@ -412,6 +437,14 @@ ngx_http_lgsp_catalog_openapi(ngx_http_core_srv_conf_t *cscf,
                      "status", "type", "integer",
                      "detail", "type", "string",
                      "instance", "type", "string");
+
+    /* an extension member: OpenAPI has no word for a tenant */
+    if (doc && !json_is_null(tenant)) {
+        json_object_set(json_object_get(doc, "info"), "x-lgsp-tenant",
+                        tenant);
+    }
+
+    return doc;
 }
 
 

@@ -127,8 +127,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_lgsp_log_handler(ngx_http_request_t *r);
 static u_char *ngx_http_lgsp_log_record(ngx_http_request_t *r,
-    u_char *p, ngx_str_t *server, ngx_str_t *service, ngx_str_t *path,
-    ngx_str_t *upstream_addr, u_char *body_hash);
+    u_char *p, ngx_str_t *server, ngx_str_t *tenant, ngx_str_t *service,
+    ngx_str_t *path, ngx_str_t *upstream_addr, u_char *body_hash);
 static ngx_int_t ngx_http_lgsp_log_body_hash(ngx_http_request_t *r,
     u_char *hex);
 static void ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log,
@@ -252,7 +252,7 @@ ngx_http_lgsp_log_handler(ngx_http_request_t *r)
 {
     u_char                        *buf, *p;
     size_t                         len;
-    ngx_str_t                      service, path, addr, *server;
+    ngx_str_t                      service, tenant, path, addr, *server;
     ngx_http_lgsp_ctx_t           *ctx;
     ngx_http_upstream_state_t     *state;
     ngx_http_core_srv_conf_t      *cscf;
@@ -274,6 +274,7 @@ ngx_http_lgsp_log_handler(ngx_http_request_t *r)
     server = &cscf->server_name;
 
     (void) ngx_http_lgsp_record_service(r, &service);
+    ngx_http_lgsp_tenant_name(r, &tenant);
 
     /* the path as sent, without the query: arguments may be personal */
     path = r->unparsed_uri;
@@ -294,13 +295,15 @@ ngx_http_lgsp_log_handler(ngx_http_request_t *r)
     }
 
     len = NGX_HTTP_LGSP_LOG_SEQ_ROOM
-          + sizeof("\"time\":\"\",\"txid\":\"\",\"server\":,\"agency\":,"
+          + sizeof("\"time\":\"\",\"txid\":\"\",\"server\":,\"tenant\":,"
+                   "\"agency\":,"
                    "\"service\":,\"method\":,\"path\":,\"status\":,"
                    "\"upstream_status\":,\"upstream_addr\":,\"bytes_in\":,"
                    "\"bytes_out\":,\"request_time\":,\"upstream_time\":,"
                    "\"body_sha256\":,\"outcome\":\"\",\"reason\":") - 1
           + NGX_HTTP_LGSP_LOG_TIME_LEN + NGX_HTTP_LGSP_TXID_LEN
           + ngx_http_lgsp_log_string_len(server)
+          + ngx_http_lgsp_log_string_len(&tenant)
           + ngx_http_lgsp_log_string_len(&ctx->agency)
           + ngx_http_lgsp_log_string_len(&service)
           + ngx_http_lgsp_log_string_len(&r->method_name)
@@ -321,7 +324,7 @@ ngx_http_lgsp_log_handler(ngx_http_request_t *r)
     }
 
     p = ngx_http_lgsp_log_record(r, buf + NGX_HTTP_LGSP_LOG_SEQ_ROOM, server,
-                                 &service, &path, &addr, body_hash);
+                                 &tenant, &service, &path, &addr, body_hash);
 
     ngx_http_lgsp_log_append(lscf->log, buf + NGX_HTTP_LGSP_LOG_SEQ_ROOM,
                              p - buf - NGX_HTTP_LGSP_LOG_SEQ_ROOM,
@@ -334,8 +337,8 @@ ngx_http_lgsp_log_handler(ngx_http_request_t *r)
 /* the members of a record after "seq", in the order of the README */
 static u_char *
 ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
-    ngx_str_t *service, ngx_str_t *path, ngx_str_t *upstream_addr,
-    u_char *body_hash)
+    ngx_str_t *tenant, ngx_str_t *service, ngx_str_t *path,
+    ngx_str_t *upstream_addr, u_char *body_hash)
 {
     ngx_uint_t                  i, status;
     ngx_msec_t                  ms, ums;
@@ -350,6 +353,8 @@ ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
     p = ngx_sprintf(p, "\",\"txid\":\"%*s\",\"server\":",
                     (size_t) NGX_HTTP_LGSP_TXID_LEN, ctx->txid);
     p = ngx_http_lgsp_log_string(p, server);
+    p = ngx_cpymem(p, ",\"tenant\":", sizeof(",\"tenant\":") - 1);
+    p = ngx_http_lgsp_log_string(p, tenant);
     p = ngx_cpymem(p, ",\"agency\":", sizeof(",\"agency\":") - 1);
     p = ngx_http_lgsp_log_string(p, &ctx->agency);
     p = ngx_cpymem(p, ",\"service\":", sizeof(",\"service\":") - 1);
@@ -1225,6 +1230,7 @@ ngx_http_lgsp_log_preaccess(ngx_http_request_t *r)
 
     if (ctx->service.len == 0) {
         ctx->service = llcf->service;
+        ctx->tenant = llcf->tenant;
     }
 
     lscf = ngx_http_get_module_srv_conf(r, ngx_http_lgsp_log_module);

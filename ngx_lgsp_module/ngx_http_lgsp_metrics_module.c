@@ -23,6 +23,10 @@
 #define NGX_HTTP_LGSP_METRICS_LABELS_LEN  256
 #define NGX_HTTP_LGSP_METRICS_BUCKETS     12     /* the last is +Inf */
 #define NGX_HTTP_LGSP_METRICS_MINUTES     60
+#define NGX_HTTP_LGSP_METRICS_TENANT_LEN  64
+
+/* tenants whose days and minutes are counted apart; slot 0 is all */
+#define NGX_HTTP_LGSP_METRICS_TENANTS     256
 
 /* a histogram's values: the buckets, then the count and the sum in ms */
 #define NGX_HTTP_LGSP_METRICS_COUNT       NGX_HTTP_LGSP_METRICS_BUCKETS
@@ -66,6 +70,17 @@ typedef struct {
 } ngx_http_lgsp_series_t;
 
 
+/* transactions today and per minute, of all tenants or of one */
+typedef struct {
+    ngx_atomic_t                 day;       /* local day of "today" */
+    ngx_atomic_t                 today;
+    ngx_atomic_t                 minute[NGX_HTTP_LGSP_METRICS_MINUTES];
+    ngx_atomic_t                 per_minute[NGX_HTTP_LGSP_METRICS_MINUTES];
+    size_t                       len;
+    u_char                       tenant[NGX_HTTP_LGSP_METRICS_TENANT_LEN];
+} ngx_http_lgsp_activity_t;
+
+
 typedef struct {
     ngx_uint_t                   max;       /* lgsp_metrics_max_series */
     ngx_uint_t                   nseries;   /* in use, overflow included */
@@ -75,10 +90,8 @@ typedef struct {
     ngx_http_lgsp_series_t      *series;
 
     time_t                       started;
-    ngx_atomic_t                 day;       /* local day of "today" */
-    ngx_atomic_t                 today;
-    ngx_atomic_t                 minute[NGX_HTTP_LGSP_METRICS_MINUTES];
-    ngx_atomic_t                 per_minute[NGX_HTTP_LGSP_METRICS_MINUTES];
+    ngx_atomic_t                 ntenants;  /* activity slots in use */
+    ngx_http_lgsp_activity_t     activity[NGX_HTTP_LGSP_METRICS_TENANTS];
 } ngx_http_lgsp_metrics_sh_t;
 
 
@@ -93,6 +106,7 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                   handler;   /* not counted themselves */
+    ngx_http_complex_value_t    *tenant;    /* the one tenant shown */
 } ngx_http_lgsp_metrics_loc_conf_t;
 
 
@@ -109,7 +123,16 @@ static ngx_int_t ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r);
 static void ngx_http_lgsp_metrics_observe(ngx_http_lgsp_series_t *s,
     ngx_msec_t ms);
 static void ngx_http_lgsp_metrics_tick(
-    ngx_http_lgsp_metrics_main_conf_t *mmcf);
+    ngx_http_lgsp_metrics_main_conf_t *mmcf, ngx_str_t *tenant);
+static void ngx_http_lgsp_metrics_tick_activity(
+    ngx_http_lgsp_metrics_main_conf_t *mmcf, ngx_http_lgsp_activity_t *a);
+static ngx_http_lgsp_activity_t *ngx_http_lgsp_metrics_activity(
+    ngx_http_lgsp_metrics_main_conf_t *mmcf, ngx_str_t *tenant,
+    ngx_uint_t add);
+static ngx_uint_t ngx_http_lgsp_metrics_in_scope(ngx_http_lgsp_series_t *s,
+    ngx_str_t *scope);
+static ngx_int_t ngx_http_lgsp_metrics_scope(ngx_http_request_t *r,
+    ngx_str_t **scope);
 static ngx_http_lgsp_series_t *ngx_http_lgsp_metrics_series(
     ngx_http_lgsp_metrics_main_conf_t *mmcf, ngx_uint_t metric,
     u_char *labels, size_t len);
@@ -121,19 +144,22 @@ static ngx_http_lgsp_series_t *ngx_http_lgsp_metrics_external(
     ngx_str_t *label);
 static u_char *ngx_http_lgsp_metrics_label(u_char *p, u_char *last,
     char *name, ngx_str_t *value);
+static u_char *ngx_http_lgsp_metrics_tenant_label(u_char *p, u_char *last,
+    ngx_str_t *tenant);
 static ngx_int_t ngx_http_lgsp_metrics_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_metrics_text(ngx_http_request_t *r,
-    ngx_http_lgsp_metrics_sh_t *sh, ngx_chain_t *out);
+    ngx_http_lgsp_metrics_sh_t *sh, ngx_str_t *scope, ngx_chain_t *out);
 static ngx_int_t ngx_http_lgsp_status_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_status_json(ngx_http_request_t *r,
-    ngx_http_lgsp_metrics_sh_t *sh, ngx_chain_t *out);
+    ngx_http_lgsp_metrics_main_conf_t *mmcf, ngx_str_t *scope,
+    ngx_chain_t *out);
 static u_char *ngx_http_lgsp_status_rows(u_char *p, char *name,
     ngx_array_t *rows);
 static ngx_int_t ngx_http_lgsp_status_add(ngx_array_t *rows,
     ngx_str_t *name, ngx_http_lgsp_series_t *s, ngx_str_t *status,
     ngx_str_t *outcome);
 static void ngx_http_lgsp_status_percentiles(ngx_http_lgsp_metrics_sh_t *sh,
-    ngx_uint_t metric, uint64_t *count, double *p);
+    ngx_uint_t metric, ngx_str_t *scope, uint64_t *count, double *p);
 static void ngx_http_lgsp_metrics_value(ngx_http_lgsp_series_t *s,
     char *name, ngx_str_t *value);
 static ngx_int_t ngx_http_lgsp_metrics_send(ngx_http_request_t *r,
@@ -159,14 +185,14 @@ static ngx_conf_num_bounds_t  ngx_http_lgsp_metrics_max_series_bounds = {
 static ngx_command_t  ngx_http_lgsp_metrics_commands[] = {
 
     { ngx_string("lgsp_metrics"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_lgsp_metrics_handler_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
       NGX_HTTP_LGSP_HANDLER_METRICS,
       NULL },
 
     { ngx_string("lgsp_status"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_lgsp_metrics_handler_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
       NGX_HTTP_LGSP_HANDLER_STATUS,
@@ -267,7 +293,8 @@ static ngx_http_lgsp_metric_t  ngx_http_lgsp_metrics[] = {
       ngx_string("service=\"other\"") },
 
     { ngx_string("lgsp_requests_total"),
-      ngx_string("Requests by service, agency, status class and outcome."),
+      ngx_string("Requests by tenant, service, agency, status class and"
+                 " outcome."),
       NGX_HTTP_LGSP_COUNTER,
       ngx_string("service=\"other\",agency=\"other\",status=\"other\","
                  "outcome=\"other\"") },
@@ -328,7 +355,7 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
 {
     u_char                             *p, *last;
     ngx_msec_t                          ms, ums;
-    ngx_str_t                           service, status, *outcome;
+    ngx_str_t                           service, tenant, status, *outcome;
     ngx_uint_t                          i, code, metric;
     ngx_time_t                         *tp;
     ngx_http_lgsp_ctx_t                *ctx;
@@ -359,6 +386,7 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
     }
 
     outcome = ngx_http_lgsp_outcome_name(r);
+    ngx_http_lgsp_tenant_name(r, &tenant);
 
     code = r->err_status ? r->err_status : r->headers_out.status;
     class[0] = (code >= 100 && code < 600) ? (u_char) ('0' + code / 100)
@@ -370,7 +398,8 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
 
     last = labels + sizeof(labels);
 
-    p = ngx_http_lgsp_metrics_label(labels, last, "service", &service);
+    p = ngx_http_lgsp_metrics_tenant_label(labels, last, &tenant);
+    p = ngx_http_lgsp_metrics_label(p, last, "service", &service);
     p = ngx_http_lgsp_metrics_label(p, last, "agency", &ctx->agency);
     p = ngx_http_lgsp_metrics_label(p, last, "status", &status);
     p = ngx_http_lgsp_metrics_label(p, last, "outcome", outcome);
@@ -381,7 +410,8 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
         (void) ngx_atomic_fetch_add(&s->values[0], 1);
     }
 
-    p = ngx_http_lgsp_metrics_label(labels, last, "service", &service);
+    p = ngx_http_lgsp_metrics_tenant_label(labels, last, &tenant);
+    p = ngx_http_lgsp_metrics_label(p, last, "service", &service);
 
     tp = ngx_timeofday();
     ms = (ngx_msec_t) ((tp->sec - r->start_sec) * 1000
@@ -413,7 +443,8 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
 
     case NGX_HTTP_LGSP_OUTCOME_AUTH:
         metric = NGX_HTTP_LGSP_METRIC_JWT_REJECTIONS;
-        p = ngx_http_lgsp_metrics_label(labels, last, "reason", &ctx->reason);
+        p = ngx_http_lgsp_metrics_tenant_label(labels, last, &tenant);
+        p = ngx_http_lgsp_metrics_label(p, last, "reason", &ctx->reason);
         break;
 
     case NGX_HTTP_LGSP_OUTCOME_ACCESS:
@@ -442,7 +473,7 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
         }
     }
 
-    ngx_http_lgsp_metrics_tick(mmcf);
+    ngx_http_lgsp_metrics_tick(mmcf, &tenant);
 
     return NGX_OK;
 }
@@ -469,43 +500,145 @@ ngx_http_lgsp_metrics_observe(ngx_http_lgsp_series_t *s, ngx_msec_t ms)
 }
 
 
-/* the dashboard's transactions today and per minute */
+/* the dashboard's transactions today and per minute: all, and the tenant's */
 static void
-ngx_http_lgsp_metrics_tick(ngx_http_lgsp_metrics_main_conf_t *mmcf)
+ngx_http_lgsp_metrics_tick(ngx_http_lgsp_metrics_main_conf_t *mmcf,
+    ngx_str_t *tenant)
 {
-    ngx_uint_t                   i;
-    ngx_atomic_uint_t            day, minute;
-    ngx_time_t                  *tp;
-    ngx_http_lgsp_metrics_sh_t  *sh;
+    ngx_http_lgsp_activity_t  *a;
 
-    sh = mmcf->sh;
+    ngx_http_lgsp_metrics_tick_activity(mmcf, &mmcf->sh->activity[0]);
+
+    if (tenant->len) {
+        a = ngx_http_lgsp_metrics_activity(mmcf, tenant, 1);
+
+        if (a) {
+            ngx_http_lgsp_metrics_tick_activity(mmcf, a);
+        }
+    }
+}
+
+
+static void
+ngx_http_lgsp_metrics_tick_activity(ngx_http_lgsp_metrics_main_conf_t *mmcf,
+    ngx_http_lgsp_activity_t *a)
+{
+    ngx_uint_t          i;
+    ngx_atomic_uint_t   day, minute;
+    ngx_time_t         *tp;
+
     tp = ngx_timeofday();
 
     day = (tp->sec + tp->gmtoff * 60) / 86400;
     minute = tp->sec / 60;
     i = minute % NGX_HTTP_LGSP_METRICS_MINUTES;
 
-    if (sh->day != day || sh->minute[i] != minute) {
+    if (a->day != day || a->minute[i] != minute) {
         /* a new day or minute starts from 0, once */
         ngx_shmtx_lock(&mmcf->shpool->mutex);
 
-        if (sh->day != day) {
-            sh->today = 0;
+        if (a->day != day) {
+            a->today = 0;
             ngx_memory_barrier();
-            sh->day = day;
+            a->day = day;
         }
 
-        if (sh->minute[i] != minute) {
-            sh->per_minute[i] = 0;
+        if (a->minute[i] != minute) {
+            a->per_minute[i] = 0;
             ngx_memory_barrier();
-            sh->minute[i] = minute;
+            a->minute[i] = minute;
         }
 
         ngx_shmtx_unlock(&mmcf->shpool->mutex);
     }
 
-    (void) ngx_atomic_fetch_add(&sh->today, 1);
-    (void) ngx_atomic_fetch_add(&sh->per_minute[i], 1);
+    (void) ngx_atomic_fetch_add(&a->today, 1);
+    (void) ngx_atomic_fetch_add(&a->per_minute[i], 1);
+}
+
+
+/*
+ * The activity slot of a tenant, taken when new and add is set; NULL when
+ * it has none, or every slot is taken (the tenant then counts in the
+ * total only).
+ */
+static ngx_http_lgsp_activity_t *
+ngx_http_lgsp_metrics_activity(ngx_http_lgsp_metrics_main_conf_t *mmcf,
+    ngx_str_t *tenant, ngx_uint_t add)
+{
+    ngx_uint_t                   k, n;
+    ngx_http_lgsp_activity_t    *a;
+    ngx_http_lgsp_metrics_sh_t  *sh;
+
+    sh = mmcf->sh;
+
+    if (tenant->len == 0 || tenant->len > NGX_HTTP_LGSP_METRICS_TENANT_LEN) {
+        return NULL;
+    }
+
+    n = sh->ntenants;
+    ngx_memory_barrier();
+
+    for (k = 1; k < n; k++) {
+        a = &sh->activity[k];
+
+        if (a->len == tenant->len
+            && ngx_memcmp(a->tenant, tenant->data, tenant->len) == 0)
+        {
+            return a;
+        }
+    }
+
+    if (!add) {
+        return NULL;
+    }
+
+    ngx_shmtx_lock(&mmcf->shpool->mutex);
+
+    /* another worker may have taken it meanwhile */
+    for (k = n; k < sh->ntenants; k++) {
+        a = &sh->activity[k];
+
+        if (a->len == tenant->len
+            && ngx_memcmp(a->tenant, tenant->data, tenant->len) == 0)
+        {
+            ngx_shmtx_unlock(&mmcf->shpool->mutex);
+            return a;
+        }
+    }
+
+    a = NULL;
+
+    if (sh->ntenants < NGX_HTTP_LGSP_METRICS_TENANTS) {
+        a = &sh->activity[sh->ntenants];
+        ngx_memcpy(a->tenant, tenant->data, tenant->len);
+        a->len = tenant->len;
+        ngx_memory_barrier();
+        sh->ntenants++;
+    }
+
+    ngx_shmtx_unlock(&mmcf->shpool->mutex);
+
+    return a;
+}
+
+
+/* a series is in the scope of a tenant when its first label names it */
+static ngx_uint_t
+ngx_http_lgsp_metrics_in_scope(ngx_http_lgsp_series_t *s, ngx_str_t *scope)
+{
+    size_t  n;
+
+    if (scope == NULL) {
+        return 1;
+    }
+
+    n = sizeof("tenant=\"") - 1;
+
+    return s->len >= n + scope->len + 1
+           && ngx_strncmp(s->labels, "tenant=\"", n) == 0
+           && ngx_strncmp(s->labels + n, scope->data, scope->len) == 0
+           && s->labels[n + scope->len] == '"';
 }
 
 
@@ -718,10 +851,28 @@ ngx_http_lgsp_metrics_label(u_char *p, u_char *last, char *name,
 }
 
 
+/*
+ * The first label of a transaction's series: its tenant.  A server with no
+ * lgsp_tenant has none, which Prometheus reads as tenant="", and its
+ * series stay as they were before tenants.
+ */
+static u_char *
+ngx_http_lgsp_metrics_tenant_label(u_char *p, u_char *last,
+    ngx_str_t *tenant)
+{
+    if (tenant->len == 0) {
+        return p;
+    }
+
+    return ngx_http_lgsp_metrics_label(p, last, "tenant", tenant);
+}
+
+
 static ngx_int_t
 ngx_http_lgsp_metrics_handler(ngx_http_request_t *r)
 {
     ngx_int_t                           rc;
+    ngx_str_t                          *scope;
     ngx_chain_t                         out;
     ngx_http_lgsp_metrics_main_conf_t  *mmcf;
 
@@ -734,9 +885,14 @@ ngx_http_lgsp_metrics_handler(ngx_http_request_t *r)
         return rc;
     }
 
+    rc = ngx_http_lgsp_metrics_scope(r, &scope);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_lgsp_metrics_module);
 
-    if (ngx_http_lgsp_metrics_text(r, mmcf->sh, &out) != NGX_OK) {
+    if (ngx_http_lgsp_metrics_text(r, mmcf->sh, scope, &out) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -744,10 +900,56 @@ ngx_http_lgsp_metrics_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The tenant a handler shows (lgsp_metrics tenant=, lgsp_status tenant=):
+ * NULL for all.  A scoped handler whose tenant is empty shows nothing: the
+ * viewer is told so, never shown every tenant.
+ */
+static ngx_int_t
+ngx_http_lgsp_metrics_scope(ngx_http_request_t *r, ngx_str_t **scope)
+{
+    ngx_str_t                          *value;
+    ngx_http_lgsp_problem_t             problem;
+    ngx_http_lgsp_metrics_loc_conf_t   *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_metrics_module);
+
+    *scope = NULL;
+
+    if (mlcf->tenant == NULL) {
+        return NGX_OK;
+    }
+
+    value = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (value == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_complex_value(r, mlcf->tenant, value) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (value->len) {
+        *scope = value;
+        return NGX_OK;
+    }
+
+    ngx_memzero(&problem, sizeof(ngx_http_lgsp_problem_t));
+    problem.status = NGX_HTTP_FORBIDDEN;
+    problem.outcome = NGX_HTTP_LGSP_OUTCOME_ACCESS;
+    ngx_str_set(&problem.type, "no-tenant");
+    ngx_str_set(&problem.title, "Forbidden");
+    ngx_str_set(&problem.detail, "this view shows one tenant, and no tenant"
+                " is named for this request");
+
+    return ngx_http_lgsp_send_problem(r, &problem);
+}
+
+
 /* the Prometheus text exposition format, 0.0.4 */
 static ngx_int_t
 ngx_http_lgsp_metrics_text(ngx_http_request_t *r,
-    ngx_http_lgsp_metrics_sh_t *sh, ngx_chain_t *out)
+    ngx_http_lgsp_metrics_sh_t *sh, ngx_str_t *scope, ngx_chain_t *out)
 {
     u_char                  *p;
     size_t                   len, labels;
@@ -789,7 +991,11 @@ ngx_http_lgsp_metrics_text(ngx_http_request_t *r,
 
     p = b->last;
 
-    for (m = 0; m < NGX_HTTP_LGSP_METRICS_N; m++) {
+    /* the platform's own metrics carry no tenant: not in a tenant's view */
+    for (m = scope ? NGX_HTTP_LGSP_METRIC_EXTERNAL : 0;
+         m < NGX_HTTP_LGSP_METRICS_N;
+         m++)
+    {
         metric = &ngx_http_lgsp_metrics[m];
 
         p = ngx_sprintf(p, "# HELP %V %V\n# TYPE %V %s\n", &metric->name,
@@ -798,7 +1004,7 @@ ngx_http_lgsp_metrics_text(ngx_http_request_t *r,
         for (i = 0; i < nseries; i++) {
             s = &sh->series[i];
 
-            if (s->metric != m) {
+            if (s->metric != m || !ngx_http_lgsp_metrics_in_scope(s, scope)) {
                 continue;
             }
 
@@ -833,10 +1039,12 @@ ngx_http_lgsp_metrics_text(ngx_http_request_t *r,
         }
     }
 
-    p = ngx_sprintf(p, "# HELP lgsp_metrics_series Series in use, of at most"
-                    " lgsp_metrics_max_series.\n"
-                    "# TYPE lgsp_metrics_series gauge\n"
-                    "lgsp_metrics_series %ui\n", nseries);
+    if (scope == NULL) {
+        p = ngx_sprintf(p, "# HELP lgsp_metrics_series Series in use, of at"
+                        " most lgsp_metrics_max_series.\n"
+                        "# TYPE lgsp_metrics_series gauge\n"
+                        "lgsp_metrics_series %ui\n", nseries);
+    }
 
     b->last = p;
     b->last_buf = 1;
@@ -854,7 +1062,7 @@ ngx_http_lgsp_status_handler(ngx_http_request_t *r)
 {
     ngx_int_t                           rc;
     ngx_buf_t                          *b;
-    ngx_str_t                           format;
+    ngx_str_t                           format, *scope;
     ngx_chain_t                         out;
     ngx_http_lgsp_metrics_main_conf_t  *mmcf;
 
@@ -867,12 +1075,17 @@ ngx_http_lgsp_status_handler(ngx_http_request_t *r)
         return rc;
     }
 
+    rc = ngx_http_lgsp_metrics_scope(r, &scope);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_lgsp_metrics_module);
 
     if (ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK
         && format.len == 4 && ngx_strncmp(format.data, "json", 4) == 0)
     {
-        if (ngx_http_lgsp_status_json(r, mmcf->sh, &out) != NGX_OK) {
+        if (ngx_http_lgsp_status_json(r, mmcf, scope, &out) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -900,7 +1113,8 @@ ngx_http_lgsp_status_handler(ngx_http_request_t *r)
 /* the dashboard's figures */
 static ngx_int_t
 ngx_http_lgsp_status_json(ngx_http_request_t *r,
-    ngx_http_lgsp_metrics_sh_t *sh, ngx_chain_t *out)
+    ngx_http_lgsp_metrics_main_conf_t *mmcf, ngx_str_t *scope,
+    ngx_chain_t *out)
 {
     u_char                  *p;
     size_t                   len;
@@ -913,9 +1127,14 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
     ngx_str_t                service, agency, status, outcome, v;
     ngx_uint_t               i, n, nseries, minute;
     ngx_array_t              services, agencies;
-    ngx_time_t              *tp;
-    ngx_http_lgsp_series_t  *s;
+    ngx_time_t                  *tp;
+    ngx_http_lgsp_series_t      *s;
+    ngx_http_lgsp_activity_t    *a;
+    ngx_http_lgsp_metrics_sh_t  *sh;
 
+    static ngx_http_lgsp_activity_t  none;
+
+    sh = mmcf->sh;
     nseries = sh->nseries;
     ngx_memory_barrier();
 
@@ -944,6 +1163,10 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
 
     for (i = 0; i < nseries; i++) {
         s = &sh->series[i];
+
+        if (!ngx_http_lgsp_metrics_in_scope(s, scope)) {
+            continue;
+        }
 
         switch (s->metric) {
 
@@ -1021,12 +1244,24 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
     }
 
     ngx_http_lgsp_status_percentiles(sh, NGX_HTTP_LGSP_METRIC_REQUEST_DURATION,
-                                     &count, lat);
+                                     scope, &count, lat);
     ngx_http_lgsp_status_percentiles(sh,
                                      NGX_HTTP_LGSP_METRIC_UPSTREAM_DURATION,
-                                     &ucount, ulat);
+                                     scope, &ucount, ulat);
 
-    len = 1024 + NGX_HTTP_LGSP_METRICS_MINUTES * (NGX_ATOMIC_T_LEN + 1)
+    if (scope) {
+        a = ngx_http_lgsp_metrics_activity(mmcf, scope, 0);
+
+        if (a == NULL) {
+            a = &none;
+        }
+
+    } else {
+        a = &sh->activity[0];
+    }
+
+    len = 1024 + (scope ? scope->len : 0)
+          + NGX_HTTP_LGSP_METRICS_MINUTES * (NGX_ATOMIC_T_LEN + 1)
           + (services.nelts + agencies.nelts)
             * (NGX_HTTP_LGSP_METRICS_LABELS_LEN + 3 * NGX_ATOMIC_T_LEN + 64);
 
@@ -1038,19 +1273,24 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
     tp = ngx_timeofday();
     minute = tp->sec / 60;
 
-    p = ngx_sprintf(b->last, "{\"time\":%T,\"started\":%T,\"today\":%uA,"
-                    "\"per_minute\":[",
-                    tp->sec, sh->started,
-                    sh->day == (ngx_atomic_uint_t) ((tp->sec + tp->gmtoff * 60)
-                                                    / 86400)
-                    ? sh->today : 0);
+    p = ngx_sprintf(b->last, "{\"time\":%T,\"started\":%T,", tp->sec,
+                    sh->started);
+
+    if (scope) {
+        p = ngx_sprintf(p, "\"tenant\":\"%V\",", scope);
+    }
+
+    p = ngx_sprintf(p, "\"today\":%uA,\"per_minute\":[",
+                    a->day == (ngx_atomic_uint_t) ((tp->sec + tp->gmtoff * 60)
+                                                   / 86400)
+                    ? a->today : 0);
 
     /* the last hour, oldest first, the current minute last */
     for (n = minute - NGX_HTTP_LGSP_METRICS_MINUTES + 1; n <= minute; n++) {
         i = n % NGX_HTTP_LGSP_METRICS_MINUTES;
         p = ngx_sprintf(p, "%s%uA", n == minute - NGX_HTTP_LGSP_METRICS_MINUTES
                                          + 1 ? "" : ",",
-                        sh->minute[i] == n ? sh->per_minute[i] : 0);
+                        a->minute[i] == n ? a->per_minute[i] : 0);
     }
 
     p = ngx_sprintf(p, "],\"total\":%uL,\"errors\":%uL,\"rejected\":%uL,",
@@ -1066,28 +1306,36 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
                     count, lat[0], lat[1], lat[2],
                     ucount, ulat[0], ulat[1], ulat[2]);
 
-    if (redis_up < 0) {
-        p = ngx_sprintf(p, "\"redis\":{\"up\":null,\"errors\":%uL},",
-                        redis_errors);
+    if (scope) {
+        /* the platform's own state is not a tenant's to see */
+        *(p - 1) = '}';
 
     } else {
-        p = ngx_sprintf(p, "\"redis\":{\"up\":%s,\"errors\":%uL},",
-                        redis_up ? "true" : "false", redis_errors);
+        if (redis_up < 0) {
+            p = ngx_sprintf(p, "\"redis\":{\"up\":null,\"errors\":%uL},",
+                            redis_errors);
+
+        } else {
+            p = ngx_sprintf(p, "\"redis\":{\"up\":%s,\"errors\":%uL},",
+                            redis_up ? "true" : "false", redis_errors);
+        }
+
+        if (ndxp_expires < 0) {
+            p = ngx_sprintf(p, "\"ndxp\":{\"token_expires\":null,");
+
+        } else {
+            p = ngx_sprintf(p, "\"ndxp\":{\"token_expires\":%i,",
+                            ndxp_expires);
+        }
+
+        p = ngx_sprintf(p, "\"refreshes\":%uL,\"failures\":%uL},"
+                        "\"delivery\":{\"queued\":%uL,"
+                        "\"oldest_seconds\":%uL,\"dead\":%uL},"
+                        "\"records_lost\":%uL,\"series\":%ui,"
+                        "\"max_series\":%ui}",
+                        ndxp_ok, ndxp_failed, queued, oldest, dead, lost,
+                        nseries, sh->max);
     }
-
-    if (ndxp_expires < 0) {
-        p = ngx_sprintf(p, "\"ndxp\":{\"token_expires\":null,");
-
-    } else {
-        p = ngx_sprintf(p, "\"ndxp\":{\"token_expires\":%i,", ndxp_expires);
-    }
-
-    p = ngx_sprintf(p, "\"refreshes\":%uL,\"failures\":%uL},"
-                    "\"delivery\":{\"queued\":%uL,\"oldest_seconds\":%uL,"
-                    "\"dead\":%uL},"
-                    "\"records_lost\":%uL,\"series\":%ui,\"max_series\":%ui}",
-                    ndxp_ok, ndxp_failed, queued, oldest, dead, lost,
-                    nseries, sh->max);
 
     b->last = p;
     b->last_buf = 1;
@@ -1180,7 +1428,7 @@ ngx_http_lgsp_status_add(ngx_array_t *rows, ngx_str_t *name,
  */
 static void
 ngx_http_lgsp_status_percentiles(ngx_http_lgsp_metrics_sh_t *sh,
-    ngx_uint_t metric, uint64_t *count, double *p)
+    ngx_uint_t metric, ngx_str_t *scope, uint64_t *count, double *p)
 {
     double       rank, lo, hi, below;
     uint64_t     buckets[NGX_HTTP_LGSP_METRICS_BUCKETS], total;
@@ -1191,7 +1439,9 @@ ngx_http_lgsp_status_percentiles(ngx_http_lgsp_metrics_sh_t *sh,
     ngx_memzero(buckets, sizeof(buckets));
 
     for (i = 0; i < sh->nseries; i++) {
-        if (sh->series[i].metric == metric) {
+        if (sh->series[i].metric == metric
+            && ngx_http_lgsp_metrics_in_scope(&sh->series[i], scope))
+        {
             for (j = 0; j < NGX_HTTP_LGSP_METRICS_BUCKETS; j++) {
                 buckets[j] += sh->series[i].values[j];
             }
@@ -1321,7 +1571,9 @@ ngx_http_lgsp_metrics_handler_conf(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_lgsp_metrics_loc_conf_t *mlcf = conf;
 
+    ngx_str_t                          *value;
     ngx_http_core_loc_conf_t           *clcf;
+    ngx_http_compile_complex_value_t    ccv;
     ngx_http_lgsp_metrics_main_conf_t  *mmcf;
 
     if (mlcf->handler != NGX_CONF_UNSET_UINT) {
@@ -1329,6 +1581,35 @@ ngx_http_lgsp_metrics_handler_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     mlcf->handler = cmd->offset;
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2) {
+        if (ngx_strncmp(value[1].data, "tenant=", 7) != 0
+            || value[1].len == 7)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        mlcf->tenant = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        if (mlcf->tenant == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+        ccv.cf = cf;
+        ccv.value = &value[1];
+        ccv.value->data += 7;
+        ccv.value->len -= 7;
+        ccv.complex_value = mlcf->tenant;
+
+        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = (cmd->offset == NGX_HTTP_LGSP_HANDLER_METRICS)
@@ -1386,6 +1667,7 @@ ngx_http_lgsp_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     sh->max = mmcf->max_series;
     sh->cap = cap;
     sh->started = ngx_time();
+    sh->ntenants = 1;
 
     shpool->data = sh;
     mmcf->sh = sh;
@@ -1440,6 +1722,7 @@ ngx_http_lgsp_metrics_create_loc_conf(ngx_conf_t *cf)
     }
 
     conf->handler = NGX_CONF_UNSET_UINT;
+    conf->tenant = NULL;
 
     return conf;
 }

@@ -16,6 +16,30 @@
 #include "lgsp_sha256.h"
 
 
+/* a tenant: its code, its title, and where lgsp_tenant first named it */
+typedef struct {
+    ngx_str_t             code;
+    ngx_str_t             title;
+    ngx_str_t             file;
+    ngx_uint_t            line;
+} ngx_http_lgsp_tenant_t;
+
+
+/* an lgsp_service line, for the check that no two tenants share a code */
+typedef struct {
+    ngx_http_lgsp_loc_conf_t  *conf;
+    ngx_str_t                  file;
+    ngx_uint_t                 line;
+} ngx_http_lgsp_service_line_t;
+
+
+/* what lgsp_tenant and lgsp_service lines of the http block say */
+typedef struct {
+    ngx_array_t           tenants;       /* ngx_http_lgsp_tenant_t */
+    ngx_array_t           services;      /* ngx_http_lgsp_service_line_t */
+} ngx_http_lgsp_main_conf_t;
+
+
 static ngx_int_t ngx_http_lgsp_post_read_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h);
@@ -30,8 +54,18 @@ static ngx_int_t ngx_http_lgsp_agency_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_lgsp_service_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_lgsp_tenant_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static char *ngx_http_lgsp_service(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_lgsp_tenant(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_lgsp_check_code(ngx_conf_t *cf, ngx_str_t *code,
+    char *what);
+static ngx_http_lgsp_tenant_t *ngx_http_lgsp_find_tenant(
+    ngx_http_lgsp_main_conf_t *lmcf, ngx_str_t *code);
+static ngx_int_t ngx_http_lgsp_check_services(ngx_conf_t *cf);
+static void *ngx_http_lgsp_create_main_conf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_lgsp_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_lgsp_lru_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
@@ -65,6 +99,13 @@ static ngx_command_t  ngx_http_lgsp_commands[] = {
       0,
       NULL },
 
+    { ngx_string("lgsp_tenant"),
+      NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_lgsp_tenant,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -73,7 +114,7 @@ static ngx_http_module_t  ngx_http_lgsp_module_ctx = {
     ngx_http_lgsp_add_variables,           /* preconfiguration */
     ngx_http_lgsp_init,                    /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
+    ngx_http_lgsp_create_main_conf,        /* create main configuration */
     NULL,                                  /* init main configuration */
 
     NULL,                                  /* create server configuration */
@@ -109,6 +150,9 @@ static ngx_http_variable_t  ngx_http_lgsp_vars[] = {
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("lgsp_service"), NULL, ngx_http_lgsp_service_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("lgsp_tenant"), NULL, ngx_http_lgsp_tenant_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -341,6 +385,40 @@ ngx_http_lgsp_service_name(ngx_http_request_t *r, ngx_str_t *name)
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
     *name = clcf->name;
+}
+
+
+void
+ngx_http_lgsp_tenant_name(ngx_http_request_t *r, ngx_str_t *tenant)
+{
+    ngx_http_lgsp_ctx_t       *ctx;
+    ngx_http_lgsp_loc_conf_t  *llcf;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_lgsp_module);
+
+    if (ctx && ctx->tenant.len) {
+        *tenant = ctx->tenant;
+        return;
+    }
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
+    *tenant = llcf->tenant;
+}
+
+
+ngx_str_t *
+ngx_http_lgsp_tenant_title(ngx_conf_t *cf, ngx_str_t *tenant)
+{
+    ngx_http_lgsp_tenant_t     *t;
+    ngx_http_lgsp_main_conf_t  *lmcf;
+
+    static ngx_str_t  none = ngx_null_string;
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
+
+    t = ngx_http_lgsp_find_tenant(lmcf, tenant);
+
+    return t ? &t->title : &none;
 }
 
 
@@ -666,13 +744,26 @@ ngx_http_lgsp_service_variable(ngx_http_request_t *r,
 }
 
 
+static ngx_int_t
+ngx_http_lgsp_tenant_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t  tenant;
+
+    ngx_http_lgsp_tenant_name(r, &tenant);
+
+    return ngx_http_lgsp_variable_str(v, &tenant);
+}
+
+
 static char *
 ngx_http_lgsp_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_lgsp_loc_conf_t *llcf = conf;
 
-    ngx_uint_t   i;
-    ngx_str_t   *value;
+    ngx_str_t                     *value;
+    ngx_http_lgsp_main_conf_t     *lmcf;
+    ngx_http_lgsp_service_line_t  *line;
 
     if (llcf->service.data) {
         return "is duplicate";
@@ -680,20 +771,8 @@ ngx_http_lgsp_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    /* a code goes into headers, records and metric labels: keep it plain */
-    for (i = 0; i < value[1].len; i++) {
-        if (!(isalnum(value[1].data[i]) || value[1].data[i] == '.'
-              || value[1].data[i] == '_' || value[1].data[i] == '-'))
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid service code \"%V\": use letters,"
-                               " digits, \".\", \"_\" and \"-\"", &value[1]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (value[1].len == 0 || value[1].len > 128) {
-        return "takes a service code of 1 to 128 characters";
+    if (ngx_http_lgsp_check_code(cf, &value[1], "service") != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     llcf->service = value[1];
@@ -709,7 +788,191 @@ ngx_http_lgsp_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         llcf->service_title.len = value[2].len - 6;
     }
 
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
+
+    line = ngx_array_push(&lmcf->services);
+    if (line == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    line->conf = llcf;
+    line->file = cf->conf_file->file.name;
+    line->line = cf->conf_file->line;
+
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_lgsp_tenant(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_lgsp_loc_conf_t *llcf = conf;
+
+    ngx_str_t                  *value, title;
+    ngx_http_lgsp_tenant_t     *t;
+    ngx_http_lgsp_main_conf_t  *lmcf;
+
+    if (llcf->tenant.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_lgsp_check_code(cf, &value[1], "tenant") != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_str_null(&title);
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "title=", 6) != 0
+            || value[2].len == 6)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        title.data = value[2].data + 6;
+        title.len = value[2].len - 6;
+    }
+
+    llcf->tenant = value[1];
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
+
+    t = ngx_http_lgsp_find_tenant(lmcf, &value[1]);
+
+    if (t == NULL) {
+        t = ngx_array_push(&lmcf->tenants);
+        if (t == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        t->code = value[1];
+        t->title = title;
+        t->file = cf->conf_file->file.name;
+        t->line = cf->conf_file->line;
+
+        return NGX_CONF_OK;
+    }
+
+    if (title.len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    if (t->title.len == 0) {
+        t->title = title;
+        return NGX_CONF_OK;
+    }
+
+    if (t->title.len != title.len
+        || ngx_strncmp(t->title.data, title.data, title.len) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "tenant \"%V\" is titled \"%V\" in %V:%ui",
+                           &value[1], &t->title, &t->file, t->line);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* a code goes into headers, records and metric labels: keep it plain */
+static char *
+ngx_http_lgsp_check_code(ngx_conf_t *cf, ngx_str_t *code, char *what)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < code->len; i++) {
+        if (!(isalnum(code->data[i]) || code->data[i] == '.'
+              || code->data[i] == '_' || code->data[i] == '-'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid %s code \"%V\": use letters,"
+                               " digits, \".\", \"_\" and \"-\"",
+                               what, code);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (code->len == 0 || code->len > 128) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"lgsp_%s\" directive takes a %s code of 1 to"
+                           " 128 characters", what, what);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_http_lgsp_tenant_t *
+ngx_http_lgsp_find_tenant(ngx_http_lgsp_main_conf_t *lmcf, ngx_str_t *code)
+{
+    ngx_uint_t               i;
+    ngx_http_lgsp_tenant_t  *t;
+
+    t = lmcf->tenants.elts;
+
+    for (i = 0; i < lmcf->tenants.nelts; i++) {
+        if (t[i].code.len == code->len
+            && ngx_strncmp(t[i].code.data, code->data, code->len) == 0)
+        {
+            return &t[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A service code belongs to one tenant: its records, metrics and
+ * catalogue entries must not be counted for two.  Checked once every
+ * location has its tenant (merged from its server).
+ */
+static ngx_int_t
+ngx_http_lgsp_check_services(ngx_conf_t *cf)
+{
+    ngx_uint_t                     i, j;
+    ngx_http_lgsp_loc_conf_t      *a, *b;
+    ngx_http_lgsp_main_conf_t     *lmcf;
+    ngx_http_lgsp_service_line_t  *line;
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
+    line = lmcf->services.elts;
+
+    for (i = 0; i < lmcf->services.nelts; i++) {
+        a = line[i].conf;
+
+        for (j = 0; j < i; j++) {
+            b = line[j].conf;
+
+            if (a->tenant.len == 0 || b->tenant.len == 0
+                || a->service.len != b->service.len
+                || ngx_strncmp(a->service.data, b->service.data,
+                               a->service.len) != 0
+                || (a->tenant.len == b->tenant.len
+                    && ngx_strncmp(a->tenant.data, b->tenant.data,
+                                   a->tenant.len) == 0))
+            {
+                continue;
+            }
+
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "service \"%V\" of tenant \"%V\" in %V:%ui is"
+                          " also in tenant \"%V\" in %V:%ui: a service"
+                          " code belongs to one tenant",
+                          &a->service, &a->tenant, &line[i].file,
+                          line[i].line, &b->tenant, &line[j].file,
+                          line[j].line);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -836,6 +1099,30 @@ ngx_http_lgsp_register_variables(ngx_conf_t *cf, ngx_http_variable_t *vars)
 
 
 static void *
+ngx_http_lgsp_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_lgsp_main_conf_t  *lmcf;
+
+    lmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_main_conf_t));
+    if (lmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&lmcf->tenants, cf->pool, 4,
+                       sizeof(ngx_http_lgsp_tenant_t))
+        != NGX_OK
+        || ngx_array_init(&lmcf->services, cf->pool, 16,
+                          sizeof(ngx_http_lgsp_service_line_t))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return lmcf;
+}
+
+
+static void *
 ngx_http_lgsp_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_http_lgsp_loc_conf_t  *conf;
@@ -850,6 +1137,7 @@ ngx_http_lgsp_create_loc_conf(ngx_conf_t *cf)
      *
      *     conf->service = { 0, NULL };
      *     conf->service_title = { 0, NULL };
+     *     conf->tenant = { 0, NULL };
      */
 
     return conf;
@@ -862,9 +1150,26 @@ ngx_http_lgsp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_lgsp_loc_conf_t *prev = parent;
     ngx_http_lgsp_loc_conf_t *conf = child;
 
+    if (conf->tenant.data == NULL) {
+        conf->tenant = prev->tenant;
+    }
+
     if (conf->service.data == NULL) {
         conf->service = prev->service;
         conf->service_title = prev->service_title;
+
+        if (conf->service.len && prev->tenant.len
+            && (conf->tenant.len != prev->tenant.len
+                || ngx_strncmp(conf->tenant.data, prev->tenant.data,
+                               prev->tenant.len) != 0))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "service \"%V\" of tenant \"%V\" is"
+                               " inherited by a location of tenant \"%V\":"
+                               " a service code belongs to one tenant",
+                               &conf->service, &prev->tenant, &conf->tenant);
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;
@@ -877,6 +1182,10 @@ ngx_http_lgsp_init(ngx_conf_t *cf)
     ngx_pool_cleanup_t         *cln;
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
+
+    if (ngx_http_lgsp_check_services(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

@@ -47,6 +47,7 @@ typedef struct {
     uint64_t                        burst;
     lgsp_quota_limit_t              limit;      /* of a rate without $ */
     ngx_flag_t                      dynamic;
+    ngx_flag_t                      per_key;    /* per=key: all agencies */
     ngx_str_t                       file;       /* for checks at merge */
     ngx_uint_t                      line;
 } ngx_http_lgsp_quota_rule_t;
@@ -470,15 +471,22 @@ ngx_http_lgsp_quota_limits(ngx_http_request_t *r,
         }
 
         limit->key.data = ngx_pnalloc(r->pool,
-                                      sizeof("lgsp:quota:{}:::") - 1
+                                      sizeof("lgsp:quota:all:{}:::") - 1
                                       + agency.len + key.len
                                       + limit->name.len + NGX_INT64_LEN);
         if (limit->key.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        p = ngx_sprintf(limit->key.data, "lgsp:quota:{%V}:%V:%V:%uL",
-                        &agency, &key, &limit->name, limit->limit.period);
+        /*
+         * per=key: one counter for every agency, e.g. a tenant's ceiling;
+         * the key's own hash tag, beside the agency's of the others
+         */
+        p = rules[i].per_key
+            ? ngx_sprintf(limit->key.data, "lgsp:quota:all:{%V}:%V:%uL",
+                          &key, &limit->name, limit->limit.period)
+            : ngx_sprintf(limit->key.data, "lgsp:quota:{%V}:%V:%V:%uL",
+                          &agency, &key, &limit->name, limit->limit.period);
         limit->key.len = p - limit->key.data;
 
         qctx->nlimits++;
@@ -1466,6 +1474,16 @@ ngx_http_lgsp_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strcmp(value[i].data, "per=agency") == 0) {
+            rule->per_key = 0;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "per=key") == 0) {
+            rule->per_key = 1;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "name=", 5) == 0) {
             rule->name.data = value[i].data + 5;
             rule->name.len = value[i].len - 5;
@@ -1562,6 +1580,7 @@ static ngx_int_t
 ngx_http_lgsp_quota_describe(ngx_conf_t *cf, void **loc_conf,
     ngx_http_lgsp_service_info_t *info)
 {
+    u_char                          *p;
     ngx_str_t                       *s;
     ngx_uint_t                       i;
     ngx_http_lgsp_quota_rule_t      *rules;
@@ -1588,17 +1607,22 @@ ngx_http_lgsp_quota_describe(ngx_conf_t *cf, void **loc_conf,
         }
 
         s->data = ngx_pnalloc(cf->pool, rules[i].rate.value.len
-                                        + sizeof(" burst=") - 1
+                                        + sizeof(" burst= per=key") - 1
                                         + NGX_INT64_LEN);
         if (s->data == NULL) {
             return NGX_ERROR;
         }
 
-        s->len = (rules[i].burst
-                  ? ngx_sprintf(s->data, "%V burst=%uL", &rules[i].rate.value,
-                                rules[i].burst)
-                  : ngx_sprintf(s->data, "%V", &rules[i].rate.value))
-                 - s->data;
+        p = (rules[i].burst
+             ? ngx_sprintf(s->data, "%V burst=%uL", &rules[i].rate.value,
+                           rules[i].burst)
+             : ngx_sprintf(s->data, "%V", &rules[i].rate.value));
+
+        if (rules[i].per_key) {
+            p = ngx_cpymem(p, " per=key", sizeof(" per=key") - 1);
+        }
+
+        s->len = p - s->data;
     }
 
     return NGX_OK;

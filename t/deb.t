@@ -58,6 +58,8 @@ eval {
        'the loader is enabled in /etc/nginx/modules-enabled';
     ok -x '/usr/bin/lgsp-logverify', 'lgsp-logverify is installed';
     ok -x '/usr/bin/lgsp-token', 'lgsp-token is installed';
+    ok -x '/usr/bin/lgsp-report', 'lgsp-report is installed';
+    ok -x '/usr/bin/lgsp-tenant', 'lgsp-tenant is installed';
     ok -x '/usr/bin/lgsp-queue', 'lgsp-queue is installed';
     ok -f "$examples/$_", "example $_ is shipped"
         for qw(lgsp-site.conf schemas/khaisinh.json
@@ -141,6 +143,13 @@ sub serve_example {
     like `lgsp-logverify $dir/logs/lgsp-transactions.jsonl 2>&1`,
          qr/^OK: 4 records/,
          'lgsp-logverify verifies the transaction log (3 calls, 1 scrape)';
+
+    my $csv = `lgsp-report $dir/logs/lgsp-transactions.jsonl`;
+    is $? >> 8, 0, 'lgsp-report, installed, verifies and reports';
+    like $csv, qr/^,000\.00\.31\.H29,BTP\.HOTICH\.KHAISINH,2,1,0,0,0,1,/m,
+         'the agency\'s two calls: one served, one malformed';
+    like $csv, qr/^,,BTP\.HOTICH\.KHAISINH,1,0,1,/m,
+         'and the one without a token';
 
     $t->stop;
     ok $t->error_log_clean, 'no crash in the error log';

@@ -107,19 +107,8 @@ is $t->request('POST', '/status')->{status}, 405, 'the page is read only';
 
 # what a person sees: Chromium runs the script, which reads the JSON
 SKIP: {
-    my $chromium = `which chromium 2>/dev/null`;
-    chomp $chromium;
-    skip 'chromium is not installed', 9 unless $chromium;
-
-    my $profile = $t->dir . '/chromium';
-    mkdir $profile;
-
-    my $url = 'http://127.0.0.1:' . $t->port . '/status';
-    my $dom = `$chromium --headless --no-sandbox --disable-gpu --disable-quic \\
-        --no-first-run --disable-background-networking \\
-        --disable-component-update --disable-sync \\
-        --user-data-dir=$profile --virtual-time-budget=5000 \\
-        --dump-dom $url 2>/dev/null`;
+    my $dom = $t->chromium_dom('http://127.0.0.1:' . $t->port . '/status');
+    skip 'chromium is not installed', 9 unless defined $dom;
 
     like $dom, qr/<body data-ready="1">/, 'the script ran and rendered';
     is $t->get('/status?format=json')->{json}{total}, 20,

@@ -95,6 +95,9 @@ sub write_file {
     my ($folder) = $path =~ m{^(.*)/};
     make_path($folder);
 
+    # a test under "use utf8" writes its Vietnamese text as UTF-8
+    utf8::encode($content) if utf8::is_utf8($content);
+
     open my $fh, '>:raw', $path or die "$path: $!";
     print $fh $content;
     close $fh;
@@ -226,6 +229,30 @@ sub start {
     sleep 0.1;
 
     return $self;
+}
+
+
+# what a person sees: the page at url after headless Chromium ran its
+# scripts (up to 5 s of virtual time), as decoded text; undef when
+# Chromium is not installed
+sub chromium_dom {
+    my ($self, $url) = @_;
+
+    my $chromium = `which chromium 2>/dev/null`;
+    chomp $chromium;
+    return undef unless $chromium;
+
+    my $profile = "$self->{dir}/chromium";
+    mkdir $profile;
+
+    my $dom = `$chromium --headless --no-sandbox --disable-gpu --disable-quic \\
+        --no-first-run --disable-background-networking \\
+        --disable-component-update --disable-sync \\
+        --user-data-dir=$profile --virtual-time-budget=5000 \\
+        --dump-dom '$url' 2>/dev/null`;
+    utf8::decode($dom);
+
+    return $dom;
 }
 
 
