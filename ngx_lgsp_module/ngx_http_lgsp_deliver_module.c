@@ -218,7 +218,6 @@ static ngx_int_t ngx_http_lgsp_deliver_ended(ngx_http_request_t *r,
 static void ngx_http_lgsp_deliver_finish(ngx_http_request_t *r);
 static void ngx_http_lgsp_deliver_close(ngx_event_t *ev);
 static void ngx_http_lgsp_deliver_outcome(void *data);
-static void ngx_http_lgsp_deliver_done(void *data, redisReply *reply);
 static void ngx_http_lgsp_deliver_touch(ngx_event_t *ev);
 static void ngx_http_lgsp_deliver_ignore(void *data, redisReply *reply);
 static void ngx_http_lgsp_deliver_check(ngx_event_t *ev);
@@ -283,111 +282,126 @@ static char  ngx_http_lgsp_deliver_enqueue_lua[] =
 
 
 /*
- * The next entry of a service for consumer ARGV[1], visibility ARGV[2]
- * ms.  The oldest unacknowledged entry comes first, always: when another
- * consumer has it and touched it within the visibility timeout, it is in
- * flight there and this one waits; otherwise it is claimed.  Entries
- * whose hash is gone or ended (dropped, retried as a new entry) are
- * acknowledged and skipped; entries past their expiry become expired
- * dead letters without an attempt.  Answers kind, the number expired
- * here, the stream's length, the age of its oldest entry in ms, then:
- * wait: the ms to wait; entry: id, txid, attempts, created, method, uri,
- * args, content type, agency, body, max_attempts, backoff, expire,
- * max_body, now.
+ * The next entry of a service's stream s for consumer me, visibility vis
+ * ms, common to the "next" and "done" scripts.  The oldest
+ * unacknowledged entry comes first, always: when another consumer has it
+ * and touched it within the visibility timeout, it is in flight there and
+ * this one waits; otherwise it is claimed.  Entries whose hash is gone or
+ * ended (dropped, retried as a new entry) are acknowledged and skipped;
+ * entries past their expiry become expired dead letters without an
+ * attempt.  Answers kind, the number expired here, the stream's length,
+ * the age of its oldest entry in ms, then: wait: the ms to wait; entry:
+ * id, txid, attempts, created, method, uri, args, content type, agency,
+ * body, max_attempts, backoff, expire, max_body, now.
  */
+#define NGX_HTTP_LGSP_DELIVER_NEXT_LUA                                        \
+    "local t = redis.call('TIME')\n"                                          \
+    "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"                     \
+    "local expired = 0\n"                                                     \
+    "local function answer(s, kind, ...)\n"                                   \
+    "  local n, age = redis.call('XLEN', s), 0\n"                             \
+    "  if n > 0 then\n"                                                       \
+    "    local f = redis.call('XRANGE', s, '-', '+', 'COUNT', 1)\n"           \
+    "    age = now - tonumber(string.match(f[1][1], '^(%d+)'))\n"             \
+    "  end\n"                                                                 \
+    "  return {kind, expired, n, age, ...}\n"                                 \
+    "end\n"                                                                   \
+    "local function next_entry(s, me, vis)\n"                                 \
+    "  if redis.call('EXISTS', s) == 0 then return {0, 0, 0, 0} end\n"        \
+    "  for i = 1, 100 do\n"                                                   \
+    "    local id, e\n"                                                       \
+    "    local p = redis.call('XPENDING', s, 'lgsp', '-', '+', 1)\n"          \
+    "    if #p > 0 then\n"                                                    \
+    "      id = p[1][1]\n"                                                    \
+    "      if p[1][2] ~= me and p[1][3] < vis then\n"                         \
+    "        return answer(s, 1, vis - p[1][3])\n"                            \
+    "      end\n"                                                             \
+    "      e = redis.call('XCLAIM', s, 'lgsp', me, 0, id)[1]\n"               \
+    "    else\n"                                                              \
+    "      local r = redis.call('XREADGROUP', 'GROUP', 'lgsp', me,\n"         \
+    "                           'COUNT', 1, 'STREAMS', s, '>')\n"             \
+    "      if not r then return answer(s, 0) end\n"                           \
+    "      e = r[1][2][1]\n"                                                  \
+    "      id = e[1]\n"                                                       \
+    "    end\n"                                                               \
+    "    local txid = e and e[2] and e[2][2]\n"                               \
+    "    local h = txid and ('lgsp:delivery:' .. txid)\n"                     \
+    "    local f = h and redis.call('HMGET', h, 'state', 'attempts',\n"       \
+    "      'next_attempt', 'created', 'expire', 'method', 'uri', 'args',\n"   \
+    "      'content_type', 'agency', 'body', 'max_attempts', 'backoff',\n"    \
+    "      'max_body', 'id')\n"                                               \
+    "    if not f or not f[1] or f[15] ~= id\n"                               \
+    "       or (f[1] ~= 'queued' and f[1] ~= 'delivering') then\n"            \
+    "      redis.call('XACK', s, 'lgsp', id)\n"                               \
+    "      redis.call('XDEL', s, id)\n"                                       \
+    "    elseif now >= tonumber(f[4]) + tonumber(f[5]) then\n"                \
+    "      redis.call('HSET', h, 'state', 'expired', 'updated', now,\n"       \
+    "        'last_error', 'expired before it could be delivered')\n"         \
+    "      redis.call('HDEL', h, 'next_attempt')\n"                           \
+    "      redis.call('PEXPIRE', h, f[5])\n"                                  \
+    "      redis.call('XACK', s, 'lgsp', id)\n"                               \
+    "      redis.call('XDEL', s, id)\n"                                       \
+    "      expired = expired + 1\n"                                           \
+    "    elseif tonumber(f[3]) > now then\n"                                  \
+    "      return answer(s, 1, tonumber(f[3]) - now)\n"                       \
+    "    else\n"                                                              \
+    "      redis.call('HSET', h, 'state', 'delivering', 'updated', now)\n"    \
+    "      return answer(s, 2, id, txid, f[2], f[4], f[6], f[7],\n"           \
+    "                    f[8] or '', f[9] or '', f[10] or '', f[11] or '',\n" \
+    "                    f[12], f[13], f[5], f[14], now)\n"                   \
+    "    end\n"                                                               \
+    "  end\n"                                                                 \
+    "  return answer(s, 1, 0)\n"                                              \
+    "end\n"
+
+
+/* KEYS the stream; ARGV consumer, visibility */
 static char  ngx_http_lgsp_deliver_next_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "local s, me, vis = KEYS[1], ARGV[1], tonumber(ARGV[2])\n"
-    "local expired = 0\n"
-    "local function answer(kind, ...)\n"
-    "  local n, age = redis.call('XLEN', s), 0\n"
-    "  if n > 0 then\n"
-    "    local f = redis.call('XRANGE', s, '-', '+', 'COUNT', 1)\n"
-    "    age = now - tonumber(string.match(f[1][1], '^(%d+)'))\n"
-    "  end\n"
-    "  return {kind, expired, n, age, ...}\n"
-    "end\n"
-    "if redis.call('EXISTS', s) == 0 then return {0, 0, 0, 0} end\n"
-    "for i = 1, 100 do\n"
-    "  local id, e\n"
-    "  local p = redis.call('XPENDING', s, 'lgsp', '-', '+', 1)\n"
-    "  if #p > 0 then\n"
-    "    id = p[1][1]\n"
-    "    if p[1][2] ~= me and p[1][3] < vis then\n"
-    "      return answer(1, vis - p[1][3])\n"
-    "    end\n"
-    "    e = redis.call('XCLAIM', s, 'lgsp', me, 0, id)[1]\n"
-    "  else\n"
-    "    local r = redis.call('XREADGROUP', 'GROUP', 'lgsp', me,\n"
-    "                         'COUNT', 1, 'STREAMS', s, '>')\n"
-    "    if not r then return answer(0) end\n"
-    "    e = r[1][2][1]\n"
-    "    id = e[1]\n"
-    "  end\n"
-    "  local txid = e and e[2] and e[2][2]\n"
-    "  local h = txid and ('lgsp:delivery:' .. txid)\n"
-    "  local f = h and redis.call('HMGET', h, 'state', 'attempts',\n"
-    "    'next_attempt', 'created', 'expire', 'method', 'uri', 'args',\n"
-    "    'content_type', 'agency', 'body', 'max_attempts', 'backoff',\n"
-    "    'max_body', 'id')\n"
-    "  if not f or not f[1] or f[15] ~= id\n"
-    "     or (f[1] ~= 'queued' and f[1] ~= 'delivering') then\n"
-    "    redis.call('XACK', s, 'lgsp', id)\n"
-    "    redis.call('XDEL', s, id)\n"
-    "  elseif now >= tonumber(f[4]) + tonumber(f[5]) then\n"
-    "    redis.call('HSET', h, 'state', 'expired', 'updated', now,\n"
-    "               'last_error', 'expired before it could be delivered')\n"
-    "    redis.call('HDEL', h, 'next_attempt')\n"
-    "    redis.call('PEXPIRE', h, f[5])\n"
-    "    redis.call('XACK', s, 'lgsp', id)\n"
-    "    redis.call('XDEL', s, id)\n"
-    "    expired = expired + 1\n"
-    "  elseif tonumber(f[3]) > now then\n"
-    "    return answer(1, tonumber(f[3]) - now)\n"
-    "  else\n"
-    "    redis.call('HSET', h, 'state', 'delivering', 'updated', now)\n"
-    "    return answer(2, id, txid, f[2], f[4], f[6], f[7], f[8] or '',\n"
-    "                  f[9] or '', f[10] or '', f[11] or '', f[12], f[13],\n"
-    "                  f[5], f[14], now)\n"
-    "  end\n"
-    "end\n"
-    "return answer(1, 0)\n";
+    NGX_HTTP_LGSP_DELIVER_NEXT_LUA
+    "return next_entry(KEYS[1], ARGV[1], tonumber(ARGV[2]))\n";
 
 
 /*
- * An attempt's outcome: KEYS stream and hash; ARGV id, state, attempts,
- * next_attempt, last_error, the answer's status, content type and body,
- * expire.  queued: the entry stays pending for its next attempt; any
- * other state ends it: acknowledged and deleted from the stream, the
- * request's body dropped once delivered, the rest kept for expire.
+ * An attempt's outcome, and the service's next entry in the same round
+ * trip: KEYS stream and hash; ARGV consumer, visibility, whether to take
+ * the next entry (1) or only count the stream (0), then id, state,
+ * attempts, next_attempt, last_error, the answer's status, content type
+ * and body, expire.  queued: the entry stays pending for its next
+ * attempt (and so is the next entry, waiting); any other state ends it:
+ * acknowledged and deleted from the stream, the request's body dropped
+ * once delivered, the rest kept for expire.
  */
 static char  ngx_http_lgsp_deliver_done_lua[] =
-    "local t = redis.call('TIME')\n"
-    "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+    NGX_HTTP_LGSP_DELIVER_NEXT_LUA
     "local alive = redis.call('EXISTS', KEYS[2]) == 1\n"
-    "  and redis.call('HGET', KEYS[2], 'id') == ARGV[1]\n"
+    "  and redis.call('HGET', KEYS[2], 'id') == ARGV[4]\n"
+    "local ended = ARGV[5] ~= 'queued'\n"
     "if alive then\n"
-    "  redis.call('HSET', KEYS[2], 'state', ARGV[2], 'attempts', ARGV[3],\n"
-    "             'last_error', ARGV[5], 'updated', now)\n"
-    "  if ARGV[2] == 'queued' then\n"
-    "    redis.call('HSET', KEYS[2], 'next_attempt', ARGV[4])\n"
-    "    redis.call('PEXPIRE', KEYS[2], 2 * tonumber(ARGV[9]))\n"
-    "    return 1\n"
+    "  redis.call('HSET', KEYS[2], 'state', ARGV[5], 'attempts', ARGV[6],\n"
+    "             'last_error', ARGV[8], 'updated', now)\n"
+    "  if ended then\n"
+    "    redis.call('HDEL', KEYS[2], 'next_attempt')\n"
+    "    if ARGV[9] ~= '' then\n"
+    "      redis.call('HSET', KEYS[2], 'response_status', ARGV[9],\n"
+    "                 'response_type', ARGV[10], 'response_body', ARGV[11])\n"
+    "    end\n"
+    "    if ARGV[5] == 'delivered' then\n"
+    "      redis.call('HDEL', KEYS[2], 'body')\n"
+    "    end\n"
+    "    redis.call('PEXPIRE', KEYS[2], ARGV[12])\n"
+    "  else\n"
+    "    redis.call('HSET', KEYS[2], 'next_attempt', ARGV[7])\n"
+    "    redis.call('PEXPIRE', KEYS[2], 2 * tonumber(ARGV[12]))\n"
     "  end\n"
-    "  redis.call('HDEL', KEYS[2], 'next_attempt')\n"
-    "  if ARGV[6] ~= '' then\n"
-    "    redis.call('HSET', KEYS[2], 'response_status', ARGV[6],\n"
-    "               'response_type', ARGV[7], 'response_body', ARGV[8])\n"
-    "  end\n"
-    "  if ARGV[2] == 'delivered' then\n"
-    "    redis.call('HDEL', KEYS[2], 'body')\n"
-    "  end\n"
-    "  redis.call('PEXPIRE', KEYS[2], ARGV[9])\n"
     "end\n"
-    "redis.call('XACK', KEYS[1], 'lgsp', ARGV[1])\n"
-    "redis.call('XDEL', KEYS[1], ARGV[1])\n"
-    "return 1\n";
+    "if ended or not alive then\n"
+    "  redis.call('XACK', KEYS[1], 'lgsp', ARGV[4])\n"
+    "  redis.call('XDEL', KEYS[1], ARGV[4])\n"
+    "end\n"
+    "if ARGV[3] == '1' then\n"
+    "  return next_entry(KEYS[1], ARGV[1], tonumber(ARGV[2]))\n"
+    "end\n"
+    "return answer(KEYS[1], 0)\n";
 
 
 /* keeps an entry in flight this consumer's: its idle time starts anew */
@@ -1875,7 +1889,7 @@ ngx_http_lgsp_deliver_outcome(void *data)
     u_char                             *p;
     uint64_t                            next, now;
     ngx_int_t                           rc;
-    ngx_str_t                           keys[2], args[9], error;
+    ngx_str_t                           keys[2], args[12], error;
     ngx_str_t                           labels[2];
     ngx_uint_t                          status;
     ngx_pool_t                         *pool;
@@ -1973,58 +1987,56 @@ ngx_http_lgsp_deliver_outcome(void *data)
 
     ngx_sprintf(keys[1].data, NGX_HTTP_LGSP_DELIVER_HASH "%V", &fl->txid);
 
-    args[0] = fl->id;
-    args[1].data = (u_char *) lgsp_deliver_state_name(state);
-    args[1].len = ngx_strlen(args[1].data);
+    args[0] = dmcf->consumer;
+    args[2].data = (u_char *) ((ngx_exiting || ngx_terminate || ngx_quit
+                                || dmcf->flights >= dmcf->concurrency)
+                               ? "0" : "1");
+    args[2].len = 1;
+    args[3] = fl->id;
+    args[4].data = (u_char *) lgsp_deliver_state_name(state);
+    args[4].len = ngx_strlen(args[4].data);
 
-    args[2].data = p;
+    args[5].data = p;
     p = ngx_sprintf(p, "%uL", fl->attempts + 1);
-    args[2].len = p - args[2].data;
+    args[5].len = p - args[5].data;
 
-    args[3].data = p;
+    args[6].data = p;
     p = ngx_sprintf(p, "%uL", (state == LGSP_DELIVER_QUEUED) ? next : 0);
-    args[3].len = p - args[3].data;
+    args[6].len = p - args[6].data;
 
-    args[4] = error;
-    ngx_str_null(&args[5]);
+    args[7] = error;
+    ngx_str_null(&args[8]);
 
     if (status) {
-        args[5].data = p;
+        args[8].data = p;
         p = ngx_sprintf(p, "%ui", status);
-        args[5].len = p - args[5].data;
+        args[8].len = p - args[8].data;
     }
 
-    args[6] = fl->answer_type;
-    args[7].data = fl->answer;
-    args[7].len = fl->answer_len;
+    args[9] = fl->answer_type;
+    args[10].data = fl->answer;
+    args[10].len = fl->answer_len;
 
-    if (ngx_http_lgsp_deliver_number(pool, &args[8], fl->policy.expire_ms)
-        == NULL)
+    if (ngx_http_lgsp_deliver_number(pool, &args[1], dmcf->visibility)
+        == NULL
+        || ngx_http_lgsp_deliver_number(pool, &args[11],
+                                        fl->policy.expire_ms)
+           == NULL)
     {
         svc->busy = 0;
         ngx_http_lgsp_deliver_schedule(svc, dmcf->poll);
         return;
     }
 
-    rc = ngx_http_lgsp_redis_eval(dmcf->redis, &dmcf->done, keys, 2, args, 9,
-                                  ngx_http_lgsp_deliver_done, svc);
+    /* the answer is the next entry's, as the "next" script's */
+    rc = ngx_http_lgsp_redis_eval(dmcf->redis, &dmcf->done, keys, 2, args,
+                                  12, ngx_http_lgsp_deliver_next, svc);
 
     if (rc != NGX_AGAIN) {
         /* still pending here: delivered again, with the same key */
         svc->busy = 0;
         ngx_http_lgsp_deliver_schedule(svc, dmcf->poll);
     }
-}
-
-
-static void
-ngx_http_lgsp_deliver_done(void *data, redisReply *reply)
-{
-    ngx_http_lgsp_deliver_service_t *svc = data;
-
-    svc->busy = 0;
-
-    ngx_http_lgsp_deliver_schedule(svc, reply ? 0 : svc->dmcf->poll);
 }
 
 
