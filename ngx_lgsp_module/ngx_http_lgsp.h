@@ -83,6 +83,10 @@ typedef struct {
 
     /* the delivery module's state: a fallback redirect comes back to it */
     void                 *deliver;
+
+    /* a request the delivery module made for an attempt: recorded, not
+     * counted among the requests */
+    ngx_uint_t            delivery_attempt;
 } ngx_http_lgsp_ctx_t;
 
 

@@ -1495,6 +1495,17 @@ ngx_http_lgsp_deliver_take(ngx_http_lgsp_deliver_service_t *svc,
         return NGX_OK;
     }
 
+    /* the attempt's transaction record: the queued request's method and
+     * path, the provider's answer, reason "delivery" */
+    r->method_name = fl->method;
+    r->uri = fl->uri;
+    r->unparsed_uri = fl->uri;
+    r->args = fl->args;
+    r->request_length = fl->body.len;
+    ngx_str_set(&ctx->reason, "delivery");
+    ctx->delivery_attempt = 1;
+    r->logged = 0;
+
     svc->flight = fl;
     svc->dmcf->flights++;
 
@@ -1628,7 +1639,7 @@ ngx_http_lgsp_deliver_request(ngx_http_lgsp_deliver_service_t *svc)
     r->headers_out.content_length_n = -1;
     r->headers_out.last_modified_time = -1;
 
-    /* never logged: the provider's answer is recorded by the queue */
+    /* logged (a transaction record) only once it holds an entry */
     r->logged = 1;
 
     r->read_event_handler = ngx_http_block_reading;
@@ -1843,6 +1854,14 @@ ngx_http_lgsp_deliver_ended(ngx_http_request_t *r, void *data, ngx_int_t rc)
     if (!fl->ended && rc != NGX_AGAIN) {
         fl->ended = 1;
         fl->rc = rc;
+
+        /* for the attempt's record: the provider's answer, or nginx's */
+        r->main->upstream_states = r->upstream_states;
+        r->main->headers_out.status = (rc == NGX_OK && fl->headed)
+                                      ? fl->status
+                                      : (rc >= NGX_HTTP_SPECIAL_RESPONSE)
+                                        ? (ngx_uint_t) rc
+                                        : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return rc;

@@ -378,6 +378,11 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
+    /* delivery attempts have metrics of their own */
+    if (ctx->delivery_attempt) {
+        return NGX_OK;
+    }
+
     /* an LGSP transaction: a service's, or one an LGSP step refused */
     if (ngx_http_lgsp_record_service(r, &service) != NGX_OK
         && ctx->outcome == NGX_HTTP_LGSP_OUTCOME_OK)

@@ -10,6 +10,7 @@ use warnings;
 
 use Test::More;
 use JSON::PP;
+use Digest::SHA qw(sha256_hex);
 use Time::HiRes qw(sleep time);
 
 use lib 't/lib';
@@ -28,6 +29,7 @@ my $rcv = LGSP::Receiver->new($t, $t->extra_port(1));
 my $http = <<'EOF';
     lgsp_redis 127.0.0.1:%%REDIS_PORT%% timeout=2s;
     lgsp_deliver_drain poll=200ms visibility=2s;
+    lgsp_transaction_log logs/transactions.jsonl;
 
     lgsp_jwt on;
     lgsp_jwt_key_file hs.key;
@@ -133,6 +135,41 @@ subtest 'a queued request is answered 202 with its status URL' => sub {
     stop_provider($pid);
 };
 
+# the transaction records of a txid
+sub records {
+    my ($txid) = @_;
+    return grep { $_->{txid} && $_->{txid} eq $txid }
+           map { decode_json($_) }
+           split /\n/, $t->read_file('logs/transactions.jsonl');
+}
+
+subtest 'a record when queued, and one per attempt' => sub {
+    my $pid = start_provider();
+
+    my $body = '{"so":"42"}';
+    my $r = $t->request('POST', '/hotich/records', headers => {
+        Authorization => $auth, 'Content-Type' => 'application/json' },
+        body => $body);
+    my $txid = $r->{headers}{'x-lgsp-transaction-id'};
+    wait_state($txid, 'delivered');
+
+    my @rec = records($txid);
+    is scalar @rec, 2, 'two records of the transaction';
+    is $rec[0]{status}, 202, 'the request: answered 202';
+    is $rec[0]{reason}, undef, 'as any request';
+    is $rec[1]{reason}, 'delivery', 'then the attempt';
+    is $rec[1]{status}, 201, "with the provider's answer";
+    is $rec[1]{upstream_status}, 201, 'from the provider';
+    is $rec[1]{method}, 'POST', 'the method';
+    is $rec[1]{path}, '/hotich/records', 'the path';
+    is $rec[1]{agency}, 'AG.HANAM', 'the agency';
+    is $rec[1]{service}, 'BTP.HOTICH', 'the service';
+    is $rec[1]{body_sha256}, sha256_hex($body), 'the same body';
+    is $rec[0]{body_sha256}, sha256_hex($body), 'as the request received';
+
+    stop_provider($pid);
+};
+
 subtest 'other methods and a bodiless request' => sub {
     my $pid = start_provider();
 
@@ -193,6 +230,11 @@ subtest 'a provider that keeps failing: retried, then failed' => sub {
     like $t->error_log, qr/delivery \Q$txid\E of "BTP.HOTICH" failed after 3/,
          'the dead letter is logged';
 
+    my @rec = grep { ($_->{reason} // '') eq 'delivery' } records($txid);
+    is scalar @rec, 3, 'a record per attempt';
+    is_deeply [ map { $_->{status} } @rec ], [ 503, 503, 503 ], 'each a 503';
+    is $rec[0]{outcome}, 'upstream', "the provider's failure";
+
     stop_provider($pid);
 };
 
@@ -248,6 +290,10 @@ subtest 'expiry ends delivery: expired' => sub {
 
     $r = wait_state($txid, 'expired', 15);
     is $r->{json}{state}, 'expired', 'expired after expire=2s';
+    my @rec = grep { ($_->{reason} // '') eq 'delivery' } records($txid);
+    ok @rec && !grep({ $_->{status} != 502 } @rec),
+       'its attempts are recorded 502, the provider unreachable';
+    is $rec[0]{upstream_status}, 502, 'as the upstream status';
     is $r->{json}{last_error}, 'the provider could not be reached',
        'why the attempts failed';
     cmp_ok $r->{json}{attempts}, '>=', 2, 'after several attempts';
@@ -269,6 +315,11 @@ subtest 'metrics and the status page count the queue' => sub {
          'an empty queue';
     like $m, qr/^lgsp_delivery_oldest_seconds\{service="BTP.HOTICH"\} 0$/m,
          'with no oldest entry';
+
+    ok !grep({ /^lgsp_requests_total\{.*BTP\.HOTICH.*5xx/ } split /\n/, $m),
+       'attempts (503s here) are not counted as requests';
+    like $m, qr/^lgsp_requests_total\{.*BTP\.HOTICH.*2xx.*\} [1-9]/m,
+         'the queued requests are (202)';
 
     my $d = $t->request('GET', '/status?format=json')->{json};
     is $d->{delivery}{dead}, 2, 'the status page: two dead letters';
