@@ -169,6 +169,7 @@ struct ngx_http_lgsp_deliver_flight_s {
     ngx_event_t                        touch;
     unsigned                           ended:1;     /* rc is known */
     unsigned                           headed:1;    /* status is known */
+    unsigned                           answered:1;  /* by the provider */
     unsigned                           truncated:1;
 };
 
@@ -1833,6 +1834,9 @@ ngx_http_lgsp_deliver_start(ngx_event_t *ev)
 
     sr->header_only = (sr->method == NGX_HTTP_HEAD);
 
+    /* one attempt, one try: fallback's error pages are for callers */
+    sr->error_page = 1;
+
     ngx_add_timer(&fl->touch, ngx_max(dmcf->visibility / 3, 1));
 
     ngx_http_run_posted_requests(c);
@@ -1851,18 +1855,27 @@ ngx_http_lgsp_deliver_ended(ngx_http_request_t *r, void *data, ngx_int_t rc)
 {
     ngx_http_lgsp_deliver_flight_t *fl = data;
 
-    if (!fl->ended && rc != NGX_AGAIN) {
-        fl->ended = 1;
-        fl->rc = rc;
-
-        /* for the attempt's record: the provider's answer, or nginx's */
-        r->main->upstream_states = r->upstream_states;
-        r->main->headers_out.status = (rc == NGX_OK && fl->headed)
-                                      ? fl->status
-                                      : (rc >= NGX_HTTP_SPECIAL_RESPONSE)
-                                        ? (ngx_uint_t) rc
-                                        : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (fl->ended || rc == NGX_AGAIN) {
+        return rc;
     }
+
+    fl->ended = 1;
+    fl->rc = rc;
+    fl->answered = (rc == NGX_OK && fl->headed);
+
+    /* an answer intercepted for an error_page (fallback's) is one too */
+    if (!fl->headed && r->upstream && r->upstream->headers_in.status_n) {
+        fl->status = r->upstream->headers_in.status_n;
+        fl->answered = 1;
+    }
+
+    /* for the attempt's record: the provider's answer, or nginx's */
+    r->main->upstream_states = r->upstream_states;
+    r->main->headers_out.status = fl->answered
+                                  ? fl->status
+                                  : (rc >= NGX_HTTP_SPECIAL_RESPONSE)
+                                    ? (ngx_uint_t) rc
+                                    : NGX_HTTP_INTERNAL_SERVER_ERROR;
 
     return rc;
 }
@@ -1944,7 +1957,7 @@ ngx_http_lgsp_deliver_outcome(void *data)
 
     status = 0;
 
-    if ((fl->rc == NGX_OK || fl->rc == NGX_DONE) && fl->headed) {
+    if (fl->answered) {
         status = fl->status;
         error.data = ngx_pnalloc(pool, sizeof("HTTP 999"));
         if (error.data) {

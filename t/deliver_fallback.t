@@ -100,6 +100,24 @@ for my $status (502, 503, 504) {
         my $r = post();
         is $r->{status}, 202, "202 instead of the $status";
         ok $r->{headers}{location}, 'with a status URL';
+        my $txid = $r->{headers}{'x-lgsp-transaction-id'};
+
+        # the attempts meet the same answer: each is one request, not a
+        # second one through the location's error page
+        my $s;
+        for (1 .. 50) {
+            $s = $t->get("/deliveries/$txid", Authorization => $auth)->{json};
+            last if $s->{attempts} >= 2;
+            sleep 0.1;
+        }
+        is $s->{last_error}, "HTTP $status", "the attempts got the $status";
+        my $tries = grep { $_->{key} eq $txid } $rcv->received;
+        my $now = $t->get("/deliveries/$txid", Authorization => $auth)->{json};
+        ok $tries == $now->{attempts} || $tries == $now->{attempts} + 1,
+           "one provider request per attempt ($tries, $now->{attempts})";
+
+        # out of the way of the next case: the queue is in order
+        $t->redis_cli('DEL', "lgsp:delivery:$txid");
 
         $rcv->stop($pid);
     };
