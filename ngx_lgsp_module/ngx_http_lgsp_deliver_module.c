@@ -92,6 +92,7 @@ struct ngx_http_lgsp_deliver_main_conf_s {
 
     /* this worker */
     ngx_str_t                          consumer;
+    ngx_str_t                          visibility_text;
     ngx_uint_t                         flights;
     ngx_event_t                        check;       /* of persistence */
 };
@@ -1322,7 +1323,6 @@ ngx_http_lgsp_deliver_poll(ngx_event_t *ev)
 {
     ngx_http_lgsp_deliver_service_t *svc = ev->data;
 
-    u_char                             *p;
     ngx_int_t                           rc;
     ngx_str_t                           args[2];
     ngx_http_lgsp_deliver_main_conf_t  *dmcf;
@@ -1338,21 +1338,13 @@ ngx_http_lgsp_deliver_poll(ngx_event_t *ev)
         return;
     }
 
-    p = ngx_alloc(NGX_INT_T_LEN, ev->log);
-    if (p == NULL) {
-        ngx_http_lgsp_deliver_schedule(svc, dmcf->poll);
-        return;
-    }
-
     args[0] = dmcf->consumer;
-    args[1].data = p;
-    args[1].len = ngx_sprintf(p, "%M", dmcf->visibility) - p;
+    args[1] = dmcf->visibility_text;
 
     svc->kicked = 0;
 
     rc = ngx_http_lgsp_redis_eval(dmcf->redis, &dmcf->next, &svc->stream, 1,
                                   args, 2, ngx_http_lgsp_deliver_next, svc);
-    ngx_free(p);
 
     if (rc != NGX_AGAIN) {
         ngx_http_lgsp_deliver_schedule(svc, dmcf->poll);
@@ -2049,11 +2041,10 @@ ngx_http_lgsp_deliver_outcome(void *data)
     args[10].data = fl->answer;
     args[10].len = fl->answer_len;
 
-    if (ngx_http_lgsp_deliver_number(pool, &args[1], dmcf->visibility)
-        == NULL
-        || ngx_http_lgsp_deliver_number(pool, &args[11],
-                                        fl->policy.expire_ms)
-           == NULL)
+    args[1] = dmcf->visibility_text;
+
+    if (ngx_http_lgsp_deliver_number(pool, &args[11], fl->policy.expire_ms)
+        == NULL)
     {
         svc->busy = 0;
         ngx_http_lgsp_deliver_schedule(svc, dmcf->poll);
@@ -2933,6 +2924,13 @@ ngx_http_lgsp_deliver_init_process(ngx_cycle_t *cycle)
                                      &cycle->hostname, ngx_pid,
                                      (ngx_uint_t) ngx_random())
                          - dmcf->consumer.data;
+
+    if (ngx_http_lgsp_deliver_number(cycle->pool, &dmcf->visibility_text,
+                                     dmcf->visibility)
+        == NULL)
+    {
+        return NGX_ERROR;
+    }
 
     svc = dmcf->services.elts;
 
