@@ -174,6 +174,11 @@ for my $signal (qw(QUIT KILL)) {
             LGSP::Test::wait_exit($master);
             delete $n->{nginx};
 
+            # the delivery in flight ends, the drain timers do not hold
+            # the workers back (wait_exit would have killed them)
+            like $n->error_log, qr/\[notice\] $master#$master: exit$/m,
+                 'nginx left gracefully';
+
         } else {
             kill_hard($n);
         }
