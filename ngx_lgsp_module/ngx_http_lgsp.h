@@ -31,6 +31,15 @@ typedef enum {
 } ngx_http_lgsp_outcome_e;
 
 
+/* a request's transaction record, in a log with on_error=deny */
+typedef enum {
+    NGX_HTTP_LGSP_RECORD_PENDING = 0,    /* to write in the log phase */
+    NGX_HTTP_LGSP_RECORD_WRITTEN,        /* written as the answer left */
+    NGX_HTTP_LGSP_RECORD_REFUSED,        /* answered records-unavailable */
+    NGX_HTTP_LGSP_RECORD_WITHHELD        /* and the answer's body dropped */
+} ngx_http_lgsp_record_e;
+
+
 /*
  * A shared zone of entries found by an rbtree and aged by a queue, most
  * recent first: the JWT cache and the local quota counters, made by
@@ -81,12 +90,17 @@ typedef struct {
     ngx_str_t             service;
     ngx_str_t             tenant;        /* set with service */
 
+    /* the log module's: where the request's record stands */
+    ngx_http_lgsp_record_e  record;
+
     /* the delivery module's state: a fallback redirect comes back to it */
     void                 *deliver;
 
+    unsigned              client_headers_checked:1;
+
     /* a request the delivery module made for an attempt: recorded, not
      * counted among the requests */
-    ngx_uint_t            delivery_attempt;
+    unsigned              delivery_attempt:1;
 } ngx_http_lgsp_ctx_t;
 
 

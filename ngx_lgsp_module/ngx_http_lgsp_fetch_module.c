@@ -331,6 +331,25 @@ ngx_http_lgsp_fetch_start(ngx_http_request_t *r,
         goto failed;
     }
 
+    /*
+     * A subrequest shares its parent's headers and body, which proxy_pass
+     * would send on: the caller's Authorization and Cookie to the SSO or
+     * to NDXP, and a Content-Length without its body.  The fetch is the
+     * LGSP's own request: none of the caller's.
+     */
+    ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
+    sr->headers_in.content_length_n = -1;
+    sr->headers_in.keep_alive_n = -1;
+
+    if (ngx_list_init(&sr->headers_in.headers, r->pool, 1,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        goto failed;
+    }
+
+    sr->request_body = NULL;
+
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "lgsp fetch: %V", &st->fetch->key);
 

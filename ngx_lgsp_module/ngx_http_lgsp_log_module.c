@@ -7,7 +7,10 @@
  * N records or seconds.  With buffer=, lines gather in shared memory and
  * are written together.  The chain continues across reloads, reopens and
  * restarts; a log that cannot be written loses records, counted and logged
- * once per incident, and, with on_error=deny, refuses new requests.  A
+ * once per incident.  With on_error=deny a record is written as its
+ * answer's header leaves, and an answer whose record cannot be written is
+ * withheld (503); while the log fails, requests are refused before
+ * anything goes upstream, and buffered lines are kept, not dropped.  A
  * worker killed while it changes the chain leaves a note of the change in
  * shared memory: the next one to take the lock undoes it, or completes it
  * as far as the file shows it went, so the chain does not fork.
@@ -126,13 +129,22 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_lgsp_log_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_log_request(ngx_http_request_t *r,
+    ngx_http_lgsp_log_t *log, ngx_uint_t early);
 static u_char *ngx_http_lgsp_log_record(ngx_http_request_t *r,
     u_char *p, ngx_str_t *server, ngx_str_t *tenant, ngx_str_t *service,
-    ngx_str_t *path, ngx_str_t *upstream_addr, u_char *body_hash);
+    ngx_str_t *path, ngx_str_t *upstream_addr, u_char *body_hash,
+    ngx_uint_t early);
 static ngx_int_t ngx_http_lgsp_log_body_hash(ngx_http_request_t *r,
     u_char *hex);
-static void ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log,
-    u_char *members, size_t len, ngx_log_t *elog);
+static ngx_int_t ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log,
+    u_char *members, size_t len, ngx_uint_t last_try, ngx_log_t *elog);
+static ngx_int_t ngx_http_lgsp_log_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_log_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_lgsp_log_gate(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_log_refuse(ngx_http_request_t *r,
+    ngx_http_lgsp_ctx_t *ctx, ngx_uint_t withheld);
 static void ngx_http_lgsp_log_lock(ngx_http_lgsp_log_t *log,
     ngx_log_t *elog);
 static void ngx_http_lgsp_log_begin(ngx_http_lgsp_log_sh_t *sh,
@@ -154,7 +166,9 @@ static ngx_int_t ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log,
 static ngx_int_t ngx_http_lgsp_log_flush(ngx_http_lgsp_log_t *log,
     ngx_log_t *elog);
 static ngx_int_t ngx_http_lgsp_log_out(ngx_http_lgsp_log_t *log,
-    u_char *data, size_t len, uint64_t lines, ngx_log_t *elog);
+    u_char *data, size_t len, ngx_log_t *elog);
+static void ngx_http_lgsp_log_lost(ngx_http_lgsp_log_t *log,
+    uint64_t lines);
 static void ngx_http_lgsp_log_follow(ngx_http_lgsp_log_t *log,
     ngx_log_t *elog);
 static u_char *ngx_http_lgsp_log_time(u_char *p, time_t sec,
@@ -226,6 +240,10 @@ ngx_module_t  ngx_http_lgsp_log_module = {
 static ngx_str_t  ngx_http_lgsp_log_null = ngx_string("null");
 
 
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
 ngx_int_t
 ngx_http_lgsp_record_service(ngx_http_request_t *r, ngx_str_t *service)
 {
@@ -250,20 +268,43 @@ ngx_http_lgsp_record_service(ngx_http_request_t *r, ngx_str_t *service)
 static ngx_int_t
 ngx_http_lgsp_log_handler(ngx_http_request_t *r)
 {
-    u_char                        *buf, *p;
-    size_t                         len;
-    ngx_str_t                      service, tenant, path, addr, *server;
     ngx_http_lgsp_ctx_t           *ctx;
-    ngx_http_upstream_state_t     *state;
-    ngx_http_core_srv_conf_t      *cscf;
     ngx_http_lgsp_log_srv_conf_t  *lscf;
-    u_char                         body_hash[LGSP_CHAIN_HASH_HEX];
 
     lscf = ngx_http_get_module_srv_conf(r, ngx_http_lgsp_log_module);
 
     if (lscf->log == NULL || r != r->main) {
         return NGX_OK;
     }
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->record == NGX_HTTP_LGSP_RECORD_WRITTEN) {
+        return NGX_OK;
+    }
+
+    return ngx_http_lgsp_log_request(r, lscf->log, 0);
+}
+
+
+/*
+ * Writes the record of a request: after it (the log phase), or early, as
+ * its answer's header leaves (on_error=deny), when bytes_out is not known.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_request(ngx_http_request_t *r, ngx_http_lgsp_log_t *log,
+    ngx_uint_t early)
+{
+    u_char                        *buf, *p;
+    size_t                         len;
+    ngx_str_t                      service, tenant, path, addr, *server;
+    ngx_http_lgsp_ctx_t           *ctx;
+    ngx_http_upstream_state_t     *state;
+    ngx_http_core_srv_conf_t      *cscf;
+    u_char                         body_hash[LGSP_CHAIN_HASH_HEX];
 
     ctx = ngx_http_lgsp_get_ctx(r);
     if (ctx == NULL) {
@@ -324,13 +365,13 @@ ngx_http_lgsp_log_handler(ngx_http_request_t *r)
     }
 
     p = ngx_http_lgsp_log_record(r, buf + NGX_HTTP_LGSP_LOG_SEQ_ROOM, server,
-                                 &tenant, &service, &path, &addr, body_hash);
+                                 &tenant, &service, &path, &addr, body_hash,
+                                 early);
 
-    ngx_http_lgsp_log_append(lscf->log, buf + NGX_HTTP_LGSP_LOG_SEQ_ROOM,
-                             p - buf - NGX_HTTP_LGSP_LOG_SEQ_ROOM,
-                             r->connection->log);
-
-    return NGX_OK;
+    /* an early record that fails is tried again, as the refusal's */
+    return ngx_http_lgsp_log_append(log, buf + NGX_HTTP_LGSP_LOG_SEQ_ROOM,
+                                    p - buf - NGX_HTTP_LGSP_LOG_SEQ_ROOM,
+                                    !early, r->connection->log);
 }
 
 
@@ -338,7 +379,7 @@ ngx_http_lgsp_log_handler(ngx_http_request_t *r)
 static u_char *
 ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
     ngx_str_t *tenant, ngx_str_t *service, ngx_str_t *path,
-    ngx_str_t *upstream_addr, u_char *body_hash)
+    ngx_str_t *upstream_addr, u_char *body_hash, ngx_uint_t early)
 {
     ngx_uint_t                  i, status;
     ngx_msec_t                  ms, ums;
@@ -375,7 +416,9 @@ ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
 
         for (i = 0; i < r->upstream_states->nelts; i++) {
             if (state[i].status) {
-                ums += state[i].response_time;
+                /* as the answer leaves, the provider's is under way */
+                ums += (state[i].response_time != (ngx_msec_t) -1)
+                       ? state[i].response_time : state[i].header_time;
             }
         }
 
@@ -400,9 +443,16 @@ ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
                        + (tp->msec - r->start_msec));
     ms = ngx_max((ngx_msec_int_t) ms, 0);
 
-    p = ngx_sprintf(p, ",\"bytes_in\":%O,\"bytes_out\":%O,"
-                    "\"request_time\":%T.%03M,\"upstream_time\":",
-                    r->request_length, r->connection->sent,
+    p = ngx_sprintf(p, ",\"bytes_in\":%O,\"bytes_out\":", r->request_length);
+
+    if (early) {
+        p = ngx_cpymem(p, "null", 4);
+
+    } else {
+        p = ngx_sprintf(p, "%O", r->connection->sent);
+    }
+
+    p = ngx_sprintf(p, ",\"request_time\":%T.%03M,\"upstream_time\":",
                     (time_t) ms / 1000, ms % 1000);
 
     if (state) {
@@ -494,19 +544,27 @@ ngx_http_lgsp_log_body_hash(ngx_http_request_t *r, u_char *hex)
 
 /*
  * Appends a line to the chain; members are what follows {"seq":N, and
- * NGX_HTTP_LGSP_LOG_SEQ_ROOM bytes before them are free for that.
+ * NGX_HTTP_LGSP_LOG_SEQ_ROOM bytes before them are free for that.  A line
+ * that fails on its last try is lost.
  */
-static void
+static ngx_int_t
 ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log, u_char *members,
-    size_t len, ngx_log_t *elog)
+    size_t len, ngx_uint_t last_try, ngx_log_t *elog)
 {
+    ngx_int_t                rc;
     ngx_http_lgsp_log_sh_t  *sh;
 
     sh = log->sh;
 
     ngx_http_lgsp_log_lock(log, elog);
 
-    if (ngx_http_lgsp_log_write(log, members, len, elog) == NGX_OK
+    rc = ngx_http_lgsp_log_write(log, members, len, elog);
+
+    if (rc != NGX_OK && last_try) {
+        ngx_http_lgsp_log_lost(log, 1);
+    }
+
+    if (rc == NGX_OK
         && log->key
         && ((log->every && sh->unsigned_lines >= log->every)
             || (log->interval
@@ -516,6 +574,155 @@ ngx_http_lgsp_log_append(ngx_http_lgsp_log_t *log, u_char *members,
     }
 
     ngx_shmtx_unlock(&log->shpool->mutex);
+
+    return rc;
+}
+
+
+/*
+ * on_error=deny: the record is written as the answer's header leaves, so
+ * no answer goes out without its record.  When it cannot be written, the
+ * answer is withheld: 503 records-unavailable goes out instead, from the
+ * top of the filters, and the body filter drops the answer's body.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_header_filter(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    ngx_http_lgsp_ctx_t           *ctx;
+    ngx_http_lgsp_log_srv_conf_t  *lscf;
+
+    lscf = ngx_http_get_module_srv_conf(r, ngx_http_lgsp_log_module);
+
+    if (r != r->main || lscf->log == NULL || !lscf->log->deny) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->record != NGX_HTTP_LGSP_RECORD_PENDING) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (ngx_http_lgsp_log_request(r, lscf->log, 1) == NGX_OK) {
+        ctx->record = NGX_HTTP_LGSP_RECORD_WRITTEN;
+        return ngx_http_next_header_filter(r);
+    }
+
+    ngx_http_clean_header(r);
+    r->err_status = 0;
+
+    rc = ngx_http_lgsp_log_refuse(r, ctx, 1);
+
+    ctx->record = NGX_HTTP_LGSP_RECORD_WITHHELD;
+
+    return (rc > NGX_OK) ? NGX_ERROR : rc;
+}
+
+
+/* the body of a withheld answer is dropped, as if sent */
+static ngx_int_t
+ngx_http_lgsp_log_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_chain_t                   *cl;
+    ngx_http_lgsp_ctx_t           *ctx;
+    ngx_http_lgsp_log_srv_conf_t  *lscf;
+
+    lscf = ngx_http_get_module_srv_conf(r, ngx_http_lgsp_log_module);
+
+    if (r != r->main || lscf->log == NULL || !lscf->log->deny) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+
+    if (ctx == NULL || ctx->record != NGX_HTTP_LGSP_RECORD_WITHHELD) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    /* what of the problem is still to be sent goes on */
+    if (r->out == NULL
+        && !(r->connection->buffered & NGX_LOWLEVEL_BUFFERED))
+    {
+        return NGX_OK;
+    }
+
+    return ngx_http_next_body_filter(r, NULL);
+}
+
+
+/*
+ * on_error=deny: while the log cannot be written, requests are refused
+ * before anything goes upstream, in the preaccess phase and again as the
+ * last step before content (for requests on their way, waiting for a
+ * quota or a body, when the log failed).  The refusal's own record,
+ * written after it, probes the log.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_gate(ngx_http_request_t *r)
+{
+    ngx_http_lgsp_ctx_t           *ctx;
+    ngx_http_lgsp_log_srv_conf_t  *lscf;
+
+    lscf = ngx_http_get_module_srv_conf(r, ngx_http_lgsp_log_module);
+
+    if (r != r->main || lscf->log == NULL || !lscf->log->deny
+        || !lscf->log->sh->broken)
+    {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_lgsp_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_lgsp_log_refuse(r, ctx, 0));
+
+    return NGX_DONE;
+}
+
+
+/*
+ * 503 records-unavailable: before the exchange, or, withheld, after it,
+ * when the provider may have acted on the request.  The refusal's record
+ * is left to the log phase.
+ */
+static ngx_int_t
+ngx_http_lgsp_log_refuse(ngx_http_request_t *r, ngx_http_lgsp_ctx_t *ctx,
+    ngx_uint_t withheld)
+{
+    ngx_http_lgsp_problem_t  problem;
+
+    problem.status = NGX_HTTP_SERVICE_UNAVAILABLE;
+    problem.outcome = NGX_HTTP_LGSP_OUTCOME_ERROR;
+    ngx_str_set(&problem.type, "records-unavailable");
+    ngx_str_set(&problem.title, "Service Unavailable");
+    ngx_str_null(&problem.members);
+
+    if (withheld) {
+        ngx_str_set(&problem.detail, "the record of this exchange cannot be"
+                    " written, so its answer is withheld; the provider may"
+                    " have acted on the request");
+        ngx_str_set(&ctx->reason, "answer withheld");
+
+    } else {
+        ngx_str_set(&problem.detail, "transaction records cannot be written;"
+                    " no exchange is made without its record");
+        ngx_str_set(&ctx->reason, "log unwritable");
+    }
+
+    ctx->record = NGX_HTTP_LGSP_RECORD_REFUSED;
+
+    return ngx_http_lgsp_send_problem(r, &problem);
 }
 
 
@@ -880,6 +1087,9 @@ ngx_http_lgsp_log_checkpoint(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
     {
         sh->unsigned_lines = 0;
         sh->checkpoint_time = tp->sec;
+
+    } else {
+        ngx_http_lgsp_log_lost(log, 1);
     }
 }
 
@@ -888,7 +1098,8 @@ ngx_http_lgsp_log_checkpoint(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
  * Seals one line onto the chain, and writes it, or with buffer= puts it
  * into the shared buffer; under the lock.  A line that cannot be written
  * whole leaves no trace: the chain's head stays (or goes back to the
- * file's last line, for a buffer that could not be written).
+ * file's last line, for a buffer that could not be written and is not
+ * kept).
  */
 static ngx_int_t
 ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
@@ -912,6 +1123,12 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
     if (sh->buf_len && (log->buffer == 0 || sh->buf_len + n > log->buffer))
     {
         (void) ngx_http_lgsp_log_flush(log, elog);
+
+        if (sh->buf_len) {
+            /* on_error=deny kept them: this line cannot go after them */
+            return NGX_ERROR;
+        }
+
         prefix = ngx_sprintf(seq, "{\"seq\":%uL,", sh->seq + 1) - seq;
     }
 
@@ -942,7 +1159,7 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
         sh->op_seq = sh->seq + 1;
         ngx_memcpy(sh->op_head, head, LGSP_CHAIN_HASH_HEX);
 
-        if (ngx_http_lgsp_log_out(log, start, n, 1, elog) != NGX_OK) {
+        if (ngx_http_lgsp_log_out(log, start, n, elog) != NGX_OK) {
             ngx_http_lgsp_log_end(sh);
             return NGX_ERROR;
         }
@@ -961,7 +1178,10 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
 }
 
 
-/* writes the buffered lines; under the lock */
+/*
+ * Writes the buffered lines; under the lock.  Lines that cannot be
+ * written are lost, or, with on_error=deny, kept for the next try.
+ */
 static ngx_int_t
 ngx_http_lgsp_log_flush(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
 {
@@ -979,21 +1199,22 @@ ngx_http_lgsp_log_flush(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
     sh->op_seq = sh->seq;
     ngx_memcpy(sh->op_head, sh->head, LGSP_CHAIN_HASH_HEX);
 
-    rc = ngx_http_lgsp_log_out(log, sh->buf, sh->buf_len, sh->buf_lines,
-                               elog);
+    rc = ngx_http_lgsp_log_out(log, sh->buf, sh->buf_len, elog);
 
     if (rc == NGX_OK) {
         sh->file_seq = sh->seq;
         ngx_memcpy(sh->file_head, sh->head, LGSP_CHAIN_HASH_HEX);
+        sh->buf_len = 0;
+        sh->buf_lines = 0;
 
-    } else {
+    } else if (!log->deny) {
         /* the lost lines never were: the chain goes on from the file */
+        ngx_http_lgsp_log_lost(log, sh->buf_lines);
         sh->seq = sh->file_seq;
         ngx_memcpy(sh->head, sh->file_head, LGSP_CHAIN_HASH_HEX);
+        sh->buf_len = 0;
+        sh->buf_lines = 0;
     }
-
-    sh->buf_len = 0;
-    sh->buf_lines = 0;
 
     ngx_http_lgsp_log_end(sh);
 
@@ -1003,12 +1224,12 @@ ngx_http_lgsp_log_flush(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
 
 /*
  * Writes whole lines with one write() to the end of the file; a partial
- * write is taken back.  A failure counts the lines as lost and logs the
- * first loss of an incident; the first success after it logs its end.
+ * write is taken back.  The first failure of an incident is logged, and
+ * the first success after it logs its end with the records lost.
  */
 static ngx_int_t
 ngx_http_lgsp_log_out(ngx_http_lgsp_log_t *log, u_char *data, size_t len,
-    uint64_t lines, ngx_log_t *elog)
+    ngx_log_t *elog)
 {
     off_t                    end;
     ssize_t                  written;
@@ -1054,17 +1275,27 @@ ngx_http_lgsp_log_out(ngx_http_lgsp_log_t *log, u_char *data, size_t len,
 
     if (!sh->broken) {
         ngx_log_error(NGX_LOG_CRIT, elog, err,
-                      "lgsp: transaction log \"%V\" cannot be written:"
-                      " records are lost until it can", &log->path);
+                      log->deny ? "lgsp: transaction log \"%V\" cannot be"
+                                  " written: requests are refused until it"
+                                  " can"
+                                : "lgsp: transaction log \"%V\" cannot be"
+                                  " written: records are lost until it can",
+                      &log->path);
         sh->broken = 1;
     }
 
-    sh->lost += lines;
+    return NGX_ERROR;
+}
+
+
+/* records that will never be written: counted, and told at the end */
+static void
+ngx_http_lgsp_log_lost(ngx_http_lgsp_log_t *log, uint64_t lines)
+{
+    log->sh->lost += lines;
 
     ngx_http_lgsp_metrics_count(ngx_cycle, NGX_HTTP_LGSP_METRIC_RECORDS_LOST,
                                 &log->path, lines);
-
-    return NGX_ERROR;
 }
 
 
@@ -1205,17 +1436,14 @@ ngx_http_lgsp_log_timer(ngx_event_t *ev)
 
 
 /*
- * Notes the request's service before an error_page may move it, and with
- * on_error=deny refuses requests while their record cannot be written;
- * the refusal's own record probes whether the log can be written again.
+ * Notes the request's service before an error_page may move it; with
+ * on_error=deny, refuses requests while the log cannot be written.
  */
 static ngx_int_t
 ngx_http_lgsp_log_preaccess(ngx_http_request_t *r)
 {
-    ngx_http_lgsp_ctx_t           *ctx;
-    ngx_http_lgsp_problem_t        problem;
-    ngx_http_lgsp_loc_conf_t      *llcf;
-    ngx_http_lgsp_log_srv_conf_t  *lscf;
+    ngx_http_lgsp_ctx_t       *ctx;
+    ngx_http_lgsp_loc_conf_t  *llcf;
 
     if (r != r->main) {
         return NGX_DECLINED;
@@ -1233,25 +1461,7 @@ ngx_http_lgsp_log_preaccess(ngx_http_request_t *r)
         ctx->tenant = llcf->tenant;
     }
 
-    lscf = ngx_http_get_module_srv_conf(r, ngx_http_lgsp_log_module);
-
-    if (lscf->log == NULL || !lscf->log->deny || !lscf->log->sh->broken) {
-        return NGX_DECLINED;
-    }
-
-    problem.status = NGX_HTTP_SERVICE_UNAVAILABLE;
-    problem.outcome = NGX_HTTP_LGSP_OUTCOME_ERROR;
-    ngx_str_set(&problem.type, "records-unavailable");
-    ngx_str_set(&problem.title, "Service Unavailable");
-    ngx_str_set(&problem.detail, "transaction records cannot be written;"
-                " no exchange is made without its record");
-    ngx_str_null(&problem.members);
-
-    ngx_str_set(&ctx->reason, "log unwritable");
-
-    ngx_http_finalize_request(r, ngx_http_lgsp_send_problem(r, &problem));
-
-    return NGX_DONE;
+    return ngx_http_lgsp_log_gate(r);
 }
 
 
@@ -1662,12 +1872,26 @@ ngx_http_lgsp_log_init(ngx_conf_t *cf)
 
     *h = ngx_http_lgsp_log_preaccess;
 
+    /* registered before the other modules': it runs after their steps */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_lgsp_log_gate;
+
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
     *h = ngx_http_lgsp_log_handler;
+
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_lgsp_log_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_lgsp_log_body_filter;
 
     return NGX_OK;
 }
@@ -1727,6 +1951,15 @@ ngx_http_lgsp_log_exit_process(ngx_cycle_t *cycle)
         if (logp[i]->buffer) {
             ngx_http_lgsp_log_lock(logp[i], cycle->log);
             (void) ngx_http_lgsp_log_flush(logp[i], cycle->log);
+
+            if (logp[i]->sh->buf_lines) {
+                ngx_log_error(NGX_LOG_CRIT, cycle->log, 0,
+                              "lgsp: %uL buffered records of \"%V\" cannot"
+                              " be written: they stay in shared memory for"
+                              " the next workers, a stop loses them",
+                              logp[i]->sh->buf_lines, &logp[i]->path);
+            }
+
             ngx_shmtx_unlock(&logp[i]->shpool->mutex);
         }
     }

@@ -512,6 +512,8 @@ ngx_http_lgsp_post_read_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ctx->client_headers_checked = 1;
+
     txid.len = NGX_HTTP_LGSP_TXID_LEN;
     txid.data = ctx->txid;
 
@@ -526,7 +528,11 @@ ngx_http_lgsp_post_read_handler(ngx_http_request_t *r)
 }
 
 
-/* rebuilds the header list without the X-LGSP-* headers a client sent */
+/*
+ * Rebuilds the header list without the X-LGSP-* headers a client sent:
+ * in the post-read phase, before any other handler or variable sees
+ * them, or as the answer leaves when nginx refused the request earlier.
+ */
 static ngx_int_t
 ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r)
 {
@@ -585,12 +591,32 @@ ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r)
 }
 
 
+/*
+ * A name that begins with x-lgsp- once lowercased and with "_" read as
+ * "-": with underscores_in_headers on, X_LGSP_Agency reaches proxy_pass
+ * as it is, and CGI/WSGI backends read it as HTTP_X_LGSP_AGENCY.
+ */
 static ngx_uint_t
 ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h)
 {
-    return h->key.len >= sizeof("X-LGSP-") - 1
-           && ngx_strncasecmp(h->key.data, (u_char *) "X-LGSP-",
-                              sizeof("X-LGSP-") - 1) == 0;
+    u_char      c;
+    ngx_uint_t  i;
+
+    static u_char  prefix[] = "x-lgsp-";
+
+    if (h->key.len < sizeof(prefix) - 1) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(prefix) - 1; i++) {
+        c = ngx_tolower(h->key.data[i]);
+
+        if (c != prefix[i] && !(c == '_' && prefix[i] == '-')) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -608,6 +634,15 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
     ctx = ngx_http_lgsp_get_ctx(r);
     if (ctx == NULL) {
         return NGX_ERROR;
+    }
+
+    /* nginx refused the request before its phases: the access log next */
+    if (!ctx->client_headers_checked) {
+        if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->client_headers_checked = 1;
     }
 
     txid.len = NGX_HTTP_LGSP_TXID_LEN;

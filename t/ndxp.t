@@ -37,7 +37,6 @@ my $token_locations = join '', map { <<"EOF" } qw(main many refresh garbage);
         location = /_ndxp/token/$_ {
             internal;
             proxy_method POST;
-            proxy_pass_request_headers off;
             proxy_set_header Authorization "Basic \$lgsp_ndxp_basic_auth";
             proxy_set_header Content-Type application/x-www-form-urlencoded;
             proxy_set_body "grant_type=client_credentials";
