@@ -15,6 +15,7 @@ SCHEMA_SRCS := \
 	$(LGSP)/lgsp_schema_validate.c \
 	$(LGSP)/lgsp_schema_meta.c \
 	$(LGSP)/lgsp_schema_json.c \
+	$(LGSP)/lgsp_decimal.c \
 	$(LGSP)/lgsp_regex.c \
 	$(LGSP)/lgsp_sbuf.c \
 	$(LGSP)/lgsp_format.c
@@ -26,6 +27,7 @@ CORE_SRCS := \
 	$(LGSP)/lgsp_sha256.c \
 	$(LGSP)/lgsp_quota.c \
 	$(LGSP)/lgsp_quota_reply.c \
+	$(LGSP)/lgsp_redis.c \
 	$(LGSP)/lgsp_acl.c \
 	$(LGSP)/lgsp_oauth.c \
 	$(LGSP)/lgsp_body.c \
@@ -107,7 +109,8 @@ asan: deps
 # valgrind, a report each; t/valgrind.supp says which of nginx's memory
 # is not ours
 VALGRIND_TESTS ?= t/core.t t/jwt.t t/quota.t t/quota_redis.t t/quota_batch.t \
-	t/schema.t t/routing.t t/catalog.t t/records.t t/metrics.t t/hostile.t
+	t/schema.t t/routing.t t/catalog.t t/records.t t/metrics.t t/hostile.t \
+	t/hostile_redis.t
 VALGRIND_REPORTS = $(abspath $(BUILD))/valgrind
 
 valgrind: module

@@ -13,13 +13,18 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lgsp_decimal.h"
+
 
 enum {
     LGSP_JSON_NULL = 0,
     LGSP_JSON_FALSE,
     LGSP_JSON_TRUE,
+    /* the three kinds of numbers, one after the other */
     LGSP_JSON_INTEGER,
     LGSP_JSON_REAL,
+    /* a number no int64_t or double holds exactly, kept as its text */
+    LGSP_JSON_DECIMAL,
     LGSP_JSON_STRING,
     LGSP_JSON_ARRAY,
     LGSP_JSON_OBJECT
@@ -43,11 +48,13 @@ typedef struct lgsp_json_member_s  lgsp_json_member_t;
 
 struct lgsp_json_s {
     uint32_t                type;       /* LGSP_JSON_NULL ... */
-    uint32_t                len;        /* string bytes, items, members */
+    uint32_t                len;        /* string and decimal bytes,
+                                           items, members */
     union {
         int64_t             integer;    /* integers that fit 64 bits */
-        double              real;       /* every other number */
-        const char         *str;        /* not NUL-terminated */
+        double              real;       /* a number it holds exactly */
+        const char         *str;        /* string or decimal text, not
+                                           NUL-terminated */
         lgsp_json_t        *items;
         lgsp_json_member_t *members;
     } u;
@@ -89,25 +96,26 @@ void lgsp_arena_free(lgsp_arena_t *arena);
 /*
  * Parses a text strictly (RFC 8259): duplicate object keys and nesting
  * deeper than max_depth are refused, strings must be UTF-8 and object
- * keys may not hold NUL.  Integers that fit 64 bits stay integers, other
- * numbers become reals.  On error returns NULL, sets *kind and writes a
- * message with the byte offset into err.
+ * keys may not hold NUL.  Integers written as such that fit 64 bits stay
+ * integers; other numbers become reals when lgsp_decimal_to_double()
+ * holds them exactly, else decimals (their text): every number keeps its
+ * exact value, whatever its length (an exponent of up to 18 digits).  On
+ * error returns NULL, sets *kind and writes a message with the byte
+ * offset into err.
  */
 lgsp_json_t *lgsp_json_parse_strict(const char *buf, size_t len,
     const lgsp_json_options_t *opts, int *kind, char *err, size_t errlen);
 
 
-static inline double
-lgsp_json_number(const lgsp_json_t *v)
-{
-    return v->type == LGSP_JSON_INTEGER ? (double) v->u.integer : v->u.real;
-}
+/* a number as an exact decimal; buf (LGSP_DECIMAL_BUF bytes) holds the
+ * text of an integer or a real */
+void lgsp_json_decimal(const lgsp_json_t *v, lgsp_decimal_t *d, char *buf);
 
 
 static inline int
 lgsp_json_is_number(const lgsp_json_t *v)
 {
-    return v->type == LGSP_JSON_INTEGER || v->type == LGSP_JSON_REAL;
+    return v->type - LGSP_JSON_INTEGER <= LGSP_JSON_DECIMAL - LGSP_JSON_INTEGER;
 }
 
 

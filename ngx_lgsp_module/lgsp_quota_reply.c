@@ -5,45 +5,15 @@
 #include "lgsp_quota_reply.h"
 
 
-static void *lgsp_quota_reply_create_array(const redisReadTask *task,
-    int elements);
-
-
-/* hiredis's own reply functions, but for arrays, which are bounded */
-static redisReplyObjectFunctions         lgsp_quota_reply_functions;
-static const redisReplyObjectFunctions  *lgsp_quota_reply_defaults;
-
-
-void
-lgsp_quota_reply_limit(redisReader *reader)
-{
-    if (lgsp_quota_reply_defaults == NULL) {
-        lgsp_quota_reply_defaults = reader->fn;
-        lgsp_quota_reply_functions = *reader->fn;
-        lgsp_quota_reply_functions.createArray =
-                                          lgsp_quota_reply_create_array;
-    }
-
-    reader->fn = &lgsp_quota_reply_functions;
-}
-
-
-static void *
-lgsp_quota_reply_create_array(const redisReadTask *task, int elements)
-{
-    if (elements > LGSP_QUOTA_REPLY_MAX_ELEMENTS) {
-        return NULL;
-    }
-
-    return lgsp_quota_reply_defaults->createArray(task, elements);
-}
+static uint64_t lgsp_quota_reply_clamp(long long value, uint64_t max);
 
 
 long
 lgsp_quota_reply(const redisReply *reply, size_t offset,
-    lgsp_quota_state_t *states, size_t n)
+    const lgsp_quota_limit_t *limits, lgsp_quota_state_t *states, size_t n)
 {
     size_t        i;
+    uint64_t      most;
     redisReply  **e;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
@@ -56,22 +26,38 @@ lgsp_quota_reply(const redisReply *reply, size_t offset,
     e = reply->element + offset;
 
     for (i = 0; i < 1 + 3 * n; i++) {
-        if (e[i] == NULL || e[i]->type != REDIS_REPLY_INTEGER
-            || e[i]->integer < 0)
-        {
+        if (e[i] == NULL || e[i]->type != REDIS_REPLY_INTEGER) {
             return -1;
         }
     }
 
-    if ((unsigned long long) e[0]->integer > n) {
+    if (e[0]->integer < 0 || (unsigned long long) e[0]->integer > n) {
         return -1;
     }
 
     for (i = 0; i < n; i++) {
-        states[i].allowed = e[1 + 3 * i]->integer;
-        states[i].used = e[2 + 3 * i]->integer;
-        states[i].reset_ms = e[3 + 3 * i]->integer;
+        /* the script allows quota + min(burst, unused), at most */
+        most = limits[i].quota
+               + (limits[i].burst < limits[i].quota ? limits[i].burst
+                                                     : limits[i].quota);
+
+        states[i].allowed = lgsp_quota_reply_clamp(e[1 + 3 * i]->integer,
+                                                   most);
+        states[i].used = lgsp_quota_reply_clamp(e[2 + 3 * i]->integer, most);
+        states[i].reset_ms = lgsp_quota_reply_clamp(e[3 + 3 * i]->integer,
+                                                    limits[i].period * 1000);
     }
 
     return (long) e[0]->integer;
+}
+
+
+static uint64_t
+lgsp_quota_reply_clamp(long long value, uint64_t max)
+{
+    if (value < 0) {
+        return 0;
+    }
+
+    return ((unsigned long long) value > max) ? max : (uint64_t) value;
 }

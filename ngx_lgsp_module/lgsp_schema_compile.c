@@ -1972,7 +1972,7 @@ lgsp_compile_validation(lgsp_kw_t *kw)
     }
 
     if (node->multiple_of != NULL
-        && lgsp_json_number(node->multiple_of) <= 0)
+        && json_number_value(json_object_get(kw->json, "multipleOf")) <= 0)
     {
         lgsp_compile_error(kw->c, kw->info, "multipleOf",
                            "must be greater than 0");

@@ -10,7 +10,6 @@
  * counts.  Strings must be UTF-8; "\u0000" is kept (lengths are held).
  */
 
-#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +83,8 @@ static int lgsp_json_duplicates(lgsp_json_parser_t *ps, size_t base);
 static int lgsp_json_string(lgsp_json_parser_t *ps, const char **s,
     size_t *len, int *escaped);
 static int lgsp_json_parse_number(lgsp_json_parser_t *ps, lgsp_json_t *out);
+static int lgsp_json_number_text(lgsp_json_parser_t *ps, const char *text,
+    size_t len, lgsp_json_t *out);
 static int lgsp_json_literal(lgsp_json_parser_t *ps, const char *word,
     size_t len, unsigned type, lgsp_json_t *out);
 static size_t lgsp_json_utf8(const unsigned char *p,
@@ -841,14 +842,16 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len,
 }
 
 
-/* integers that fit 64 bits stay integers; the rest become reals */
+/*
+ * Integers that fit 64 bits stay integers; the rest become reals when a
+ * double is exactly their value, else decimals
+ */
 static int
 lgsp_json_parse_number(lgsp_json_parser_t *ps, lgsp_json_t *out)
 {
     int                   integer, digits;
-    char                  local[64], *text;
-    double                d;
     unsigned              digit;
+    lgsp_decimal_t        dec;
     const unsigned char  *p, *q, *start;
     unsigned long long    magnitude;
 
@@ -931,37 +934,50 @@ lgsp_json_parse_number(lgsp_json_parser_t *ps, lgsp_json_t *out)
         }
     }
 
-    /* strtod wants a terminated copy; long ones are rare */
-    if ((size_t) (p - start) < sizeof(local)) {
-        text = local;
-
-    } else {
-        text = malloc(p - start + 1);
-        if (text == NULL) {
-            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, p, "out of memory");
-        }
-    }
-
-    memcpy(text, start, p - start);
-    text[p - start] = '\0';
-
-    errno = 0;
-    d = strtod(text, NULL);
-
-    if (text != local) {
-        free(text);
-    }
-
-    if (errno == ERANGE && (d > 1.0 || d < -1.0)) {
+    if (lgsp_decimal_parse(&dec, (const char *) start, p - start) != 0) {
         return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, start,
-                              "number out of range");
+                              "exponent of more than 18 digits");
     }
 
     ps->p = p;
-
-    out->type = LGSP_JSON_REAL;
     out->len = 0;
-    out->u.real = d;
+
+    if (lgsp_decimal_to_double(&dec, &out->u.real)) {
+        out->type = LGSP_JSON_REAL;
+        return 0;
+    }
+
+    return lgsp_json_number_text(ps, (const char *) start, p - start, out);
+}
+
+
+/* a decimal: its text, borrowed from the body or copied */
+static int
+lgsp_json_number_text(lgsp_json_parser_t *ps, const char *text, size_t len,
+    lgsp_json_t *out)
+{
+    char  *copy;
+
+    if (len > LGSP_JSON_MAX_LEN) {
+        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX,
+                              (const unsigned char *) text,
+                              "number too long");
+    }
+
+    out->type = LGSP_JSON_DECIMAL;
+    out->len = (uint32_t) len;
+
+    if (ps->opts->borrow) {
+        out->u.str = text;
+        return 0;
+    }
+
+    copy = lgsp_json_alloc(ps, len);
+    if (copy == NULL) {
+        return -1;
+    }
+
+    out->u.str = memcpy(copy, text, len);
 
     return 0;
 }
@@ -1090,6 +1106,99 @@ lgsp_json_fail(lgsp_json_parser_t *ps, int kind, const unsigned char *at,
 }
 
 
+/*
+ * A schema's number, as jansson read it: the decimal its author wrote
+ * when that has at most 15 significant digits (0.1 is 0.1, not the
+ * double nearest to it), that is, the shortest text of the double
+ */
+static int
+lgsp_json_convert_real(double d, lgsp_json_alloc_pt alloc, void *ctx,
+    lgsp_json_t *out)
+{
+    char            buf[LGSP_DECIMAL_BUF], *copy;
+    size_t          len;
+    lgsp_decimal_t  dec;
+
+    len = lgsp_decimal_shortest(d, buf, sizeof(buf));
+
+    if (lgsp_decimal_parse(&dec, buf, len) != 0) {
+        return -1;
+    }
+
+    if (lgsp_decimal_to_double(&dec, &out->u.real)) {
+        out->type = LGSP_JSON_REAL;
+        return 0;
+    }
+
+    copy = alloc(ctx, len);
+    if (copy == NULL) {
+        return -1;
+    }
+
+    out->type = LGSP_JSON_DECIMAL;
+    out->len = (uint32_t) len;
+    out->u.str = memcpy(copy, buf, len);
+
+    return 0;
+}
+
+
+/* the digits of an integer, at the end of buf, as snprintf() would (the
+ * hot path of comparing integers with decimals: without its cost) */
+static size_t
+lgsp_json_integer_text(int64_t n, char *buf)
+{
+    char      *p, *end;
+    uint64_t   m;
+
+    end = buf + LGSP_DECIMAL_BUF;
+    p = end;
+    m = n < 0 ? 0 - (uint64_t) n : (uint64_t) n;
+
+    do {
+        *--p = (char) ('0' + m % 10);
+        m /= 10;
+    } while (m != 0);
+
+    if (n < 0) {
+        *--p = '-';
+    }
+
+    memmove(buf, p, end - p);
+
+    return end - p;
+}
+
+
+void
+lgsp_json_decimal(const lgsp_json_t *v, lgsp_decimal_t *d, char *buf)
+{
+    size_t       len;
+    const char  *text;
+
+    switch (v->type) {
+
+    case LGSP_JSON_DECIMAL:
+        text = v->u.str;
+        len = v->len;
+        break;
+
+    case LGSP_JSON_INTEGER:
+        len = lgsp_json_integer_text(v->u.integer, buf);
+        text = buf;
+        break;
+
+    default:
+        /* a real's digits are fewer than 17: this is its exact value */
+        len = (size_t) snprintf(buf, LGSP_DECIMAL_BUF, "%.17e", v->u.real);
+        text = buf;
+    }
+
+    /* every such text was a number already */
+    (void) lgsp_decimal_parse(d, text, len);
+}
+
+
 /* a jansson value (a schema document's) as a document of our own */
 static int
 lgsp_json_convert(json_t *json, lgsp_json_alloc_pt alloc, void *ctx,
@@ -1182,9 +1291,8 @@ lgsp_json_convert(json_t *json, lgsp_json_alloc_pt alloc, void *ctx,
         return 0;
 
     case JSON_REAL:
-        out->type = LGSP_JSON_REAL;
-        out->u.real = json_real_value(json);
-        return 0;
+        return lgsp_json_convert_real(json_real_value(json), alloc, ctx,
+                                      out);
 
     case JSON_TRUE:
         out->type = LGSP_JSON_TRUE;

@@ -10,12 +10,15 @@
  * is not itself an error (anyOf, oneOf, not, if, contains) run quietly.
  */
 
+#include <float.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <math.h>
+#include <sys/random.h>
 
 #include "lgsp_schema_int.h"
 #include "lgsp_format.h"
@@ -300,6 +303,7 @@ lgsp_type_name(const lgsp_json_t *inst)
     case LGSP_JSON_INTEGER:
         return "an integer";
     case LGSP_JSON_REAL:
+    case LGSP_JSON_DECIMAL:
         return "a number";
     case LGSP_JSON_TRUE:
     case LGSP_JSON_FALSE:
@@ -333,13 +337,27 @@ lgsp_types_text(unsigned types, char *buf, size_t size)
 }
 
 
+/* a number as written (a long one cut, with "..."), for messages */
 static void
 lgsp_number_text(const lgsp_json_t *value, char *buf, size_t size)
 {
-    if (value->type == LGSP_JSON_INTEGER) {
+    switch (value->type) {
+
+    case LGSP_JSON_INTEGER:
         snprintf(buf, size, "%" PRId64, value->u.integer);
-    } else {
-        snprintf(buf, size, "%.15g", value->u.real);
+        break;
+
+    case LGSP_JSON_REAL:
+        /* exact, so at most 17 digits */
+        snprintf(buf, size, "%.17g", value->u.real);
+        break;
+
+    default:
+        if (value->len < size) {
+            snprintf(buf, size, "%.*s", (int) value->len, value->u.str);
+        } else {
+            snprintf(buf, size, "%.*s...", (int) size - 4, value->u.str);
+        }
     }
 }
 
@@ -347,68 +365,222 @@ lgsp_number_text(const lgsp_json_t *value, char *buf, size_t size)
 /* numbers and equality */
 
 static int
+lgsp_num_sign(const lgsp_json_t *v)
+{
+    switch (v->type) {
+
+    case LGSP_JSON_INTEGER:
+        return (v->u.integer > 0) - (v->u.integer < 0);
+
+    case LGSP_JSON_REAL:
+        return (v->u.real > 0) - (v->u.real < 0);
+
+    default:
+        return v->u.str[0] == '-' ? -1 : 1;
+    }
+}
+
+
+/*
+ * A decimal written d.ddd with at most 15 integer digits against an
+ * integer: its fraction is not 0 (else a double would hold it: it would be
+ * a real), so its integer part decides.  Sets *rc and returns 1 when so.
+ */
+static int
+lgsp_num_cmp_integer(const lgsp_json_t *dec, int64_t i, int *rc)
+{
+    int64_t      t;
+    const char  *p, *end;
+
+    p = dec->u.str + (dec->u.str[0] == '-');
+    end = dec->u.str + dec->len;
+
+    for (t = 0; p < end && *p >= '0' && *p <= '9'; p++) {
+        if (t >= 100000000000000LL) {
+            return 0;
+        }
+
+        t = t * 10 + (*p - '0');
+    }
+
+    if (p == end || *p != '.') {
+        return 0;
+    }
+
+    for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
+        /* void */
+    }
+
+    if (p != end) {
+        /* an exponent */
+        return 0;
+    }
+
+    /* x is in (t, t + 1), or in (-t - 1, -t) */
+    if (dec->u.str[0] == '-') {
+        *rc = -t <= i ? -1 : 1;
+
+    } else {
+        *rc = t < i ? -1 : 1;
+    }
+
+    return 1;
+}
+
+
+/* a number as a long double and how far that may be from it */
+static int
+lgsp_num_approx(const lgsp_json_t *v, long double *x, long double *error)
+{
+    switch (v->type) {
+
+    case LGSP_JSON_INTEGER:
+        /* long double holds every 64-bit integer and every double */
+        *x = (long double) v->u.integer;
+        *error = 0;
+        return 1;
+
+    case LGSP_JSON_REAL:
+        *x = (long double) v->u.real;
+        *error = 0;
+        return 1;
+
+    default:
+        if (!lgsp_decimal_approx(v->u.str, v->len, x)) {
+            return 0;
+        }
+
+        *error = fabsl(*x) * 4 * LDBL_EPSILON;
+        return 1;
+    }
+}
+
+
+/*
+ * Numbers compare by their exact values.  Integers and reals (doubles
+ * that hold their numbers exactly) take the machine's arithmetic, and so
+ * does a decimal (a number no double holds) of a few digits when it is
+ * not too near the other number; else it is compared digit by digit.
+ */
+static int
 lgsp_num_cmp(const lgsp_json_t *a, const lgsp_json_t *b)
 {
-    long double  x, y;
+    int             sa, sb, rc;
+    char            abuf[LGSP_DECIMAL_BUF], bbuf[LGSP_DECIMAL_BUF];
+    long double     x, y, ex, ey;
+    lgsp_decimal_t  da, db;
 
     if (a->type == LGSP_JSON_INTEGER && b->type == LGSP_JSON_INTEGER) {
         return (a->u.integer > b->u.integer) - (a->u.integer < b->u.integer);
     }
 
-    /* long double holds every 64-bit integer and every double exactly */
-    x = a->type == LGSP_JSON_INTEGER ? (long double) a->u.integer
-                                     : (long double) a->u.real;
-    y = b->type == LGSP_JSON_INTEGER ? (long double) b->u.integer
-                                     : (long double) b->u.real;
+    /* a number of another sign (a decimal is never 0: "0e400" is a real) */
+    sa = lgsp_num_sign(a);
+    sb = lgsp_num_sign(b);
 
-    return (x > y) - (x < y);
+    if (sa != sb) {
+        return sa < sb ? -1 : 1;
+    }
+
+    if (a->type == LGSP_JSON_DECIMAL && b->type == LGSP_JSON_INTEGER
+        && lgsp_num_cmp_integer(a, b->u.integer, &rc))
+    {
+        return rc;
+    }
+
+    if (b->type == LGSP_JSON_DECIMAL && a->type == LGSP_JSON_INTEGER
+        && lgsp_num_cmp_integer(b, a->u.integer, &rc))
+    {
+        return -rc;
+    }
+
+    if (lgsp_num_approx(a, &x, &ex) && lgsp_num_approx(b, &y, &ey)) {
+        if (x - y > ex + ey) {
+            return 1;
+        }
+
+        if (y - x > ex + ey) {
+            return -1;
+        }
+
+        if (ex + ey == 0) {
+            return 0;
+        }
+    }
+
+    lgsp_json_decimal(a, &da, abuf);
+    lgsp_json_decimal(b, &db, bbuf);
+
+    return lgsp_decimal_cmp(&da, &db);
 }
 
 
+/* 1.0, 1e2 and 10^30 written out are integers, as the specification says */
 static int
 lgsp_is_integral(const lgsp_json_t *inst)
 {
-    double  d;
+    char            buf[LGSP_DECIMAL_BUF];
+    lgsp_decimal_t  d;
 
-    if (inst->type == LGSP_JSON_INTEGER) {
+    switch (inst->type) {
+
+    case LGSP_JSON_INTEGER:
+        return 1;
+
+    case LGSP_JSON_REAL:
+        return inst->u.real == floor(inst->u.real);
+
+    default:
+        lgsp_json_decimal(inst, &d, buf);
+        return lgsp_decimal_is_integer(&d);
+    }
+}
+
+
+/* a double that is exactly the number, if there is one */
+static int
+lgsp_exact_double(const lgsp_json_t *value, double *d)
+{
+    if (value->type == LGSP_JSON_REAL) {
+        *d = value->u.real;
         return 1;
     }
 
-    d = inst->u.real;
+    if (value->type == LGSP_JSON_INTEGER
+        && value->u.integer <= (1LL << 53) && value->u.integer >= -(1LL << 53))
+    {
+        *d = (double) value->u.integer;
+        return 1;
+    }
 
-    return isfinite(d) && d == floor(d);
+    return 0;
 }
 
 
 static int
 lgsp_multiple_of(const lgsp_json_t *inst, const lgsp_json_t *divisor)
 {
-    double    x, d, q;
-    int64_t   a, b;
+    char            ibuf[LGSP_DECIMAL_BUF], dbuf[LGSP_DECIMAL_BUF];
+    double          x, d;
+    lgsp_decimal_t  a, b;
 
     if (inst->type == LGSP_JSON_INTEGER
         && divisor->type == LGSP_JSON_INTEGER)
     {
-        a = inst->u.integer;
-        b = divisor->u.integer;
-        return b == 1 || a % b == 0;
+        return divisor->u.integer == 1
+               || inst->u.integer % divisor->u.integer == 0;
     }
 
-    x = lgsp_json_number(inst);
-    d = lgsp_json_number(divisor);
-
-    if (d == floor(d)) {
-        /* an integral divisor: fmod() is exact */
-        return x == floor(x) && fmod(x, d) == 0;
-    }
-
-    q = x / d;
-    if (!isfinite(q)) {
+    /* fmod() is exact: x - n * d for the integer n that it finds */
+    if (lgsp_exact_double(inst, &x) && lgsp_exact_double(divisor, &d)) {
         return fmod(x, d) == 0;
     }
 
-    /* a decimal divisor like 0.01 has no exact binary value */
-    return fabs(q - nearbyint(q)) <= 1e-9 * fmax(1.0, fabs(q));
+    lgsp_json_decimal(inst, &a, ibuf);
+    lgsp_json_decimal(divisor, &b, dbuf);
+
+    /* -1 (out of memory) only for divisors longer than a schema's */
+    return lgsp_decimal_multiple_of(&a, &b) == 1;
 }
 
 
@@ -529,64 +701,126 @@ lgsp_json_equal_sorted(const lgsp_json_t *a, const lgsp_json_t *b)
 }
 
 
+/*
+ * Hashes for uniqueItems, under a seed drawn once per process: a body
+ * cannot be made of items that collide, so sorting by hash keeps the
+ * comparisons near n log n.  Every word enters as lgsp_hash_mix(h ^ w,
+ * seed), so no word of the body can cancel what came before it.
+ */
 static uint64_t
-lgsp_bytes_hash(uint64_t h, const char *s, size_t n)
+lgsp_hash_seed(void)
 {
-    size_t  i;
+    uint64_t         s;
+    static uint64_t  seed;
 
-    for (i = 0; i < n; i++) {
-        h = (h ^ (unsigned char) s[i]) * 0x100000001b3ULL;
+    s = __atomic_load_n(&seed, __ATOMIC_RELAXED);
+
+    if (s == 0) {
+        if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != sizeof(s)) {
+            s = (uint64_t) time(NULL) ^ (uint64_t) (uintptr_t) &s;
+        }
+
+        s |= 1;
+        __atomic_store_n(&seed, s, __ATOMIC_RELAXED);
     }
 
-    return h;
+    return s;
 }
 
 
-/* equal values (1 and 1.0, objects in any order) hash equal */
 static uint64_t
-lgsp_json_hash(const lgsp_json_t *value)
+lgsp_bytes_hash(uint64_t h, uint64_t seed, const char *s, size_t n)
 {
+    uint64_t  w;
+
+    h = lgsp_hash_mix(h ^ n, seed);
+
+    for ( /* void */ ; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = lgsp_hash_mix(h ^ w, seed);
+    }
+
+    w = 0;
+    memcpy(&w, s, n);
+
+    return lgsp_hash_mix(h ^ w, seed);
+}
+
+
+/*
+ * Equal values hash equal: a number by its exact value (1, 1.0 and 10e-1
+ * alike: integers in int64_t's range by that integer, other reals by
+ * their bits, other decimals by their digits; lgsp_decimal_to_double()
+ * makes a value a real or a decimal whatever its spelling), an array by
+ * its items in order, an object by the sum of its members, each member
+ * its name and value hashed together: the members' order does not count
+ * and their pairing does.
+ */
+static uint64_t
+lgsp_json_hash(const lgsp_json_t *value, uint64_t seed)
+{
+    char                 buf[LGSP_DECIMAL_BUF];
     double               d;
     size_t               i;
     int64_t              n;
-    uint64_t             h, sum;
+    uint64_t             h, bits, sum;
+    lgsp_decimal_t       dec;
     lgsp_json_member_t  *m;
 
     switch (value->type) {
 
     case LGSP_JSON_INTEGER:
-        n = value->u.integer;
-        return lgsp_bytes_hash(0x11, (const char *) &n, sizeof(n));
+        return lgsp_hash_mix(0x11 ^ (uint64_t) value->u.integer, seed);
 
     case LGSP_JSON_REAL:
         d = value->u.real;
-        if (d == floor(d) && d >= -9.2e18 && d <= 9.2e18) {
-            n = (int64_t) d;
-            return lgsp_bytes_hash(0x11, (const char *) &n, sizeof(n));
+
+        if (d == floor(d) && d >= -9223372036854775808.0
+            && d < 9223372036854775808.0)
+        {
+            return lgsp_hash_mix(0x11 ^ (uint64_t) (int64_t) d, seed);
         }
-        return lgsp_bytes_hash(0x12, (const char *) &d, sizeof(d));
+
+        memcpy(&bits, &d, sizeof(bits));
+        return lgsp_hash_mix(0x12 ^ lgsp_hash_mix(bits, seed), seed);
+
+    case LGSP_JSON_DECIMAL:
+        lgsp_json_decimal(value, &dec, buf);
+
+        if (lgsp_decimal_to_int64(&dec, &n)) {
+            return lgsp_hash_mix(0x11 ^ (uint64_t) n, seed);
+        }
+
+        return lgsp_decimal_hash(&dec, seed);
 
     case LGSP_JSON_STRING:
-        return lgsp_bytes_hash(0x13, value->u.str, value->len);
+        return lgsp_bytes_hash(0x13, seed, value->u.str, value->len);
 
     case LGSP_JSON_ARRAY:
-        h = 0x14;
+        h = lgsp_hash_mix(0x14 ^ value->len, seed);
+
         for (i = 0; i < value->len; i++) {
-            h = (h ^ lgsp_json_hash(&value->u.items[i])) * 0x100000001b3ULL;
+            h = lgsp_hash_mix(h ^ lgsp_json_hash(&value->u.items[i], seed),
+                              seed);
         }
+
         return h;
 
     case LGSP_JSON_OBJECT:
-        sum = 0x15;
+        sum = 0;
         m = value->u.members;
+
         for (i = 0; i < value->len; i++) {
-            sum += lgsp_bytes_hash(0x16, m[i].key, m[i].key_len) * 31
-                   + lgsp_json_hash(&m[i].value);
+            sum += lgsp_hash_mix(lgsp_bytes_hash(0x16, seed, m[i].key,
+                                                 m[i].key_len),
+                                 lgsp_json_hash(&m[i].value, seed) ^ seed);
         }
-        return sum;
+
+        return lgsp_hash_mix(0x15 ^ sum ^ ((uint64_t) value->len << 32),
+                             seed);
 
     default:
-        return value->type + 1;
+        return lgsp_hash_mix(value->type, seed);
     }
 }
 
@@ -618,6 +852,7 @@ static int
 lgsp_unique(const lgsp_json_t *array, size_t *i, size_t *j)
 {
     size_t          n, a, b;
+    uint64_t        seed;
     lgsp_json_t    *items;
     lgsp_hashed_t  *h;
 
@@ -643,8 +878,10 @@ lgsp_unique(const lgsp_json_t *array, size_t *i, size_t *j)
         return -1;
     }
 
+    seed = lgsp_hash_seed();
+
     for (a = 0; a < n; a++) {
-        h[a].hash = lgsp_json_hash(&items[a]);
+        h[a].hash = lgsp_json_hash(&items[a], seed);
         h[a].index = a;
     }
 
@@ -806,6 +1043,7 @@ lgsp_type_matches(unsigned types, const lgsp_json_t *inst)
     case LGSP_JSON_INTEGER:
         return types & (LGSP_T_NUMBER | LGSP_T_INTEGER);
     case LGSP_JSON_REAL:
+    case LGSP_JSON_DECIMAL:
         return (types & LGSP_T_NUMBER)
                || ((types & LGSP_T_INTEGER) && lgsp_is_integral(inst));
     case LGSP_JSON_TRUE:
@@ -1708,6 +1946,7 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
 
     case LGSP_JSON_INTEGER:
     case LGSP_JSON_REAL:
+    case LGSP_JSON_DECIMAL:
         if (!lgsp_validate_number(v, n, inst, ip, sp)) {
             LGSP_FAIL(v, valid);
         }

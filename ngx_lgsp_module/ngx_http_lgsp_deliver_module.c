@@ -2462,10 +2462,12 @@ ngx_http_lgsp_deliver(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             s.data = value[i].data + 9;
             s.len = value[i].len - 9;
 
+            /* an entry comes back whole in one reply, which the Redis
+             * adapter takes up to 4 MB */
             size = ngx_parse_size(&s);
-            if (size == NGX_ERROR || size > 64 * 1024 * 1024) {
+            if (size == NGX_ERROR || size > 3 * 1024 * 1024) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid size in \"%V\": at most 64m",
+                                   "invalid size in \"%V\": at most 3m",
                                    &value[i]);
                 return NGX_CONF_ERROR;
             }

@@ -759,8 +759,8 @@ ngx_http_lgsp_quota_redis_done(void *data, redisReply *reply)
                 qctx->redis_failed = 1;
             }
 
-            /* hiredis is in the middle of its loop: go on from a clean
-             * stack */
+            /* the Redis connection is in the middle of its loop: go on
+             * from a clean stack */
             ngx_post_event(&qctx->resume, &ngx_posted_events);
         }
 
@@ -777,9 +777,14 @@ ngx_http_lgsp_quota_redis_reply(ngx_http_lgsp_quota_ctx_t *qctx,
 {
     long                refused;
     ngx_uint_t          i;
+    lgsp_quota_limit_t  limits[NGX_HTTP_LGSP_QUOTA_MAX];
     lgsp_quota_state_t  states[NGX_HTTP_LGSP_QUOTA_MAX];
 
-    refused = lgsp_quota_reply(reply, offset, states, qctx->nlimits);
+    for (i = 0; i < qctx->nlimits; i++) {
+        limits[i] = qctx->limits[i].limit;
+    }
+
+    refused = lgsp_quota_reply(reply, offset, limits, states, qctx->nlimits);
 
     if (refused < 0) {
         ngx_log_error(NGX_LOG_ERR, qctx->request->connection->log, 0,
@@ -1560,7 +1565,7 @@ ngx_http_lgsp_quota_redis_get(ngx_conf_t *cf)
 }
 
 
-/* hiredis's context is not nginx's memory: a worker that exits frees it */
+/* the Redis link is not nginx's memory: a worker that exits frees it */
 static void
 ngx_http_lgsp_quota_exit_process(ngx_cycle_t *cycle)
 {

@@ -1,32 +1,48 @@
 /*
- * LGSP on nginx: the Redis adapter (see ngx_http_lgsp_redis.h).  hiredis
- * owns the socket and the protocol; nginx owns the events: the hooks below
- * put hiredis's fd into nginx's event loop as an ngx_connection_t, and
- * nginx timers bound the connect and every command.
+ * LGSP on nginx: the Redis adapter (see ngx_http_lgsp_redis.h).  nginx
+ * owns the socket and the events: ngx_event_connect_peer() connects,
+ * c->send() writes the commands, c->recv() reads the replies, and nginx
+ * timers bound the connect and every command.  hiredis only turns bytes
+ * into replies, and only bytes that lgsp_redis.c has found well formed
+ * and within bounds.  Replies come in the order of the commands: the
+ * queue of pending commands says whose each reply is, and a reply when
+ * nothing is pending ends the connection.
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_event_connect.h>
 #include <ngx_http.h>
 #include <ngx_sha1.h>
 
-#include <hiredis/async.h>
-
 #include "ngx_http_lgsp_metrics.h"
 #include "ngx_http_lgsp_redis.h"
-#include "lgsp_quota_reply.h"
+#include "lgsp_redis.h"
 
 
 #define NGX_HTTP_LGSP_REDIS_PORT         6379
 #define NGX_HTTP_LGSP_REDIS_TIMEOUT      100
 #define NGX_HTTP_LGSP_REDIS_BACKOFF      100     /* ms, doubled per round */
 #define NGX_HTTP_LGSP_REDIS_BACKOFF_MAX  3000
+#define NGX_HTTP_LGSP_REDIS_RECV         16384   /* bytes read at once */
+
+
+/*
+ * What one reply may be: far above what the quota script answers (a few
+ * thousand bytes, at most 1024 integers, no nesting), far below what
+ * hiredis would take (any length, any count a header announces).
+ */
+static lgsp_redis_limits_t  ngx_http_lgsp_redis_limits = {
+    4 * 1024 * 1024,        /* bytes */
+    16384,                  /* elements, at every level together */
+    6                       /* arrays within arrays */
+};
 
 
 typedef struct {
     ngx_str_t                       name;       /* as written, for logs */
-    u_char                          host[NGX_SOCKADDR_STRLEN + 1];
-    int                             port;
+    ngx_addr_t                      addr;
     ngx_int_t                       db;         /* -1: no SELECT */
     ngx_str_t                       password;   /* empty: no AUTH */
     ngx_msec_t                      timeout;
@@ -47,24 +63,34 @@ struct ngx_http_lgsp_redis_s {
     ngx_http_lgsp_redis_shared_t   *shared;
 
     /* this worker's link */
-    redisAsyncContext              *ac;
+    ngx_connection_t               *connection; /* NULL: none */
+    lgsp_redis_reader_t            *reader;
+    ngx_queue_t                     pending;    /* commands, in send order */
+    u_char                         *out;        /* commands not sent yet */
+    u_char                         *out_pos;
+    u_char                         *out_last;
+    u_char                         *out_end;
+    u_char                         *in;         /* NGX_HTTP_LGSP_REDIS_RECV */
+    ngx_uint_t                      generation; /* of links made */
+    ngx_log_t                       log;        /* the cycle's, quieter */
     ngx_http_lgsp_redis_server_t   *server;     /* connected or tried */
     ngx_uint_t                      current;
     ngx_uint_t                      failures;   /* servers failed in a row */
     ngx_uint_t                      rounds;     /* whole lists failed */
     ngx_msec_t                      retry_at;   /* backoff: no link before */
     ngx_event_t                     connect_timer;
-    unsigned                        refused:1;  /* the connect failed */
+    unsigned                        connected:1;
 };
 
 
+/* a command sent or to be sent; AUTH, SELECT, SCRIPT LOAD have no handler */
 typedef struct {
+    ngx_queue_t                     queue;
     ngx_http_lgsp_redis_t          *redis;
     ngx_http_lgsp_redis_script_t   *script;
     ngx_http_lgsp_redis_handler_pt  handler;
     void                           *data;
     ngx_event_t                     timer;
-    ngx_event_t                     failover;   /* resends it elsewhere */
     int                             argc;
     const char                    **argv;
     size_t                         *argvlen;
@@ -73,30 +99,33 @@ typedef struct {
 } ngx_http_lgsp_redis_cmd_t;
 
 
+static ngx_http_lgsp_redis_cmd_t *ngx_http_lgsp_redis_cmd(
+    ngx_http_lgsp_redis_t *rd, ngx_str_t *args, ngx_uint_t nargs,
+    size_t extra);
 static ngx_int_t ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd);
-static void ngx_http_lgsp_redis_failover(ngx_event_t *ev);
 static ngx_int_t ngx_http_lgsp_redis_setup(ngx_http_lgsp_redis_t *rd);
+static ngx_int_t ngx_http_lgsp_redis_setup_command(ngx_http_lgsp_redis_t *rd,
+    ngx_str_t *args, ngx_uint_t nargs);
+static ngx_int_t ngx_http_lgsp_redis_queue(ngx_http_lgsp_redis_t *rd,
+    ngx_http_lgsp_redis_cmd_t *cmd);
 static void ngx_http_lgsp_redis_failed(ngx_http_lgsp_redis_t *rd,
-    const char *kind,
-    const char *reason);
+    const char *kind, const char *reason);
 static void ngx_http_lgsp_redis_succeeded(ngx_http_lgsp_redis_t *rd);
-static void ngx_http_lgsp_redis_reply(redisAsyncContext *ac, void *r,
-    void *privdata);
-static void ngx_http_lgsp_redis_setup_reply(redisAsyncContext *ac, void *r,
-    void *privdata);
-static void ngx_http_lgsp_redis_connected(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_lgsp_redis_disconnected(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_lgsp_redis_timeout(ngx_event_t *ev);
-static void ngx_http_lgsp_redis_connect_timeout(ngx_event_t *ev);
+static void ngx_http_lgsp_redis_unlink(ngx_http_lgsp_redis_t *rd,
+    ngx_queue_t *pending);
+static void ngx_http_lgsp_redis_fail_all(ngx_queue_t *pending);
+static void ngx_http_lgsp_redis_connect_failed(ngx_http_lgsp_redis_t *rd,
+    ngx_err_t err);
+static ngx_int_t ngx_http_lgsp_redis_test_connect(ngx_connection_t *c,
+    ngx_http_lgsp_redis_t *rd);
 static void ngx_http_lgsp_redis_read_handler(ngx_event_t *rev);
 static void ngx_http_lgsp_redis_write_handler(ngx_event_t *wev);
-static void ngx_http_lgsp_redis_add_read(void *data);
-static void ngx_http_lgsp_redis_del_read(void *data);
-static void ngx_http_lgsp_redis_add_write(void *data);
-static void ngx_http_lgsp_redis_del_write(void *data);
-static void ngx_http_lgsp_redis_cleanup(void *data);
+static void ngx_http_lgsp_redis_send(ngx_http_lgsp_redis_t *rd);
+static ngx_int_t ngx_http_lgsp_redis_replies(ngx_http_lgsp_redis_t *rd);
+static void ngx_http_lgsp_redis_reply(ngx_http_lgsp_redis_t *rd,
+    ngx_http_lgsp_redis_cmd_t *cmd, redisReply *reply);
+static void ngx_http_lgsp_redis_timeout(ngx_event_t *ev);
+static void ngx_http_lgsp_redis_connect_timeout(ngx_event_t *ev);
 static char *ngx_http_lgsp_redis_password(ngx_conf_t *cf,
     ngx_http_lgsp_redis_server_t *srv, ngx_str_t *path);
 static ngx_int_t ngx_http_lgsp_redis_init_zone(ngx_shm_zone_t *shm_zone,
@@ -123,6 +152,8 @@ ngx_http_lgsp_redis_create(ngx_conf_t *cf, void *tag)
     {
         return NULL;
     }
+
+    ngx_queue_init(&rd->pending);
 
     rd->zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize, tag);
     if (rd->zone == NULL) {
@@ -176,9 +207,7 @@ ngx_http_lgsp_redis_add_server(ngx_conf_t *cf, ngx_http_lgsp_redis_t *rd)
     }
 
     srv->name = value[1];
-    srv->port = ngx_inet_get_port(u.addrs[0].sockaddr);
-    ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, srv->host,
-                  NGX_SOCKADDR_STRLEN, 0);
+    srv->addr = u.addrs[0];
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -290,28 +319,20 @@ ngx_http_lgsp_redis_eval(ngx_http_lgsp_redis_t *rd,
         return NGX_DECLINED;
     }
 
-    size = sizeof(ngx_http_lgsp_redis_cmd_t)
-           + (3 + nkeys + nargs) * (sizeof(char *) + sizeof(size_t))
-           + NGX_INT_T_LEN;
+    size = NGX_INT_T_LEN;
 
     for (i = 0; i < nkeys + nargs; i++) {
         size += (i < nkeys) ? keys[i].len : args[i - nkeys].len;
     }
 
-    cmd = ngx_alloc(size, ngx_cycle->log);
+    cmd = ngx_http_lgsp_redis_cmd(rd, NULL, 3 + nkeys + nargs, size);
     if (cmd == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memzero(cmd, sizeof(ngx_http_lgsp_redis_cmd_t));
-
-    cmd->redis = rd;
     cmd->script = script;
     cmd->handler = handler;
     cmd->data = data;
-    cmd->argc = 3 + nkeys + nargs;
-    cmd->argv = (const char **) (cmd + 1);
-    cmd->argvlen = (size_t *) (cmd->argv + cmd->argc);
 
     cmd->argv[0] = "EVALSHA";
     cmd->argvlen[0] = sizeof("EVALSHA") - 1;
@@ -330,12 +351,9 @@ ngx_http_lgsp_redis_eval(ngx_http_lgsp_redis_t *rd,
         p = ngx_cpymem(p, s->data, s->len);
     }
 
-    if (redisAsyncCommandArgv(rd->ac, ngx_http_lgsp_redis_reply, cmd,
-                              cmd->argc, cmd->argv, cmd->argvlen)
-        != REDIS_OK)
-    {
+    if (ngx_http_lgsp_redis_queue(rd, cmd) != NGX_OK) {
         ngx_free(cmd);
-        return NGX_DECLINED;
+        return NGX_ERROR;
     }
 
     cmd->timer.handler = ngx_http_lgsp_redis_timeout;
@@ -347,13 +365,57 @@ ngx_http_lgsp_redis_eval(ngx_http_lgsp_redis_t *rd,
 }
 
 
+/*
+ * A command of nargs strings, room for them after it: copied from args
+ * when given, else the caller fills them in (extra bytes more for that).
+ */
+static ngx_http_lgsp_redis_cmd_t *
+ngx_http_lgsp_redis_cmd(ngx_http_lgsp_redis_t *rd, ngx_str_t *args,
+    ngx_uint_t nargs, size_t extra)
+{
+    u_char                     *p;
+    size_t                      size;
+    ngx_uint_t                  i;
+    ngx_http_lgsp_redis_cmd_t  *cmd;
+
+    size = sizeof(ngx_http_lgsp_redis_cmd_t)
+           + nargs * (sizeof(char *) + sizeof(size_t)) + extra;
+
+    for (i = 0; args && i < nargs; i++) {
+        size += args[i].len;
+    }
+
+    cmd = ngx_alloc(size, ngx_cycle->log);
+    if (cmd == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(cmd, sizeof(ngx_http_lgsp_redis_cmd_t));
+
+    cmd->redis = rd;
+    cmd->argc = nargs;
+    cmd->argv = (const char **) (cmd + 1);
+    cmd->argvlen = (size_t *) (cmd->argv + nargs);
+
+    p = (u_char *) (cmd->argvlen + nargs);
+
+    for (i = 0; args && i < nargs; i++) {
+        cmd->argv[i] = (char *) p;
+        cmd->argvlen[i] = args[i].len;
+        p = ngx_cpymem(p, args[i].data, args[i].len);
+    }
+
+    return cmd;
+}
+
+
 ngx_int_t
 ngx_http_lgsp_redis_link(ngx_http_lgsp_redis_t *rd)
 {
     ngx_uint_t  tries;
 
     /* a connect refused at once moves on to the next server at once */
-    for (tries = 0; rd->ac == NULL; tries++) {
+    for (tries = 0; rd->connection == NULL; tries++) {
 
         if (ngx_exiting || ngx_terminate || tries == rd->servers.nelts
             || (ngx_msec_int_t) (rd->retry_at - ngx_current_msec) > 0)
@@ -368,98 +430,74 @@ ngx_http_lgsp_redis_link(ngx_http_lgsp_redis_t *rd)
 }
 
 
-/*
- * A command whose server refused the connect goes to the next server
- * once, still under its first timer, so a dead first server of the list
- * costs no request a fallback.
- */
-static void
-ngx_http_lgsp_redis_failover(ngx_event_t *ev)
-{
-    ngx_http_lgsp_redis_cmd_t *cmd = ev->data;
-
-    ngx_http_lgsp_redis_t  *rd;
-
-    rd = cmd->redis;
-
-    if (ngx_http_lgsp_redis_link(rd) == NGX_OK
-        && redisAsyncCommandArgv(rd->ac, ngx_http_lgsp_redis_reply, cmd,
-                                 cmd->argc, cmd->argv, cmd->argvlen)
-           == REDIS_OK)
-    {
-        return;
-    }
-
-    if (cmd->timer.timer_set) {
-        ngx_del_timer(&cmd->timer);
-    }
-
-    cmd->handler(cmd->data, NULL);
-
-    ngx_free(cmd);
-}
-
-
 static ngx_int_t
 ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd)
 {
-    redisAsyncContext             *ac;
+    ngx_int_t                      rc;
     ngx_connection_t              *c;
+    ngx_peer_connection_t          pc;
     ngx_http_lgsp_redis_server_t  *srv;
 
     srv = (ngx_http_lgsp_redis_server_t *) rd->servers.elts + rd->current;
     rd->server = srv;
 
-    /* hiredis connects without blocking: the address is numeric */
-    ac = redisAsyncConnect((char *) srv->host, srv->port);
-    if (ac == NULL) {
+    /*
+     * the adapter says itself, once across workers, when a server fails:
+     * nginx's own "connect() failed" and "recv() failed" lines would say
+     * it again for every try
+     */
+    rd->log = *ngx_cycle->log;
+    rd->log.log_level = ngx_min(rd->log.log_level, NGX_LOG_CRIT);
+
+    rd->reader = lgsp_redis_reader_create(&ngx_http_lgsp_redis_limits);
+
+    if (rd->in == NULL) {
+        rd->in = ngx_alloc(NGX_HTTP_LGSP_REDIS_RECV, ngx_cycle->log);
+    }
+
+    if (rd->reader == NULL || rd->in == NULL) {
+        lgsp_redis_reader_free(rd->reader);
+        rd->reader = NULL;
         ngx_http_lgsp_redis_failed(rd, "internal", "out of memory");
         return NGX_ERROR;
     }
 
-    if (ac->err) {
-        ngx_http_lgsp_redis_failed(rd, "connect", ac->errstr);
-        redisAsyncFree(ac);
+    ngx_memzero(&pc, sizeof(ngx_peer_connection_t));
+    pc.sockaddr = srv->addr.sockaddr;
+    pc.socklen = srv->addr.socklen;
+    pc.name = &srv->name;
+    pc.get = ngx_event_get_peer;
+    pc.log = &rd->log;
+    pc.log_error = NGX_ERROR_ERR;
+
+    rc = ngx_event_connect_peer(&pc);
+
+    if (rc != NGX_OK && rc != NGX_AGAIN) {
+        /* refused at once, or no socket: nginx closed what it made */
+        lgsp_redis_reader_free(rd->reader);
+        rd->reader = NULL;
+        ngx_http_lgsp_redis_failed(rd, "connect", "connect failed");
         return NGX_ERROR;
     }
 
-    c = ngx_get_connection(ac->c.fd, ngx_cycle->log);
-    if (c == NULL) {
-        ngx_http_lgsp_redis_failed(rd, "internal", "no free connection");
-        redisAsyncFree(ac);
-        return NGX_ERROR;
-    }
-
-    lgsp_quota_reply_limit(ac->c.reader);
-
+    c = pc.connection;
     c->data = rd;
     c->idle = 1;        /* closed when the worker shuts down gracefully */
     c->read->handler = ngx_http_lgsp_redis_read_handler;
     c->write->handler = ngx_http_lgsp_redis_write_handler;
-    c->read->log = c->log;
-    c->write->log = c->log;
 
-    ac->data = rd;
-    ac->ev.data = c;
-    ac->ev.addRead = ngx_http_lgsp_redis_add_read;
-    ac->ev.delRead = ngx_http_lgsp_redis_del_read;
-    ac->ev.addWrite = ngx_http_lgsp_redis_add_write;
-    ac->ev.delWrite = ngx_http_lgsp_redis_del_write;
-    ac->ev.cleanup = ngx_http_lgsp_redis_cleanup;
+    rd->connection = c;
+    rd->connected = (rc == NGX_OK);
+    rd->generation++;
 
-    redisAsyncSetConnectCallback(ac, ngx_http_lgsp_redis_connected);
-    redisAsyncSetDisconnectCallback(ac, ngx_http_lgsp_redis_disconnected);
-
-    rd->ac = ac;
-
-    rd->connect_timer.handler = ngx_http_lgsp_redis_connect_timeout;
-    rd->connect_timer.data = rd;
-    rd->connect_timer.log = ngx_cycle->log;
-    rd->connect_timer.cancelable = 1;
-    ngx_add_timer(&rd->connect_timer, srv->connect_timeout);
-
-    /* the write event tells when the connect is done */
-    ngx_http_lgsp_redis_add_write(c);
+    if (rc == NGX_AGAIN) {
+        /* the write event tells when the connect is done */
+        rd->connect_timer.handler = ngx_http_lgsp_redis_connect_timeout;
+        rd->connect_timer.data = rd;
+        rd->connect_timer.log = ngx_cycle->log;
+        rd->connect_timer.cancelable = 1;
+        ngx_add_timer(&rd->connect_timer, srv->connect_timeout);
+    }
 
     if (ngx_http_lgsp_redis_setup(rd) != NGX_OK) {
         ngx_http_lgsp_redis_failed(rd, "internal",
@@ -476,37 +514,41 @@ ngx_http_lgsp_redis_connect(ngx_http_lgsp_redis_t *rd)
 static ngx_int_t
 ngx_http_lgsp_redis_setup(ngx_http_lgsp_redis_t *rd)
 {
+    u_char                          db[NGX_INT_T_LEN];
+    ngx_str_t                       args[3];
     ngx_uint_t                      i;
     ngx_http_lgsp_redis_server_t   *srv;
     ngx_http_lgsp_redis_script_t  **scripts;
 
     srv = rd->server;
 
-    if (srv->password.len
-        && redisAsyncCommand(rd->ac, ngx_http_lgsp_redis_setup_reply, rd,
-                             "AUTH %b", srv->password.data,
-                             srv->password.len)
-           != REDIS_OK)
-    {
-        return NGX_ERROR;
+    if (srv->password.len) {
+        ngx_str_set(&args[0], "AUTH");
+        args[1] = srv->password;
+
+        if (ngx_http_lgsp_redis_setup_command(rd, args, 2) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
-    if (srv->db >= 0
-        && redisAsyncCommand(rd->ac, ngx_http_lgsp_redis_setup_reply, rd,
-                             "SELECT %d", (int) srv->db)
-           != REDIS_OK)
-    {
-        return NGX_ERROR;
+    if (srv->db >= 0) {
+        ngx_str_set(&args[0], "SELECT");
+        args[1].data = db;
+        args[1].len = ngx_sprintf(db, "%i", srv->db) - db;
+
+        if (ngx_http_lgsp_redis_setup_command(rd, args, 2) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
+    ngx_str_set(&args[0], "SCRIPT");
+    ngx_str_set(&args[1], "LOAD");
     scripts = rd->scripts.elts;
 
     for (i = 0; i < rd->scripts.nelts; i++) {
-        if (redisAsyncCommand(rd->ac, ngx_http_lgsp_redis_setup_reply, rd,
-                              "SCRIPT LOAD %b", scripts[i]->text.data,
-                              scripts[i]->text.len)
-            != REDIS_OK)
-        {
+        args[2] = scripts[i]->text;
+
+        if (ngx_http_lgsp_redis_setup_command(rd, args, 3) != NGX_OK) {
             return NGX_ERROR;
         }
     }
@@ -515,12 +557,85 @@ ngx_http_lgsp_redis_setup(ngx_http_lgsp_redis_t *rd)
 }
 
 
+static ngx_int_t
+ngx_http_lgsp_redis_setup_command(ngx_http_lgsp_redis_t *rd,
+    ngx_str_t *args, ngx_uint_t nargs)
+{
+    ngx_http_lgsp_redis_cmd_t  *cmd;
+
+    cmd = ngx_http_lgsp_redis_cmd(rd, args, nargs, 0);
+    if (cmd == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_lgsp_redis_queue(rd, cmd) != NGX_OK) {
+        ngx_free(cmd);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the command goes into the output and the queue; sent once connected */
+static ngx_int_t
+ngx_http_lgsp_redis_queue(ngx_http_lgsp_redis_t *rd,
+    ngx_http_lgsp_redis_cmd_t *cmd)
+{
+    u_char            *out;
+    size_t             size, used, room;
+    ngx_connection_t  *c;
+
+    size = lgsp_redis_command_size(cmd->argc, cmd->argvlen);
+
+    if ((size_t) (rd->out_end - rd->out_last) < size) {
+        used = rd->out_last - rd->out_pos;
+        room = rd->out_end - rd->out;
+
+        if (room < used + size) {
+            room = ngx_max(2 * room, used + size + 4096);
+
+            out = ngx_alloc(room, ngx_cycle->log);
+            if (out == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(out, rd->out_pos, used);
+            ngx_free(rd->out);
+            rd->out = out;
+            rd->out_end = out + room;
+
+        } else {
+            ngx_memmove(rd->out, rd->out_pos, used);
+        }
+
+        rd->out_pos = rd->out;
+        rd->out_last = rd->out + used;
+    }
+
+    rd->out_last = (u_char *) lgsp_redis_command_write((char *) rd->out_last,
+                                                       cmd->argc, cmd->argv,
+                                                       cmd->argvlen);
+
+    ngx_queue_insert_tail(&rd->pending, &cmd->queue);
+
+    /* commands of this turn of the event loop leave in one write */
+    c = rd->connection;
+
+    if (rd->connected && !c->write->posted) {
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * A server failed: the outage is logged once across workers and counted
- * by kind (connect, connection, timeout, reply, setup, internal) in the
- * metrics, the next server is tried next, and once every server has
- * failed in a row, none is tried again before a backoff that doubles up
- * to a few seconds.
+ * by kind (connect, connection, timeout, reply, protocol, setup,
+ * internal) in the metrics, the next server is tried next, and once every
+ * server has failed in a row, none is tried again before a backoff that
+ * doubles up to a few seconds.
  */
 static void
 ngx_http_lgsp_redis_failed(ngx_http_lgsp_redis_t *rd, const char *kind,
@@ -580,175 +695,152 @@ ngx_http_lgsp_redis_succeeded(ngx_http_lgsp_redis_t *rd)
 }
 
 
-/* every pending command gets a NULL reply; the cleanup hook unlinks */
+/* every pending command gets its failure, after the link is gone */
 void
 ngx_http_lgsp_redis_close(ngx_http_lgsp_redis_t *rd)
 {
-    if (rd->ac) {
-        redisAsyncFree(rd->ac);
-    }
+    ngx_queue_t  pending;
+
+    ngx_http_lgsp_redis_unlink(rd, &pending);
+    ngx_http_lgsp_redis_fail_all(&pending);
 }
 
 
+/*
+ * Drops the link and hands its pending commands over, so that their
+ * handlers, which may send anew, find the adapter with no link.
+ */
 static void
-ngx_http_lgsp_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
+ngx_http_lgsp_redis_unlink(ngx_http_lgsp_redis_t *rd, ngx_queue_t *pending)
 {
-    ngx_http_lgsp_redis_cmd_t *cmd = privdata;
+    ngx_queue_init(pending);
 
-    redisReply             *reply;
-    ngx_http_lgsp_redis_t  *rd;
-
-    reply = r;
-    rd = cmd->redis;
-
-    /* the script cache was flushed, or this server came up empty */
-    if (reply && reply->type == REDIS_REPLY_ERROR && !cmd->retried
-        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
-    {
-        cmd->retried = 1;
-        cmd->argv[0] = "EVAL";
-        cmd->argvlen[0] = sizeof("EVAL") - 1;
-        cmd->argv[1] = (char *) cmd->script->text.data;
-        cmd->argvlen[1] = cmd->script->text.len;
-
-        if (redisAsyncCommandArgv(ac, ngx_http_lgsp_redis_reply, cmd,
-                                  cmd->argc, cmd->argv, cmd->argvlen)
-            == REDIS_OK)
-        {
-            return;
-        }
-
-        reply = NULL;
+    if (!ngx_queue_empty(&rd->pending)) {
+        ngx_queue_add(pending, &rd->pending);
+        ngx_queue_init(&rd->pending);
     }
-
-    if (reply == NULL && rd->refused && !cmd->moved
-        && rd->servers.nelts > 1)
-    {
-        /* hiredis is freeing the failed link: resend from a clean stack */
-        cmd->moved = 1;
-        cmd->failover.handler = ngx_http_lgsp_redis_failover;
-        cmd->failover.data = cmd;
-        cmd->failover.log = ngx_cycle->log;
-        ngx_post_event(&cmd->failover, &ngx_posted_events);
-        return;
-    }
-
-    if (cmd->timer.timer_set) {
-        ngx_del_timer(&cmd->timer);
-    }
-
-    if (reply && reply->type == REDIS_REPLY_ERROR) {
-        /* a replica (READONLY), a busy or broken server: try another */
-        ngx_http_lgsp_redis_failed(rd, "reply", reply->str);
-        ngx_http_lgsp_redis_close(rd);
-        reply = NULL;
-
-    } else if (reply) {
-        ngx_http_lgsp_redis_succeeded(rd);
-    }
-
-    cmd->handler(cmd->data, reply);
-
-    ngx_free(cmd);
-}
-
-
-static void
-ngx_http_lgsp_redis_setup_reply(redisAsyncContext *ac, void *r,
-    void *privdata)
-{
-    ngx_http_lgsp_redis_t *rd = privdata;
-
-    redisReply  *reply;
-
-    reply = r;
-
-    if (reply && reply->type == REDIS_REPLY_ERROR) {
-        ngx_http_lgsp_redis_failed(rd, "setup", reply->str);
-        ngx_http_lgsp_redis_close(rd);
-    }
-}
-
-
-static void
-ngx_http_lgsp_redis_connected(const redisAsyncContext *ac, int status)
-{
-    ngx_http_lgsp_redis_t *rd = ac->data;
 
     if (rd->connect_timer.timer_set) {
         ngx_del_timer(&rd->connect_timer);
     }
 
-    /* on an error hiredis frees the context when this returns */
-    if (status != REDIS_OK) {
-        rd->refused = 1;
-        ngx_http_lgsp_redis_failed(rd, "connect", ac->errstr);
+    if (rd->connection) {
+        ngx_close_connection(rd->connection);
+        rd->connection = NULL;
+        rd->connected = 0;
     }
+
+    lgsp_redis_reader_free(rd->reader);
+    rd->reader = NULL;
+
+    ngx_free(rd->out);
+    ngx_free(rd->in);
+    rd->out = NULL;
+    rd->out_pos = NULL;
+    rd->out_last = NULL;
+    rd->out_end = NULL;
+    rd->in = NULL;
 }
 
 
 static void
-ngx_http_lgsp_redis_disconnected(const redisAsyncContext *ac, int status)
+ngx_http_lgsp_redis_fail_all(ngx_queue_t *pending)
 {
-    ngx_http_lgsp_redis_t *rd = ac->data;
+    ngx_queue_t                *q;
+    ngx_http_lgsp_redis_cmd_t  *cmd;
 
-    /* REDIS_OK: we dropped it ourselves, after saying why */
-    if (status != REDIS_OK) {
-        ngx_http_lgsp_redis_failed(rd, "connection", ac->errstr);
-    }
-}
+    while (!ngx_queue_empty(pending)) {
+        q = ngx_queue_head(pending);
+        ngx_queue_remove(q);
+        cmd = ngx_queue_data(q, ngx_http_lgsp_redis_cmd_t, queue);
 
+        if (cmd->timer.timer_set) {
+            ngx_del_timer(&cmd->timer);
+        }
 
-static void
-ngx_http_lgsp_redis_timeout(ngx_event_t *ev)
-{
-    ngx_http_lgsp_redis_cmd_t *cmd = ev->data;
-
-    ngx_http_lgsp_redis_t  *rd;
-
-    rd = cmd->redis;
-
-    /* timed out between two servers: on no link, just the answer */
-    if (cmd->failover.posted) {
-        ngx_delete_posted_event(&cmd->failover);
-
-        cmd->handler(cmd->data, NULL);
+        if (cmd->handler) {
+            cmd->handler(cmd->data, NULL);
+        }
 
         ngx_free(cmd);
-        return;
     }
-
-    /* a hung server: its link is useless, whatever else waits on it */
-    ngx_http_lgsp_redis_failed(rd, "timeout", "command timed out");
-    ngx_http_lgsp_redis_close(rd);
 }
 
 
+/*
+ * The connect was refused: commands waiting for it go to the next server
+ * once, still under their first timers, so a dead first server of the
+ * list costs no request a fallback.
+ */
 static void
-ngx_http_lgsp_redis_connect_timeout(ngx_event_t *ev)
+ngx_http_lgsp_redis_connect_failed(ngx_http_lgsp_redis_t *rd, ngx_err_t err)
 {
-    ngx_http_lgsp_redis_t *rd = ev->data;
+    u_char                      reason[NGX_MAX_ERROR_STR];
+    ngx_queue_t                 pending, failed, *q;
+    ngx_http_lgsp_redis_cmd_t  *cmd;
 
-    ngx_http_lgsp_redis_failed(rd, "connect", "connect timed out");
-    ngx_http_lgsp_redis_close(rd);
+    *ngx_strerror(err, reason, sizeof(reason) - 1) = '\0';
+
+    ngx_http_lgsp_redis_failed(rd, "connect", (char *) reason);
+    ngx_http_lgsp_redis_unlink(rd, &pending);
+
+    ngx_queue_init(&failed);
+
+    while (!ngx_queue_empty(&pending)) {
+        q = ngx_queue_head(&pending);
+        ngx_queue_remove(q);
+        cmd = ngx_queue_data(q, ngx_http_lgsp_redis_cmd_t, queue);
+
+        if (cmd->handler == NULL) {
+            ngx_free(cmd);      /* set up again on the next link */
+            continue;
+        }
+
+        if (cmd->moved || ngx_http_lgsp_redis_link(rd) != NGX_OK
+            || ngx_http_lgsp_redis_queue(rd, cmd) != NGX_OK)
+        {
+            ngx_queue_insert_tail(&failed, q);
+            continue;
+        }
+
+        cmd->moved = 1;
+    }
+
+    ngx_http_lgsp_redis_fail_all(&failed);
 }
 
 
-static void
-ngx_http_lgsp_redis_read_handler(ngx_event_t *rev)
+/* NGX_OK once connected; else the failure is dealt with */
+static ngx_int_t
+ngx_http_lgsp_redis_test_connect(ngx_connection_t *c,
+    ngx_http_lgsp_redis_t *rd)
 {
-    ngx_connection_t       *c;
-    ngx_http_lgsp_redis_t  *rd;
+    int        err;
+    socklen_t  len;
 
-    c = rev->data;
-    rd = c->data;
-
-    if (c->close) {
-        ngx_http_lgsp_redis_close(rd);
-        return;
+    if (rd->connected) {
+        return NGX_OK;
     }
 
-    redisAsyncHandleRead(rd->ac);
+    err = 0;
+    len = sizeof(int);
+
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len) == -1) {
+        err = ngx_socket_errno;
+    }
+
+    if (err) {
+        ngx_http_lgsp_redis_connect_failed(rd, err);
+        return NGX_ERROR;
+    }
+
+    rd->connected = 1;
+
+    if (rd->connect_timer.timer_set) {
+        ngx_del_timer(&rd->connect_timer);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -761,104 +853,227 @@ ngx_http_lgsp_redis_write_handler(ngx_event_t *wev)
     c = wev->data;
     rd = c->data;
 
-    redisAsyncHandleWrite(rd->ac);
+    if (ngx_http_lgsp_redis_test_connect(c, rd) == NGX_OK) {
+        ngx_http_lgsp_redis_send(rd);
+    }
+}
+
+
+static void
+ngx_http_lgsp_redis_send(ngx_http_lgsp_redis_t *rd)
+{
+    ssize_t            n;
+    ngx_connection_t  *c;
+
+    c = rd->connection;
+
+    while (rd->out_pos < rd->out_last) {
+        n = c->send(c, rd->out_pos, rd->out_last - rd->out_pos);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_lgsp_redis_failed(rd, "connection", "send failed");
+            ngx_http_lgsp_redis_close(rd);
+            return;
+        }
+
+        rd->out_pos += n;
+    }
+
+    if (rd->out_pos == rd->out_last) {
+        rd->out_pos = rd->out;
+        rd->out_last = rd->out;
+    }
+
+    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+        ngx_http_lgsp_redis_failed(rd, "internal", "write event failed");
+        ngx_http_lgsp_redis_close(rd);
+    }
+}
+
+
+static void
+ngx_http_lgsp_redis_read_handler(ngx_event_t *rev)
+{
+    ssize_t                 n;
+    ngx_connection_t       *c;
+    ngx_http_lgsp_redis_t  *rd;
+
+    c = rev->data;
+    rd = c->data;
+
+    if (c->close) {
+        ngx_http_lgsp_redis_close(rd);
+        return;
+    }
+
+    if (ngx_http_lgsp_redis_test_connect(c, rd) != NGX_OK) {
+        return;
+    }
+
+    for ( ;; ) {
+        n = c->recv(c, rd->in, NGX_HTTP_LGSP_REDIS_RECV);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            ngx_http_lgsp_redis_failed(rd, "connection",
+                                       n ? "read failed"
+                                         : "connection closed by redis");
+            ngx_http_lgsp_redis_close(rd);
+            return;
+        }
+
+        if (lgsp_redis_reader_feed(rd->reader, (char *) rd->in, n) != 0) {
+            ngx_http_lgsp_redis_failed(rd, "protocol",
+                                     lgsp_redis_reader_error(rd->reader));
+            ngx_http_lgsp_redis_close(rd);
+            return;
+        }
+
+        if (ngx_http_lgsp_redis_replies(rd) != NGX_OK) {
+            return;
+        }
+
+        if (!rev->ready) {
+            break;
+        }
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_lgsp_redis_failed(rd, "internal", "read event failed");
+        ngx_http_lgsp_redis_close(rd);
+    }
 }
 
 
 /*
- * hiredis reads once per call and writes what it can: level-triggered
- * events keep it called while anything is left, which edge-triggered
- * epoll would not.
+ * Each complete reply to the command it answers.  NGX_OK: the link is
+ * still the one read from; else it is gone (a reply broke it, or a
+ * handler's own doing) and nothing of it may be touched.
  */
-static void
-ngx_http_lgsp_redis_add_read(void *data)
+static ngx_int_t
+ngx_http_lgsp_redis_replies(ngx_http_lgsp_redis_t *rd)
 {
-    ngx_connection_t *c = data;
+    ngx_int_t                   rc;
+    ngx_uint_t                  generation;
+    ngx_queue_t                *q;
+    redisReply                 *reply;
+    ngx_http_lgsp_redis_cmd_t  *cmd;
 
-    if (!c->read->active
-        && ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK)
+    generation = rd->generation;
+
+    for ( ;; ) {
+        rc = lgsp_redis_reader_reply(rd->reader, &reply);
+
+        if (rc == 0) {
+            return NGX_OK;
+        }
+
+        if (rc < 0) {
+            ngx_http_lgsp_redis_failed(rd, "protocol",
+                                     lgsp_redis_reader_error(rd->reader));
+            ngx_http_lgsp_redis_close(rd);
+            return NGX_ERROR;
+        }
+
+        if (ngx_queue_empty(&rd->pending)) {
+            /* what hiredis's own loop would assert on */
+            freeReplyObject(reply);
+            ngx_http_lgsp_redis_failed(rd, "protocol",
+                                       "a reply no command asked for");
+            ngx_http_lgsp_redis_close(rd);
+            return NGX_ERROR;
+        }
+
+        q = ngx_queue_head(&rd->pending);
+        ngx_queue_remove(q);
+        cmd = ngx_queue_data(q, ngx_http_lgsp_redis_cmd_t, queue);
+
+        ngx_http_lgsp_redis_reply(rd, cmd, reply);
+
+        freeReplyObject(reply);
+
+        if (rd->connection == NULL || rd->generation != generation) {
+            return NGX_ERROR;
+        }
+    }
+}
+
+
+static void
+ngx_http_lgsp_redis_reply(ngx_http_lgsp_redis_t *rd,
+    ngx_http_lgsp_redis_cmd_t *cmd, redisReply *reply)
+{
+    if (cmd->handler == NULL) {
+        ngx_free(cmd);
+
+        if (reply->type == REDIS_REPLY_ERROR) {
+            ngx_http_lgsp_redis_failed(rd, "setup", reply->str);
+            ngx_http_lgsp_redis_close(rd);
+        }
+
+        return;
+    }
+
+    /* the script cache was flushed, or this server came up empty */
+    if (reply->type == REDIS_REPLY_ERROR && !cmd->retried
+        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
     {
-        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                      "lgsp: redis: cannot add a read event");
+        cmd->retried = 1;
+        cmd->argv[0] = "EVAL";
+        cmd->argvlen[0] = sizeof("EVAL") - 1;
+        cmd->argv[1] = (char *) cmd->script->text.data;
+        cmd->argvlen[1] = cmd->script->text.len;
+
+        if (ngx_http_lgsp_redis_queue(rd, cmd) == NGX_OK) {
+            return;
+        }
     }
+
+    if (cmd->timer.timer_set) {
+        ngx_del_timer(&cmd->timer);
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        /* a replica (READONLY), a busy or broken server: try another */
+        ngx_http_lgsp_redis_failed(rd, "reply", reply->str);
+        ngx_http_lgsp_redis_close(rd);
+        reply = NULL;
+
+    } else {
+        ngx_http_lgsp_redis_succeeded(rd);
+    }
+
+    cmd->handler(cmd->data, reply);
+
+    ngx_free(cmd);
 }
 
 
 static void
-ngx_http_lgsp_redis_del_read(void *data)
+ngx_http_lgsp_redis_timeout(ngx_event_t *ev)
 {
-    ngx_connection_t *c = data;
+    ngx_http_lgsp_redis_cmd_t *cmd = ev->data;
 
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
+    /* a hung server: its link is useless, whatever else waits on it */
+    ngx_http_lgsp_redis_failed(cmd->redis, "timeout", "command timed out");
+    ngx_http_lgsp_redis_close(cmd->redis);
 }
 
 
 static void
-ngx_http_lgsp_redis_add_write(void *data)
+ngx_http_lgsp_redis_connect_timeout(ngx_event_t *ev)
 {
-    ngx_connection_t *c = data;
+    ngx_http_lgsp_redis_t *rd = ev->data;
 
-    if (!c->write->active
-        && ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
-           != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                      "lgsp: redis: cannot add a write event");
-    }
-}
-
-
-static void
-ngx_http_lgsp_redis_del_write(void *data)
-{
-    ngx_connection_t *c = data;
-
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
-    }
-}
-
-
-/* hiredis frees the context and closes the fd: let nginx forget both */
-static void
-ngx_http_lgsp_redis_cleanup(void *data)
-{
-    ngx_connection_t *c = data;
-
-    ngx_http_lgsp_redis_t  *rd;
-
-    rd = c->data;
-
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
-    }
-
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
-    }
-
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    if (rd->connect_timer.timer_set) {
-        ngx_del_timer(&rd->connect_timer);
-    }
-
-    c->read->closed = 1;
-    c->write->closed = 1;
-
-    ngx_free_connection(c);
-    c->fd = (ngx_socket_t) -1;
-
-    rd->ac = NULL;
-    rd->refused = 0;
+    ngx_http_lgsp_redis_failed(rd, "connect", "connect timed out");
+    ngx_http_lgsp_redis_close(rd);
 }
 
 

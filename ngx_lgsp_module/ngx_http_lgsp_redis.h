@@ -1,10 +1,16 @@
 /*
- * LGSP on nginx: the Redis adapter.  hiredis's asynchronous API driven by
- * nginx's own event loop: one connection per worker, made lazily, to the
- * first server of a failover list that answers; commands pipelined, each
- * with its own timeout; on an error the connection is dropped and made
- * again after a backoff, while callers fall back.  A worker never blocks:
- * host names are resolved by nginx -t, never in a worker.
+ * LGSP on nginx: the Redis adapter.  One connection per worker, made
+ * lazily with nginx's own non-blocking connect, to the first server of a
+ * failover list that answers; commands written by nginx's send, pipelined,
+ * each with its own nginx timer; replies read by nginx's recv and parsed
+ * by hiredis's reply reader behind a bounded scan (lgsp_redis.h).  The
+ * peer is not trusted: a reply nobody asked for, a malformed one, or one
+ * past the bounds (bytes, elements, nesting) is an error of that
+ * connection, never an assertion or an allocation it asks for.  On any
+ * error the connection is dropped and counted, every pending command gets
+ * its failure once, and the link is made again after a backoff, while
+ * callers fall back.  A worker never blocks: host names are resolved by
+ * nginx -t, never in a worker.
  */
 
 #ifndef _NGX_HTTP_LGSP_REDIS_H_INCLUDED_

@@ -10,7 +10,7 @@ for my $case (
   ['lgsp_deliver always expire=x;', qr/invalid time in "expire=x"/],
   ['lgsp_deliver always backoff=0;', qr/invalid time in "backoff=0"/],
   ['lgsp_deliver always attempts=0;', qr/attempts are 1 to 1000/],
-  ['lgsp_deliver always max_body=1g;', qr/at most 64m/],
+  ['lgsp_deliver always max_body=4m;', qr/at most 3m/],
   ['lgsp_deliver always color=red;', qr/invalid parameter "color=red"/],
 ) {
   my ($ok, $out) = $t->test_config(<<"E");

@@ -96,6 +96,75 @@ lgsp_load(const char *path)
 }
 
 
+/*
+ * The file again, read as the module reads request bodies, so that the
+ * instances keep their numbers exactly (bignum.json); NULL when our
+ * parser refuses the file (the instances then come from jansson)
+ */
+static lgsp_json_t *
+lgsp_load_exact(const char *path, lgsp_arena_t *arena)
+{
+    int                   kind;
+    char                  err[256], *text;
+    long                  size;
+    FILE                 *f;
+    lgsp_json_t          *doc;
+    lgsp_json_options_t   opts;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+
+    text = NULL;
+    doc = NULL;
+
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0
+        && fseek(f, 0, SEEK_SET) == 0
+        && (text = lgsp_arena_alloc(arena, size)) != NULL
+        && fread(text, 1, size, f) == (size_t) size)
+    {
+        memset(&opts, 0, sizeof(opts));
+        opts.alloc = lgsp_arena_alloc;
+        opts.ctx = arena;
+        opts.max_depth = 1000;
+        opts.borrow = 1;
+
+        doc = lgsp_json_parse_strict(text, size, &opts, &kind, err,
+                                     sizeof(err));
+    }
+
+    fclose(f);
+
+    return doc;
+}
+
+
+/* test t of group g in the exact document, or converted from jansson */
+static lgsp_json_t *
+lgsp_instance(const lgsp_json_t *exact, size_t g, size_t t, json_t *test,
+    lgsp_arena_t *arena)
+{
+    lgsp_json_t  *tests, *data;
+
+    if (exact != NULL && exact->type == LGSP_JSON_ARRAY && g < exact->len) {
+        tests = lgsp_json_get(&exact->u.items[g], "tests", 5);
+
+        if (tests != NULL && tests->type == LGSP_JSON_ARRAY
+            && t < tests->len)
+        {
+            data = lgsp_json_get(&tests->u.items[t], "data", 4);
+            if (data != NULL) {
+                return data;
+            }
+        }
+    }
+
+    return lgsp_json_from_jansson(json_object_get(test, "data"),
+                                  lgsp_arena_alloc, arena);
+}
+
+
 static void
 lgsp_run_file(const char *path, const char *label,
     const lgsp_schema_options_t *opts, size_t *passed, size_t *failed)
@@ -104,8 +173,8 @@ lgsp_run_file(const char *path, const char *label,
     char                   err[1024];
     size_t                 g, t, ok, bad;
     json_t                *groups, *group, *tests, *test;
-    lgsp_arena_t           arena;
-    lgsp_json_t           *data;
+    lgsp_arena_t           arena, file_arena;
+    lgsp_json_t           *data, *exact;
     lgsp_schema_t         *schema;
     lgsp_schema_errors_t   errors;
 
@@ -115,6 +184,9 @@ lgsp_run_file(const char *path, const char *label,
         (*failed)++;
         return;
     }
+
+    memset(&file_arena, 0, sizeof(lgsp_arena_t));
+    exact = lgsp_load_exact(path, &file_arena);
 
     ok = 0;
     bad = 0;
@@ -138,8 +210,7 @@ lgsp_run_file(const char *path, const char *label,
 
             /* the suite's instances, as the validator reads them */
             memset(&arena, 0, sizeof(lgsp_arena_t));
-            data = lgsp_json_from_jansson(json_object_get(test, "data"),
-                                          lgsp_arena_alloc, &arena);
+            data = lgsp_instance(exact, g, t, test, &arena);
 
             rc = (schema && data) ? lgsp_schema_validate(schema, data,
                                                          &errors)
@@ -170,6 +241,7 @@ lgsp_run_file(const char *path, const char *label,
     }
 
     json_decref(groups);
+    lgsp_arena_free(&file_arena);
 
     printf("%-58s  %4zu passed  %4zu failed\n", label, ok, bad);
 

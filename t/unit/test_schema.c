@@ -503,8 +503,10 @@ test_strict_parser(void)
 
     json = parse("123456789012345678901234567890", 30, 64, 0, &kind, err,
                  sizeof(err));
-    UNIT_OK(json != NULL && json->type == LGSP_JSON_REAL,
-            "a big integer is a real");
+    UNIT_OK(json != NULL && json->type == LGSP_JSON_DECIMAL
+            && json->len == 30
+            && memcmp(json->u.str, "123456789012345678901234567890", 30) == 0,
+            "a big integer is a decimal, kept as written");
 
     /* blanks of every length around tokens, up to the end of the text */
     deep = malloc(256);
@@ -565,6 +567,7 @@ test_strict_parser(void)
 static int
 same_as_jansson(const lgsp_json_t *d, json_t *j)
 {
+    char         text[64];
     size_t       i, len;
     json_t      *value;
     const char  *key;
@@ -609,10 +612,14 @@ same_as_jansson(const lgsp_json_t *d, json_t *j)
                && d->u.integer == json_integer_value(j);
 
     case JSON_REAL:
+        /* a decimal: jansson's double is the one nearest to it */
+        if (d->type == LGSP_JSON_DECIMAL) {
+            snprintf(text, sizeof(text), "%.*s", (int) d->len, d->u.str);
+            return strtod(text, NULL) == json_real_value(j);
+        }
+
         return d->type == LGSP_JSON_REAL
-               && (d->u.real == json_real_value(j)
-                   || (d->u.real != d->u.real
-                       && json_real_value(j) != json_real_value(j)));
+               && d->u.real == json_real_value(j);
 
     case JSON_TRUE:
         return d->type == LGSP_JSON_TRUE;
@@ -652,7 +659,8 @@ test_strict_parser_agrees_with_jansson(void)
         "\"\xc3\x28\"", "\"\xed\xa0\x80\"",     /* bad UTF-8 */
         "\"\xc0\xaf\"", "\"\xf4\x90\x80\x80\"",
         "\"abc\\", "\"tab\there\"", "\"\\x\"", "\"\\u12G4\"",
-        "01", "-01", "1.", ".5", "-", "1e", "1e+", "1e400",
+        "01", "-01", "1.", ".5", "-", "1e", "1e+",
+        "1e1000000000000000000",               /* a 19-digit exponent */
         "[1,]", "[1 2]", "{\"a\" 1}", "tru", "nul", "", " ", "[] x",
         "\"",                                 /* found by fuzz_schema */
         "\"\\u00e9", "\"\\",
@@ -834,6 +842,244 @@ test_unevaluated_and_dynamic_refs(void)
 }
 
 
+/* JSON Schema compares mathematical values: the body's number as written */
+static void
+test_exact_numbers(void)
+{
+    char            err[512], *text;
+    size_t          i;
+    lgsp_schema_t  *schema;
+    struct {
+        const char  *schema;
+        const char  *instance;
+        int          valid;
+        const char  *name;
+    } cases[] = {
+        { "{\"maximum\": 100}", "100.000000000000000001", 0,
+          "100.000000000000000001 is more than maximum 100" },
+        { "{\"maximum\": 100}", "100.000000000000000000", 1,
+          "100.000000000000000000 is not" },
+        { "{\"maximum\": 3}", "3.2", 0, "3.2 is more than maximum 3" },
+        { "{\"maximum\": 3}", "2.9", 1, "2.9 is not" },
+        { "{\"maximum\": -3}", "-2.9", 0, "-2.9 is more than maximum -3" },
+        { "{\"maximum\": -3}", "-3.1", 1, "-3.1 is not" },
+        { "{\"minimum\": -3}", "-3.1", 0, "-3.1 is less than minimum -3" },
+        { "{\"minimum\": -3}", "-2.9", 1, "-2.9 is not" },
+        { "{\"exclusiveMinimum\": 0}", "-0.1", 0,
+          "-0.1 is not above exclusiveMinimum 0" },
+        { "{\"exclusiveMaximum\": -2}", "-2.1", 1,
+          "-2.1 is below exclusiveMaximum -2" },
+        { "{\"exclusiveMaximum\": 2}", "2.1e-1", 1,
+          "2.1e-1 is below exclusiveMaximum 2" },
+        { "{\"maximum\": 9007199254740993}", "9007199254740992.9", 1,
+          "9007199254740992.9 is at most 2^53 + 1" },
+        { "{\"maximum\": 10}", "10.0000000000000001", 0,
+          "10.0000000000000001 (18 digits) is more than maximum 10" },
+        { "{\"maximum\": 10}", "10.00000000000000000", 1,
+          "10.00000000000000000 (19 digits) is not" },
+        { "{\"maximum\": 10.5}", "10.5000000000000000001", 0,
+          "10.5000000000000000001 is more than maximum 10.5" },
+        { "{\"minimum\": -3}", "-3.0000000000000001", 0,
+          "-3.0000000000000001 is less than minimum -3" },
+        { "{\"exclusiveMaximum\": 100}", "99.999999999999999999999", 1,
+          "99.999999999999999999999 is below exclusiveMaximum 100" },
+        { "{\"exclusiveMinimum\": 0}", "1e-400", 1,
+          "1e-400 is above exclusiveMinimum 0" },
+        { "{\"minimum\": 0}", "-1e-400", 0, "-1e-400 is below minimum 0" },
+        { "{\"maximum\": 1e300}", "1e400", 0, "1e400 fails maximum 1e300" },
+        { "{\"minimum\": -1e300}", "-1e400", 0,
+          "-1e400 fails minimum -1e300" },
+        { "{\"maximum\": 0.1}", "0.1000000000000000055511151231257827", 0,
+          "maximum 0.1 is the decimal 0.1, not the double nearest it" },
+        { "{\"maximum\": 0.1}", "0.1", 1, "0.1 is at most 0.1" },
+        { "{\"const\": 1}", "1.0", 1, "1.0 is const 1" },
+        { "{\"const\": 1}", "10e-1", 1, "10e-1 is const 1" },
+        { "{\"const\": 1}", "1.0000000000000000000001", 0,
+          "1.0000000000000000000001 is not" },
+        { "{\"enum\": [0.1, 2]}", "1e-1", 1, "1e-1 is in enum [0.1, 2]" },
+        { "{\"enum\": [9007199254740993]}", "9007199254740993.0", 1,
+          "2^53 + 1 with a point is in its enum" },
+        { "{\"enum\": [9007199254740993]}", "9007199254740992", 0,
+          "2^53 is not" },
+        { "{\"type\": \"integer\"}", "1.0", 1, "1.0 is an integer" },
+        { "{\"type\": \"integer\"}", "1e2", 1, "1e2 is an integer" },
+        { "{\"type\": \"integer\"}", "123456789012345678901234567890", 1,
+          "an integer past 64 bits is an integer" },
+        { "{\"type\": \"integer\"}", "1e400", 1, "1e400 is an integer" },
+        { "{\"type\": \"integer\"}", "1.0000000000000000000001", 0,
+          "1.0000000000000000000001 is not" },
+        { "{\"type\": \"integer\"}", "1e-400", 0, "nor is 1e-400" },
+        { "{\"multipleOf\": 7}", "1e999999999", 0,
+          "1e999999999 is no multiple of 7, at once" },
+        { "{\"multipleOf\": 0.5}", "1e308", 1,
+          "1e308 is a multiple of 0.5" },
+        { "{\"multipleOf\": 0.01}", "12345678901234567890.12", 1,
+          "a long amount is a multiple of 0.01" },
+        { "{\"multipleOf\": 0.01}", "12345678901234567890.125", 0,
+          "and with a third decimal it is not" },
+        { "{\"multipleOf\": 0.1}", "0.3", 1, "0.3 is a multiple of 0.1" },
+        { "{\"uniqueItems\": true}", "[1, 1.0]", 0, "1 and 1.0 are equal" },
+        { "{\"uniqueItems\": true}", "[0.1, 100e-3]", 0,
+          "0.1 and 100e-3 are equal" },
+        { "{\"uniqueItems\": true}", "[1e400, 10e399]", 0,
+          "1e400 and 10e399 are equal" },
+        { "{\"uniqueItems\": true}", "[1e400, 1e399]", 1,
+          "1e400 and 1e399 are not" },
+        { "{\"uniqueItems\": true}",
+          "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,"
+          " 123456789012345678901234567890,"
+          " 1.23456789012345678901234567890e29]",
+          0, "big integers are equal in both spellings among many items" },
+        { "{\"uniqueItems\": true}",
+          "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,"
+          " 9.21e18, 9210000000000000000]",
+          0, "an integer near 2^63 equals its real spelling" },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        schema = compile_text(cases[i].schema, NULL, err, sizeof(err));
+        UNIT_OK(schema != NULL, cases[i].schema);
+        if (schema == NULL) {
+            continue;
+        }
+        UNIT_EQ_INT(validate_text(schema, cases[i].instance, 1),
+                    cases[i].valid, cases[i].name);
+        lgsp_schema_free(schema);
+    }
+
+    /* 7e299 + 1 written out: a double rounds it to a multiple of 7 */
+    schema = compile_text("{\"multipleOf\": 7}", NULL, err, sizeof(err));
+    text = malloc(302);
+    if (schema == NULL || text == NULL) {
+        UNIT_OK(0, "multipleOf 7 compiles");
+        return;
+    }
+
+    text[0] = '7';
+    memset(text + 1, '0', 299);
+    text[300] = '\0';
+    UNIT_EQ_INT(validate_text(schema, text, 1), 1,
+                "7e299 written out is a multiple of 7");
+    text[299] = '1';
+    UNIT_EQ_INT(validate_text(schema, text, 1), 0,
+                "7e299 + 1 written out is not");
+    if (errors.n == 1) {
+        UNIT_EQ_STR(errors.errors[0].message, "must be a multiple of 7",
+                    "the message names the divisor");
+    }
+
+    free(text);
+    lgsp_schema_free(schema);
+
+    schema = compile_text("{\"maximum\": 100}", NULL, err, sizeof(err));
+    if (schema != NULL) {
+        UNIT_EQ_INT(validate_text(schema, "100.000000000000000001", 1), 0,
+                    "maximum 100 refuses 100.000000000000000001");
+        if (errors.n == 1) {
+            UNIT_EQ_STR(errors.errors[0].message,
+                        "must be at most 100 (it is 100.000000000000000001)",
+                        "and the message shows the number as written");
+        }
+        lgsp_schema_free(schema);
+    }
+}
+
+
+/* the k-th of the 40320 orders of 0..7 (k in the factorial base) */
+static void
+permutation(size_t k, int *out)
+{
+    int     left[8];
+    size_t  i, j, n, f;
+
+    for (i = 0; i < 8; i++) {
+        left[i] = (int) i;
+    }
+
+    for (i = 0, n = 8, f = 5040; i < 8; i++) {
+        j = k / f;
+        k %= f;
+        out[i] = left[j];
+        memmove(&left[j], &left[j + 1], (n - j - 1) * sizeof(int));
+        n--;
+        f = n > 0 ? f / n : 1;
+    }
+}
+
+
+/* {"a":p0,"b":p1,...,"h":p7} for the k-th order */
+static size_t
+permuted_object(char *out, size_t k)
+{
+    int     p[8];
+    size_t  i, len;
+
+    permutation(k, p);
+    len = sprintf(out, "{");
+
+    for (i = 0; i < 8; i++) {
+        len += sprintf(out + len, "%s\"%c\":%d", i ? "," : "", (char) ('a' + i),
+                       p[i]);
+    }
+
+    return len + sprintf(out + len, "}");
+}
+
+
+/*
+ * uniqueItems on 20000 objects of members "a" to "h" holding 0 to 7 in
+ * different orders (1 MB): they all hashed alike when members were summed
+ * without their names, and took 4.3 s; now every one differs, and a
+ * repeat is still found
+ */
+static void
+test_unique_items_of_colliding_objects(void)
+{
+    int             p[8];
+    char            err[512], *text;
+    size_t          i, n, len;
+    lgsp_schema_t  *schema;
+
+    schema = compile_text("{\"uniqueItems\": true}", NULL, err, sizeof(err));
+    n = 20000;
+    text = malloc(n * 64 + 128);
+    if (schema == NULL || text == NULL) {
+        UNIT_OK(0, "uniqueItems compiles");
+        return;
+    }
+
+    len = sprintf(text, "[");
+    for (i = 0; i < n; i++) {
+        len += sprintf(text + len, "%s", i ? "," : "");
+        len += permuted_object(text + len, i);
+    }
+    sprintf(text + len, "]");
+
+    UNIT_EQ_INT(validate_text(schema, text, 1), 1,
+                "20000 objects that pair the same numbers differently");
+
+    /* the 777th again, its members in the opposite order */
+    len += sprintf(text + len, ",{");
+    permutation(777, p);
+    for (i = 8; i > 0; i--) {
+        len += sprintf(text + len, "\"%c\":%d%s", (char) ('a' + i - 1),
+                       p[i - 1], i > 1 ? "," : "");
+    }
+    sprintf(text + len, "}]");
+
+    UNIT_EQ_INT(validate_text(schema, text, 1), 0,
+                "one repeated, its members in the other order: found");
+    if (errors.n == 1) {
+        UNIT_EQ_STR(errors.errors[0].message,
+                    "must not contain duplicate items (items 777 and 20000"
+                    " are equal)",
+                    "the message names both items");
+    }
+
+    free(text);
+    lgsp_schema_free(schema);
+}
+
 int
 main(void)
 {
@@ -850,6 +1096,8 @@ main(void)
     test_format_assertion_is_an_option();
     test_hostile_pattern_finishes_quickly();
     test_strict_parser();
+    test_exact_numbers();
+    test_unique_items_of_colliding_objects();
     test_strict_parser_agrees_with_jansson();
     test_key_comparison_is_memcmp_order();
     test_equality_of_big_objects();
