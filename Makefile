@@ -50,7 +50,7 @@ FUZZ_TARGETS := $(patsubst t/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard t/fuzz/fuzz_*.c
 all: module
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh $(BUILD)
 
 module: deps
 	@scripts/build.sh $(BUILD)

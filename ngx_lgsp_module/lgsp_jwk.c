@@ -34,7 +34,7 @@ static const char  *lgsp_jwa_names[LGSP_JWA_COUNT] = {
     "RS256", "RS384", "RS512",
     "PS256", "PS384", "PS512",
     "ES256", "ES384", "ES512",
-    "EdDSA"
+    "EdDSA", "Ed25519", "Ed448"
 };
 
 
@@ -42,6 +42,7 @@ static int lgsp_jwk_fail(char *err, size_t errlen, const char *fmt, ...);
 static lgsp_jwk_t *lgsp_jwk_set_push(lgsp_jwk_set_t *set);
 static int lgsp_jwk_add_json(lgsp_jwk_set_t *set, const unsigned char *data,
     size_t len, const char *kid, char *err, size_t errlen);
+static void lgsp_jwk_skip(lgsp_jwk_set_t *set, const char *why);
 static int lgsp_jwk_add_jwk(lgsp_jwk_set_t *set, json_t *jwk, size_t index,
     const char *kid, char *err, size_t errlen);
 static int lgsp_jwk_add_pem(lgsp_jwk_set_t *set, const unsigned char *data,
@@ -99,7 +100,7 @@ lgsp_jwa_digest(lgsp_jwa_e alg)
     size_t              i;
     static const char  *names[3] = { "SHA256", "SHA384", "SHA512" };
 
-    if (alg == LGSP_JWA_EDDSA) {
+    if (alg >= LGSP_JWA_EDDSA) {
         return NULL;
     }
 
@@ -229,6 +230,9 @@ lgsp_jwk_set_add_buffer(lgsp_jwk_set_t *set, const unsigned char *data,
 {
     size_t  i;
 
+    set->nskipped = 0;
+    set->skipped[0] = '\0';
+
     for (i = 0; i < len && strchr(" \t\r\n", data[i]) && data[i]; i++) {
         /* skip leading white space */
     }
@@ -311,6 +315,7 @@ lgsp_jwk_add_json(lgsp_jwk_set_t *set, const unsigned char *data, size_t len,
     const char *kid, char *err, size_t errlen)
 {
     int           rc;
+    char          why[256];
     size_t        i, before;
     json_t       *doc, *keys;
     json_error_t  jerr;
@@ -325,7 +330,8 @@ lgsp_jwk_add_json(lgsp_jwk_set_t *set, const unsigned char *data, size_t len,
     keys = json_object_get(doc, "keys");
 
     if (keys == NULL) {
-        rc = lgsp_jwk_add_jwk(set, doc, 0, kid, err, errlen);
+        /* a single key: not being usable is the file's fault */
+        rc = lgsp_jwk_add_jwk(set, doc, 0, kid, err, errlen) == 0 ? 0 : -1;
 
     } else if (!json_is_array(keys) || json_array_size(keys) == 0) {
         rc = lgsp_jwk_fail(err, errlen,
@@ -336,12 +342,21 @@ lgsp_jwk_add_json(lgsp_jwk_set_t *set, const unsigned char *data, size_t len,
 
         for (i = 0; i < json_array_size(keys) && rc == 0; i++) {
             rc = lgsp_jwk_add_jwk(set, json_array_get(keys, i), i, NULL,
-                                  err, errlen);
+                                  why, sizeof(why));
+
+            /* RFC 7517 5: a key we cannot use is ignored, not fatal */
+            if (rc == 1) {
+                lgsp_jwk_skip(set, why);
+                rc = 0;
+
+            } else if (rc < 0) {
+                lgsp_jwk_fail(err, errlen, "%s", why);
+            }
         }
 
         if (rc == 0 && set->nkeys == before) {
-            rc = lgsp_jwk_fail(err, errlen,
-                               "JWKS holds no signature verification key");
+            rc = lgsp_jwk_fail(err, errlen, "JWKS holds no usable signature"
+                               " verification key: %s", set->skipped);
         }
     }
 
@@ -350,12 +365,40 @@ lgsp_jwk_add_json(lgsp_jwk_set_t *set, const unsigned char *data, size_t len,
 }
 
 
+/* one reason more for the notice; what does not fit is cut with "..." */
+static void
+lgsp_jwk_skip(lgsp_jwk_set_t *set, const char *why)
+{
+    size_t  used, room;
+
+    used = strlen(set->skipped);
+    room = sizeof(set->skipped) - used;
+
+    if (room > 4) {
+        if ((size_t) snprintf(set->skipped + used, room, "%s%s",
+                              used ? "; " : "", why)
+            >= room)
+        {
+            memcpy(set->skipped + sizeof(set->skipped) - 4, "...", 4);
+        }
+    }
+
+    set->nskipped++;
+}
+
+
+/*
+ * 0: the key is added; 1: it cannot verify signatures here and is not
+ * added, err says why; -1: out of memory.
+ */
 static int
 lgsp_jwk_add_jwk(lgsp_jwk_set_t *set, json_t *jwk, size_t index,
     const char *kid, char *err, size_t errlen)
 {
     int          alg;
     char         where[64], msg[256];
+    size_t       i;
+    json_t      *ops, *op;
     const char  *kty, *use, *jkid, *jalg;
     EVP_PKEY    *pkey;
     lgsp_jwk_t  *key;
@@ -363,41 +406,65 @@ lgsp_jwk_add_jwk(lgsp_jwk_set_t *set, json_t *jwk, size_t index,
     snprintf(where, sizeof(where), "key #%zu", index);
 
     if (!json_is_object(jwk)) {
-        return lgsp_jwk_fail(err, errlen, "%s is not a JSON object", where);
+        lgsp_jwk_fail(err, errlen, "%s is not a JSON object", where);
+        return 1;
     }
 
     kty = json_string_value(json_object_get(jwk, "kty"));
     use = json_string_value(json_object_get(jwk, "use"));
     jkid = json_string_value(json_object_get(jwk, "kid"));
     jalg = json_string_value(json_object_get(jwk, "alg"));
-
-    if (kty == NULL) {
-        return lgsp_jwk_fail(err, errlen, "%s has no \"kty\"", where);
-    }
-
-    /* encryption keys are another application's business */
-    if (use != NULL && strcmp(use, "sig") != 0) {
-        return 0;
-    }
+    ops = json_object_get(jwk, "key_ops");
 
     if (jkid != NULL) {
         snprintf(where, sizeof(where), "key \"%.40s\"", jkid);
     }
 
+    if (kty == NULL) {
+        lgsp_jwk_fail(err, errlen, "%s has no \"kty\"", where);
+        return 1;
+    }
+
+    if (json_object_get(jwk, "use") != NULL
+        && (use == NULL || strcmp(use, "sig") != 0))
+    {
+        lgsp_jwk_fail(err, errlen, "%s: \"use\" is \"%.10s\", not \"sig\"",
+                      where, use ? use : "?");
+        return 1;
+    }
+
+    if (ops != NULL) {
+        json_array_foreach(ops, i, op) {
+            if (json_is_string(op)
+                && strcmp(json_string_value(op), "verify") == 0)
+            {
+                break;
+            }
+        }
+
+        if (!json_is_array(ops) || i == json_array_size(ops)) {
+            lgsp_jwk_fail(err, errlen, "%s: \"key_ops\" has no \"verify\"",
+                          where);
+            return 1;
+        }
+    }
+
     alg = -1;
 
-    if (jalg != NULL) {
-        alg = lgsp_jwa_from_name(jalg, strlen(jalg));
+    if (json_object_get(jwk, "alg") != NULL) {
+        alg = jalg ? lgsp_jwa_from_name(jalg, strlen(jalg)) : -1;
+
         if (alg < 0) {
-            return lgsp_jwk_fail(err, errlen,
-                                 "%s: unsupported \"alg\" \"%.20s\"",
-                                 where, jalg);
+            lgsp_jwk_fail(err, errlen, "%s: unsupported \"alg\" \"%.20s\"",
+                          where, jalg ? jalg : "?");
+            return 1;
         }
     }
 
     key = lgsp_jwk_set_push(set);
     if (key == NULL) {
-        return lgsp_jwk_fail(err, errlen, "out of memory");
+        lgsp_jwk_fail(err, errlen, "out of memory");
+        return -1;
     }
 
     if (strcmp(kty, "oct") == 0) {
@@ -405,7 +472,7 @@ lgsp_jwk_add_jwk(lgsp_jwk_set_t *set, json_t *jwk, size_t index,
 
         n = lgsp_jwk_member_bytes(jwk, "k", &key->secret, err, errlen);
         if (n < 0) {
-            goto failed;
+            goto skipped;
         }
 
         key->type = LGSP_KEY_HMAC;
@@ -415,11 +482,11 @@ lgsp_jwk_add_jwk(lgsp_jwk_set_t *set, json_t *jwk, size_t index,
         if (key->algs == 0) {
             lgsp_jwk_fail(err, errlen, "HMAC secret of %ld bytes is too"
                           " short (at least %d)", n, LGSP_HMAC_MIN_LEN);
-            goto failed;
+            goto skipped;
         }
 
         if (lgsp_jwk_key_hmac(key, err, errlen) != 0) {
-            goto failed;
+            goto skipped;
         }
 
     } else {
@@ -435,11 +502,11 @@ lgsp_jwk_add_jwk(lgsp_jwk_set_t *set, json_t *jwk, size_t index,
         } else {
             lgsp_jwk_fail(err, errlen, "unsupported \"kty\" \"%.10s\"",
                           kty);
-            goto failed;
+            goto skipped;
         }
 
         if (pkey == NULL || lgsp_jwk_bind_pkey(key, pkey, err, errlen) != 0) {
-            goto failed;
+            goto skipped;
         }
     }
 
@@ -447,7 +514,7 @@ lgsp_jwk_add_jwk(lgsp_jwk_set_t *set, json_t *jwk, size_t index,
         if (!(key->algs & LGSP_JWA_BIT(alg))) {
             lgsp_jwk_fail(err, errlen, "\"alg\" %s does not fit a key of"
                           " type %s", jalg, kty);
-            goto failed;
+            goto skipped;
         }
 
         key->algs = LGSP_JWA_BIT(alg);
@@ -460,14 +527,16 @@ lgsp_jwk_add_jwk(lgsp_jwk_set_t *set, json_t *jwk, size_t index,
     if (jkid != NULL) {
         key->kid = strdup(jkid);
         if (key->kid == NULL) {
+            lgsp_jwk_clear(key);
+            set->nkeys--;
             lgsp_jwk_fail(err, errlen, "out of memory");
-            goto failed;
+            return -1;
         }
     }
 
     return 0;
 
-failed:
+skipped:
 
     snprintf(msg, sizeof(msg), "%s: %s", where, err);
     snprintf(err, errlen, "%s", msg);
@@ -475,7 +544,7 @@ failed:
     lgsp_jwk_clear(key);
     set->nkeys--;
 
-    return -1;
+    return 1;
 }
 
 
@@ -512,7 +581,7 @@ lgsp_jwk_add_pem(lgsp_jwk_set_t *set, const unsigned char *data, size_t len,
 
     if (pkey == NULL) {
         return lgsp_jwk_fail(err, errlen, "not a PEM public key or"
-                             " certificate (RSA, EC or Ed25519)");
+                             " certificate (RSA, EC, Ed25519 or Ed448)");
     }
 
     key = lgsp_jwk_set_push(set);
@@ -658,14 +727,22 @@ lgsp_jwk_bind_pkey(lgsp_jwk_t *key, EVP_PKEY *pkey, char *err, size_t errlen)
 
         return 0;
 
+    /* EdDSA serves either curve; the fully-specified name only its own */
     case EVP_PKEY_ED25519:
         key->type = LGSP_KEY_OKP;
-        key->algs = LGSP_JWA_BIT(LGSP_JWA_EDDSA);
+        key->algs = LGSP_JWA_BIT(LGSP_JWA_EDDSA)
+                    | LGSP_JWA_BIT(LGSP_JWA_ED25519);
+        return 0;
+
+    case EVP_PKEY_ED448:
+        key->type = LGSP_KEY_OKP;
+        key->algs = LGSP_JWA_BIT(LGSP_JWA_EDDSA)
+                    | LGSP_JWA_BIT(LGSP_JWA_ED448);
         return 0;
 
     default:
-        return lgsp_jwk_fail(err, errlen, "key type is not RSA, EC or"
-                             " Ed25519");
+        return lgsp_jwk_fail(err, errlen, "key type is not RSA, EC,"
+                             " Ed25519 or Ed448");
     }
 }
 
@@ -749,8 +826,8 @@ lgsp_jwk_ec_from_json(json_t *jwk, char *err, size_t errlen)
         size = 66;
 
     } else {
-        lgsp_jwk_fail(err, errlen, "EC \"crv\" must be P-256, P-384 or"
-                      " P-521");
+        lgsp_jwk_fail(err, errlen, "EC \"crv\" \"%.10s\" is not P-256,"
+                      " P-384 or P-521", crv ? crv : "");
         return NULL;
     }
 
@@ -809,15 +886,25 @@ done:
 static EVP_PKEY *
 lgsp_jwk_okp_from_json(json_t *jwk, char *err, size_t errlen)
 {
-    long            len;
+    int             type;
+    long            len, size;
     EVP_PKEY       *pkey;
     const char     *crv;
     unsigned char  *x;
 
     crv = json_string_value(json_object_get(jwk, "crv"));
 
-    if (crv == NULL || strcmp(crv, "Ed25519") != 0) {
-        lgsp_jwk_fail(err, errlen, "OKP \"crv\" must be Ed25519");
+    if (crv != NULL && strcmp(crv, "Ed25519") == 0) {
+        type = EVP_PKEY_ED25519;
+        size = 32;
+
+    } else if (crv != NULL && strcmp(crv, "Ed448") == 0) {
+        type = EVP_PKEY_ED448;
+        size = 57;
+
+    } else {
+        lgsp_jwk_fail(err, errlen, "OKP \"crv\" \"%.10s\" is not Ed25519"
+                      " or Ed448", crv ? crv : "");
         return NULL;
     }
 
@@ -828,13 +915,14 @@ lgsp_jwk_okp_from_json(json_t *jwk, char *err, size_t errlen)
 
     pkey = NULL;
 
-    if (len != 32) {
-        lgsp_jwk_fail(err, errlen, "Ed25519 \"x\" must be 32 bytes");
+    if (len != size) {
+        lgsp_jwk_fail(err, errlen, "%s \"x\" must be %ld bytes", crv, size);
 
     } else {
-        pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, len);
+        pkey = EVP_PKEY_new_raw_public_key(type, NULL, x, len);
         if (pkey == NULL) {
-            lgsp_jwk_fail(err, errlen, "invalid Ed25519 key");
+            ERR_clear_error();
+            lgsp_jwk_fail(err, errlen, "invalid %s key", crv);
         }
     }
 

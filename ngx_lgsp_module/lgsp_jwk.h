@@ -13,7 +13,11 @@
 #include <openssl/evp.h>
 
 
-/* JWS algorithms (RFC 7518, RFC 8037), as bits of an allow-list */
+/*
+ * JWS algorithms (RFC 7518, RFC 8037, RFC 9864), as bits of an allow-list.
+ * EdDSA is polymorphic (Ed25519 or Ed448 keys); Ed25519 and Ed448 are its
+ * fully-specified names, each bound to its own curve.
+ */
 typedef enum {
     LGSP_JWA_HS256 = 0,
     LGSP_JWA_HS384,
@@ -28,12 +32,15 @@ typedef enum {
     LGSP_JWA_ES384,
     LGSP_JWA_ES512,
     LGSP_JWA_EDDSA,
+    LGSP_JWA_ED25519,
+    LGSP_JWA_ED448,
     LGSP_JWA_COUNT
 } lgsp_jwa_e;
 
 #define LGSP_JWA_BIT(alg)   (1u << (alg))
 #define LGSP_JWA_HMAC       0x007u
 #define LGSP_JWA_RSA        0x1f8u
+#define LGSP_JWA_OKP        0x7000u
 #define LGSP_JWA_ALL        ((1u << LGSP_JWA_COUNT) - 1)
 
 
@@ -45,11 +52,15 @@ typedef enum {
 } lgsp_key_type_e;
 
 
+/* room for the reasons keys were skipped, for one log line */
+#define LGSP_JWK_SKIPPED_MAX  512
+
+
 typedef struct {
     lgsp_key_type_e   type;
     char             *kid;          /* NULL: the key has no id */
     unsigned          algs;         /* what this key may verify */
-    EVP_PKEY         *pkey;         /* RSA, EC, Ed25519 */
+    EVP_PKEY         *pkey;         /* RSA, EC, Ed25519, Ed448 */
     unsigned char    *secret;       /* HMAC */
     size_t            secret_len;
 
@@ -61,6 +72,10 @@ typedef struct {
 typedef struct {
     lgsp_jwk_t       *keys;
     size_t            nkeys;
+
+    /* the keys of a JWKS that the last add left out, and why */
+    size_t            nskipped;
+    char              skipped[LGSP_JWK_SKIPPED_MAX];
 } lgsp_jwk_set_t;
 
 
@@ -70,9 +85,14 @@ const char *lgsp_jwa_name(lgsp_jwa_e alg);
 
 /*
  * Adds the keys of a file to the set: a JWKS or a single JWK (JSON), a PEM
- * public key or certificate (RSA, EC, Ed25519), or else a raw HMAC secret
- * (one trailing newline dropped).  kid, when not NULL, names a key that
- * has no id of its own.  Returns 0, or -1 with a message in err.
+ * public key or certificate (RSA, EC, Ed25519, Ed448), or else a raw HMAC
+ * secret (one trailing newline dropped).  kid, when not NULL, names a key
+ * that has no id of its own.  A key of a JWKS that cannot verify
+ * signatures here (unknown kty, crv or alg, use other than sig, key_ops
+ * without verify, a bad or too weak key) is skipped, as RFC 7517 section
+ * 5 says, and counted in set->nskipped with its reason in set->skipped.
+ * Returns 0, or -1 with a message in err: the input is not a key file,
+ * or a JWKS holds no usable key.
  */
 int lgsp_jwk_set_add_file(lgsp_jwk_set_t *set, const char *path,
     const char *kid, char *err, size_t errlen);
@@ -84,7 +104,7 @@ unsigned lgsp_jwk_set_algs(const lgsp_jwk_set_t *set);
 
 void lgsp_jwk_set_free(lgsp_jwk_set_t *set);
 
-/* the digest of an algorithm, fetched once; NULL for EdDSA */
+/* the digest of an algorithm, fetched once; NULL for the EdDSA family */
 const EVP_MD *lgsp_jwa_digest(lgsp_jwa_e alg);
 
 /* frees the digests fetched, as a process exits */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/ecdsa.h>
@@ -42,7 +43,9 @@ static const char  *lgsp_jwt_status_texts[] = {
     "no_expiry",
     "bad_claim",
     "wrong_issuer",
-    "wrong_audience"
+    "wrong_audience",
+    "wrong_type",
+    "unbound"
 };
 
 
@@ -337,6 +340,56 @@ lgsp_jwt_claim_matches(json_t *claim, const char *value, size_t len)
     default:
         return 0;
     }
+}
+
+
+int
+lgsp_jwt_type_matches(const char *typ, size_t len, const char *want,
+    size_t wlen)
+{
+    static const char  prefix[] = "application/";
+
+    if (len > sizeof(prefix) - 1
+        && strncasecmp(typ, prefix, sizeof(prefix) - 1) == 0)
+    {
+        typ += sizeof(prefix) - 1;
+        len -= sizeof(prefix) - 1;
+    }
+
+    if (wlen > sizeof(prefix) - 1
+        && strncasecmp(want, prefix, sizeof(prefix) - 1) == 0)
+    {
+        want += sizeof(prefix) - 1;
+        wlen -= sizeof(prefix) - 1;
+    }
+
+    return len == wlen && strncasecmp(typ, want, len) == 0;
+}
+
+
+int
+lgsp_jwt_cnf_x5t(json_t *payload, unsigned char *x5t)
+{
+    json_t         *cnf, *v;
+    unsigned char   buf[lgsp_base64url_decoded_len(43)];
+
+    cnf = json_object_get(payload, "cnf");
+    if (cnf == NULL) {
+        return 0;
+    }
+
+    v = json_object_get(cnf, "x5t#S256");
+
+    /* 32 bytes are 43 base64url characters without padding */
+    if (!json_is_string(v) || json_string_length(v) != 43
+        || lgsp_base64url_decode(buf, json_string_value(v), 43)
+           != LGSP_JWT_X5T_LEN)
+    {
+        return -1;
+    }
+
+    memcpy(x5t, buf, LGSP_JWT_X5T_LEN);
+    return 1;
 }
 
 

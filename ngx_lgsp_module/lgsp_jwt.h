@@ -25,7 +25,9 @@ typedef enum {
     LGSP_JWT_NO_EXPIRY,
     LGSP_JWT_BAD_CLAIM,          /* a time claim that is not a number... */
     LGSP_JWT_WRONG_ISSUER,
-    LGSP_JWT_WRONG_AUDIENCE
+    LGSP_JWT_WRONG_AUDIENCE,
+    LGSP_JWT_WRONG_TYPE,         /* "typ" is not one required */
+    LGSP_JWT_UNBOUND             /* cnf does not name the caller's cert */
 } lgsp_jwt_status_e;
 
 
@@ -66,6 +68,25 @@ lgsp_jwt_status_e lgsp_jwt_check_claims(json_t *payload,
  * member, or holds it as a word of a space-separated string (OAuth scope).
  */
 int lgsp_jwt_claim_matches(json_t *claim, const char *value, size_t len);
+
+/*
+ * 1 when a "typ" header value names the media type want: compared without
+ * case, the "application/" prefix optional on either side (RFC 7515
+ * 4.1.9, RFC 8725 3.11), so "at+jwt" matches "application/AT+JWT".
+ */
+int lgsp_jwt_type_matches(const char *typ, size_t len, const char *want,
+    size_t wlen);
+
+/* the SHA-256 thumbprint of a certificate */
+#define LGSP_JWT_X5T_LEN  32
+
+/*
+ * RFC 8705 3.1: the "x5t#S256" member of the "cnf" claim, the base64url
+ * SHA-256 thumbprint of the DER client certificate the token is bound to,
+ * decoded into x5t (LGSP_JWT_X5T_LEN bytes).  1: the token is bound;
+ * 0: it has no cnf; -1: cnf names no well-formed x5t#S256.
+ */
+int lgsp_jwt_cnf_x5t(json_t *payload, unsigned char *x5t);
 
 /* 0 when no string in the claims holds a control character */
 int lgsp_jwt_claims_clean(json_t *payload, const char **name);

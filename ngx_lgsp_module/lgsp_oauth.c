@@ -94,3 +94,55 @@ lgsp_oauth_token_parse(const char *body, size_t len, lgsp_oauth_token_t *out,
 
     return 0;
 }
+
+
+size_t
+lgsp_oauth_form_encode(char *dst, const char *src, size_t len)
+{
+    char                 *p;
+    size_t                i;
+    unsigned char         c;
+    static const char     hex[] = "0123456789ABCDEF";
+
+    p = dst;
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) src[i];
+
+        /* bytes, not the locale's letters: UTF-8 is %-encoded too */
+        if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+            || c == '*' || c == '-' || c == '.' || c == '_')
+        {
+            *p++ = (char) c;
+
+        } else if (c == ' ') {
+            *p++ = '+';
+
+        } else {
+            *p++ = '%';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 0x0f];
+        }
+    }
+
+    return p - dst;
+}
+
+
+size_t
+lgsp_oauth_basic_user_pass(char *dst, const char *line, size_t len,
+    const char *colon, int form)
+{
+    size_t  n;
+
+    if (!form) {
+        memcpy(dst, line, len);
+        return len;
+    }
+
+    n = lgsp_oauth_form_encode(dst, line, colon - line);
+    dst[n++] = ':';
+    n += lgsp_oauth_form_encode(dst + n, colon + 1, line + len - colon - 1);
+
+    return n;
+}

@@ -32,4 +32,20 @@ typedef struct {
 int lgsp_oauth_token_parse(const char *body, size_t len,
     lgsp_oauth_token_t *out, char *err, size_t errlen);
 
+/*
+ * RFC 6749 2.3.1 and appendix B: each of client id and secret is
+ * application/x-www-form-urlencoded (ALPHA, DIGIT and "*-._" stay, a
+ * space becomes "+", any other byte %XX) before "id:secret" goes into
+ * HTTP Basic.  dst gets 3 * len bytes at most; returns the length.
+ */
+size_t lgsp_oauth_form_encode(char *dst, const char *src, size_t len);
+
+/*
+ * The user-pass of HTTP Basic from a credentials line "id:secret" (split
+ * at the first colon), each part form-encoded when form is set, else as
+ * it is.  dst holds 3 * len bytes.  Returns the length.
+ */
+size_t lgsp_oauth_basic_user_pass(char *dst, const char *line, size_t len,
+    const char *colon, int form);
+
 #endif /* LGSP_OAUTH_H */

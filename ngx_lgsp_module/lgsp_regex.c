@@ -23,11 +23,27 @@
 #include "lgsp_sbuf.h"
 
 
-/* enough for any sane pattern, small enough that no match takes long */
-#define LGSP_REGEX_MATCH_LIMIT  200000
-#define LGSP_REGEX_DEPTH_LIMIT  5000
-
 #define LGSP_ECMA_SPACE  "\\p{Xsp}\\x{feff}"
+
+/* nesting deeper than this is not looked at for nested quantifiers */
+#define LGSP_REGEX_GROUPS_MAX  64
+
+/*
+ * A match is tried with a limit of 2^k steps, the least k with 2^k >= len
+ * + 16 for a subject of len bytes (linear patterns need fewer), then with
+ * twice as many, again and again, each try spent from the budget: a match
+ * costs at most about four times its steps.  Each regex keeps a read-only
+ * match context for each limit.
+ */
+#define LGSP_REGEX_LIMITS  32
+
+/* a subject this short is scanned free of charge: the caller's cost of
+ * asking (lgsp_validate() charges a node) covers it */
+#define LGSP_REGEX_FREE_BYTES  16
+
+/* the JIT stack of long subjects; past it the match is "too complex" */
+#define LGSP_REGEX_JIT_STACK_MIN  (32 * 1024)
+#define LGSP_REGEX_JIT_STACK_MAX  (64 * 1024 * 1024)
 
 
 /*
@@ -47,8 +63,9 @@ typedef struct {
 
 struct lgsp_regex_s {
     pcre2_code           *code;
-    pcre2_match_context  *mctx;
+    pcre2_match_context  *limits[LGSP_REGEX_LIMITS];   /* 2^k steps */
     int                   jit;
+    int                   nested;       /* nested unbounded quantifiers */
     char                 *source;
     lgsp_regex_step_t    *steps;        /* NULL: not a simple pattern */
     size_t                n_steps;
@@ -346,17 +363,112 @@ lgsp_regex_escape(lgsp_sbuf_t *b, const char *p, const char *end,
 }
 
 
+/* "*", "+" or "{n,}" at p */
+static int
+lgsp_regex_unbounded_at(const char *p, const char *end)
+{
+    if (p >= end) {
+        return 0;
+    }
+
+    if (*p == '*' || *p == '+') {
+        return 1;
+    }
+
+    if (*p != '{') {
+        return 0;
+    }
+
+    for (p++; p < end && isdigit((unsigned char) *p); p++) {
+        /* void */
+    }
+
+    return end - p >= 2 && p[0] == ',' && p[1] == '}';
+}
+
+
+/*
+ * Whether the group between open and close (its parentheses excluded)
+ * starts with a delimiter: a punctuation or space character that nothing
+ * else in the group can match, as " " in "( \\p{L}+)*".  Repeating such a
+ * group cannot split a string in more than one way.
+ */
+static int
+lgsp_regex_delimited(const char *open, const char *close)
+{
+    int          c;
+    const char  *p, *q;
+
+    p = open;
+
+    if (close - p >= 2 && p[0] == '?' && p[1] == ':') {
+        p += 2;
+    } else if (close - p >= 2 && p[0] == '?' && p[1] == '<'
+               && (close - p < 3 || (p[2] != '=' && p[2] != '!')))
+    {
+        q = memchr(p, '>', close - p);
+        if (q == NULL) {
+            return 0;
+        }
+        p = q + 1;
+    }
+
+    if (p < close && *p == '\\') {
+        p++;
+    }
+
+    if (p >= close) {
+        return 0;
+    }
+
+    c = (unsigned char) *p++;
+
+    if (c >= 0x80 || isalnum(c) || c == '_' || strchr("^$.*+?()[]{}|", c)
+        || (p < close && strchr("*+?{", *p)))
+    {
+        return 0;
+    }
+
+    for (q = p; q < close; q++) {
+        if (*q == c || *q == '.' || (q[0] == '[' && q + 1 < close
+                                     && q[1] == '^'))
+        {
+            return 0;
+        }
+        if (*q == '\\' && q + 1 < close
+            && (strchr("SWDP", q[1]) || (q[1] == 's' && isspace(c))))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * Translates to PCRE2 syntax, and notes in *nested whether a group that
+ * holds an unbounded quantifier is itself repeated without bound, unless
+ * a delimiter starts it.  unbounded[d] says whether the group open at
+ * depth d holds one, open[d] where it starts.
+ */
 static int
 lgsp_regex_translate(const char *src, size_t len, lgsp_sbuf_t *b,
-    const char **bad)
+    const char **bad, int *nested)
 {
-    const char  *p, *end;
-    size_t       n;
-    int          in_class;
+    const char     *p, *end;
+    size_t          n, depth, deeper;
+    int             in_class;
+    const char     *open[LGSP_REGEX_GROUPS_MAX];
+    unsigned char   unbounded[LGSP_REGEX_GROUPS_MAX];
 
     p = src;
     end = src + len;
     in_class = 0;
+    depth = 0;
+    deeper = 0;
+    unbounded[0] = 0;
+    *nested = 0;
 
     while (p < end) {
 
@@ -414,9 +526,36 @@ lgsp_regex_translate(const char *src, size_t len, lgsp_sbuf_t *b,
                 return -1;
             }
             lgsp_sbuf_puts(b, "(");
+            if (in_class) {
+                break;
+            }
+            if (depth + 1 < LGSP_REGEX_GROUPS_MAX) {
+                unbounded[++depth] = 0;
+                open[depth] = p + 1;
+            } else {
+                deeper++;
+            }
+            break;
+
+        case ')':
+            lgsp_sbuf_puts(b, ")");
+            if (!in_class && deeper > 0) {
+                deeper--;
+            } else if (!in_class && depth > 0) {
+                if (unbounded[depth] && lgsp_regex_unbounded_at(p + 1, end)
+                    && !lgsp_regex_delimited(open[depth], p))
+                {
+                    *nested = 1;
+                }
+                unbounded[depth - 1] |= unbounded[depth];
+                depth--;
+            }
             break;
 
         default:
+            if (!in_class && lgsp_regex_unbounded_at(p, end)) {
+                unbounded[depth] = 1;
+            }
             lgsp_sbuf_put(b, p, 1);
             break;
         }
@@ -753,7 +892,7 @@ lgsp_regex_simple_match(const lgsp_regex_t *re, const unsigned char *s,
 lgsp_regex_t *
 lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
 {
-    int                error;
+    int                error, nested, k;
     PCRE2_SIZE         offset;
     PCRE2_UCHAR        msg[128];
     size_t             i;
@@ -764,7 +903,7 @@ lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
     memset(&buf, 0, sizeof(buf));
     bad = "out of memory";
 
-    if (lgsp_regex_translate(src, len, &buf, &bad) != 0) {
+    if (lgsp_regex_translate(src, len, &buf, &bad, &nested) != 0) {
         snprintf(err, errlen, "invalid regular expression: %s", bad);
         free(buf.data);
         return NULL;
@@ -776,6 +915,8 @@ lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
         free(buf.data);
         return NULL;
     }
+
+    re->nested = nested;
 
     re->code = pcre2_compile((PCRE2_SPTR) (buf.data ? buf.data : ""),
                              buf.len, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY,
@@ -791,17 +932,22 @@ lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
 
     re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
 
-    re->mctx = pcre2_match_context_create(NULL);
+    for (k = 0; k < LGSP_REGEX_LIMITS; k++) {
+        re->limits[k] = pcre2_match_context_create(NULL);
+        if (re->limits[k] == NULL) {
+            break;
+        }
+        pcre2_set_match_limit(re->limits[k], (uint32_t) 1 << k);
+        pcre2_set_depth_limit(re->limits[k], (uint32_t) 1 << k);
+    }
+
     re->source = malloc(len + 1);
 
-    if (re->mctx == NULL || re->source == NULL) {
+    if (re->source == NULL || k < LGSP_REGEX_LIMITS) {
         snprintf(err, errlen, "out of memory");
         lgsp_regex_free(re);
         return NULL;
     }
-
-    pcre2_set_match_limit(re->mctx, LGSP_REGEX_MATCH_LIMIT);
-    pcre2_set_depth_limit(re->mctx, LGSP_REGEX_DEPTH_LIMIT);
 
     memcpy(re->source, src, len);
     re->source[len] = '\0';
@@ -816,42 +962,133 @@ lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
 }
 
 
+/* takes n steps from the budget; 0: not that many left */
+static int
+lgsp_regex_spend(uint64_t *budget, uint64_t n)
+{
+    if (*budget < n) {
+        *budget = 0;
+        return 0;
+    }
+
+    *budget -= n;
+
+    return 1;
+}
+
+
+/*
+ * A long subject can need more JIT stack than the machine stack PCRE2
+ * lends by default: it gets its own, with a match context to carry it,
+ * made once per scratch.
+ */
+static int
+lgsp_regex_grow_jit_stack(lgsp_regex_scratch_t *scratch)
+{
+    if (scratch->jit_stack != NULL) {
+        return -1;
+    }
+
+    scratch->match_context = pcre2_match_context_create(NULL);
+    scratch->jit_stack = pcre2_jit_stack_create(LGSP_REGEX_JIT_STACK_MIN,
+                                                LGSP_REGEX_JIT_STACK_MAX,
+                                                NULL);
+
+    if (scratch->match_context == NULL || scratch->jit_stack == NULL) {
+        return -1;
+    }
+
+    pcre2_jit_stack_assign(scratch->match_context, NULL, scratch->jit_stack);
+
+    return 0;
+}
+
+
 int
 lgsp_regex_match(const lgsp_regex_t *re, const char *subject, size_t len,
-    lgsp_regex_scratch_t *scratch)
+    lgsp_regex_scratch_t *scratch, uint64_t *budget)
 {
-    int                 rc;
-    pcre2_match_data   *md;
+    int                   rc, k;
+    uint64_t              scan;
+    pcre2_match_context  *mctx;
+
+    /* any matcher may look at every byte of the subject once */
+    scan = (len > LGSP_REGEX_FREE_BYTES) ? (uint64_t) len + 1 : 0;
 
     if (re->steps != NULL) {
+        if (scan && !lgsp_regex_spend(budget, scan)) {
+            return LGSP_REGEX_OVER_BUDGET;
+        }
+
         return lgsp_regex_simple_match(re, (const unsigned char *) subject,
                                        len);
     }
 
-    md = scratch->match_data;
-
-    if (md == NULL) {
+    if (scratch->match_data == NULL) {
         /* one pair is enough: only whether it matches matters */
-        md = pcre2_match_data_create(1, NULL);
-        if (md == NULL) {
+        scratch->match_data = pcre2_match_data_create(1, NULL);
+        if (scratch->match_data == NULL) {
             return -1;
         }
-        scratch->match_data = md;
     }
 
-    if (re->jit) {
-        rc = pcre2_jit_match(re->code, (PCRE2_SPTR) subject, len, 0, 0, md,
-                             re->mctx);
-    } else {
-        rc = pcre2_match(re->code, (PCRE2_SPTR) subject, len, 0,
-                         PCRE2_NO_UTF_CHECK, md, re->mctx);
-    }
+    /* the least k with 2^k >= len + 16 */
+    k = (len + 15 < ((size_t) 1 << (LGSP_REGEX_LIMITS - 1)))
+        ? 64 - __builtin_clzll((unsigned long long) len + 15)
+        : LGSP_REGEX_LIMITS - 1;
 
-    if (rc >= 0) {
-        return 1;
-    }
+    for ( ;; ) {
+        /* a try costs what it may take, whatever it takes */
+        if (!lgsp_regex_spend(budget, scan + ((uint64_t) 1 << k))) {
+            return LGSP_REGEX_OVER_BUDGET;
+        }
 
-    return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+        scan = 0;
+        mctx = re->limits[k];
+
+        if (scratch->match_context != NULL) {
+            mctx = scratch->match_context;
+            pcre2_set_match_limit(mctx, (uint32_t) 1 << k);
+        }
+
+        if (re->jit) {
+            rc = pcre2_jit_match(re->code, (PCRE2_SPTR) subject, len, 0, 0,
+                                 scratch->match_data, mctx);
+        } else {
+            rc = pcre2_match(re->code, (PCRE2_SPTR) subject, len, 0,
+                             PCRE2_NO_UTF_CHECK, scratch->match_data, mctx);
+        }
+
+        if (rc >= 0) {
+            return 1;
+        }
+
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            return 0;
+        }
+
+        if (rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+            if (lgsp_regex_grow_jit_stack(scratch) != 0) {
+                return -1;
+            }
+            continue;
+        }
+
+        if ((rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_DEPTHLIMIT)
+            || k == LGSP_REGEX_LIMITS - 1)
+        {
+            return -1;
+        }
+
+        k++;
+    }
+}
+
+
+int
+lgsp_regex_nested_unbounded(const lgsp_regex_t *re)
+{
+    return re->nested;
 }
 
 
@@ -865,12 +1102,17 @@ lgsp_regex_source(const lgsp_regex_t *re)
 void
 lgsp_regex_free(lgsp_regex_t *re)
 {
+    int  k;
+
     if (re == NULL) {
         return;
     }
 
+    for (k = 0; k < LGSP_REGEX_LIMITS; k++) {
+        pcre2_match_context_free(re->limits[k]);
+    }
+
     pcre2_code_free(re->code);
-    pcre2_match_context_free(re->mctx);
     free(re->source);
     free(re->steps);
     free(re);
@@ -881,5 +1123,9 @@ void
 lgsp_regex_scratch_free(lgsp_regex_scratch_t *scratch)
 {
     pcre2_match_data_free(scratch->match_data);
+    pcre2_match_context_free(scratch->match_context);
+    pcre2_jit_stack_free(scratch->jit_stack);
     scratch->match_data = NULL;
+    scratch->match_context = NULL;
+    scratch->jit_stack = NULL;
 }

@@ -12,6 +12,7 @@
 #define LGSP_SCHEMA_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "lgsp_json.h"
@@ -54,10 +55,39 @@ lgsp_schema_t *lgsp_schema_compile_json(json_t *schema,
     const char *base_uri_or_path, const lgsp_schema_options_t *opts,
     char *err, size_t errlen);
 
-/* 1: valid, 0: invalid (errors collected up to errors->max), -1: out of
- * memory; errors may be NULL */
+/*
+ * 1: valid, 0: invalid (errors collected up to errors->max), -1: out of
+ * memory, LGSP_SCHEMA_OVER_BUDGET: past LGSP_SCHEMA_MAX_COST (below);
+ * errors may be NULL
+ */
 int lgsp_schema_validate(const lgsp_schema_t *schema,
     const lgsp_json_t *instance, lgsp_schema_errors_t *errors);
+
+/*
+ * lgsp_schema_validate() within max_cost units of work (schema nodes
+ * visited, items of "uniqueItems", values of "enum", regex steps and
+ * subject bytes, bytes measured or format-checked; a unit is about 2 ns
+ * of CPU).  LGSP_SCHEMA_OVER_BUDGET when the answer needs more; *cost (if
+ * not NULL) gets the units spent.  A count, not a clock: the same
+ * instance costs the same on every machine.
+ */
+#define LGSP_SCHEMA_OVER_BUDGET  (-2)
+
+/*
+ * The budget of lgsp_schema_validate() and lgsp_schema_max_cost's
+ * default: a realistic 1 MB body, 529 birth registrations, costs 0.53
+ * million units; a body built to use it all up takes 20 to 50 ms of CPU
+ * (README, "Performance").
+ */
+#define LGSP_SCHEMA_MAX_COST  10000000
+
+int lgsp_schema_validate_within(const lgsp_schema_t *schema,
+    const lgsp_json_t *instance, lgsp_schema_errors_t *errors,
+    uint64_t max_cost, uint64_t *cost);
+
+/* the i-th warning of the compiler (a pattern only a backtracking matcher
+ * finds slow...), NULL past the last */
+const char *lgsp_schema_warning(const lgsp_schema_t *schema, size_t i);
 void lgsp_schema_errors_free(lgsp_schema_errors_t *errors);
 void lgsp_schema_free(lgsp_schema_t *schema);
 

@@ -115,6 +115,9 @@ static lgsp_node_t *lgsp_compile_node(lgsp_compiler_t *c, json_t *json,
     lgsp_cres_t *res, const char *ptr);
 static char *lgsp_strdup_printf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+static int lgsp_compile_warning(lgsp_compiler_t *c, const lgsp_info_t *info,
+    const char *keyword, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void lgsp_compile_error(lgsp_compiler_t *c, const lgsp_info_t *info,
     const char *keyword, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -318,6 +321,49 @@ lgsp_compile_error(lgsp_compiler_t *c, const lgsp_info_t *info,
     va_start(args, fmt);
     vsnprintf(c->err + n, c->errlen - n, fmt, args);
     va_end(args);
+}
+
+
+/* a warning kept with the schema: nginx -t shows it, and goes on */
+static int
+lgsp_compile_warning(lgsp_compiler_t *c, const lgsp_info_t *info,
+    const char *keyword, const char *fmt, ...)
+{
+    int        n, m;
+    char      *text, **list;
+    va_list    args;
+
+    n = snprintf(NULL, 0, "%s: at \"%s/%s\": ", info->res->doc, info->ptr,
+                 keyword);
+
+    va_start(args, fmt);
+    m = vsnprintf(NULL, 0, fmt, args);
+    va_end(args);
+
+    list = realloc(c->schema->warnings,
+                   (c->schema->n_warnings + 1) * sizeof(char *));
+    text = (n < 0 || m < 0) ? NULL : malloc(n + m + 1);
+
+    if (list != NULL) {
+        c->schema->warnings = list;
+    }
+
+    if (list == NULL || text == NULL) {
+        free(text);
+        lgsp_compile_nomem(c);
+        return -1;
+    }
+
+    snprintf(text, n + 1, "%s: at \"%s/%s\": ", info->res->doc, info->ptr,
+             keyword);
+
+    va_start(args, fmt);
+    vsnprintf(text + n, m + 1, fmt, args);
+    va_end(args);
+
+    list[c->schema->n_warnings++] = text;
+
+    return 0;
 }
 
 
@@ -1076,12 +1122,13 @@ lgsp_json_load_file(const char *path, json_error_t *error)
 {
     json_t  *json;
 
-    json = json_load_file(path, JSON_ALLOW_NUL, error);
+    /* JSON_DECODE_ANY: a schema may be just true or false */
+    json = json_load_file(path, JSON_ALLOW_NUL | JSON_DECODE_ANY, error);
 
     if (json == NULL && strstr(error->text, "too big") != NULL) {
         /* integers past 64 bits: as reals, like JavaScript */
-        json = json_load_file(path, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL,
-                              error);
+        json = json_load_file(path, JSON_ALLOW_NUL | JSON_DECODE_ANY
+                                    | JSON_DECODE_INT_AS_REAL, error);
     }
 
     return json;
@@ -1689,7 +1736,21 @@ lgsp_compile_regex(lgsp_kw_t *kw, const char *keyword, const char *src,
         return NULL;
     }
 
-    return lgsp_keep_regex(kw->c, re) == 0 ? re : NULL;
+    if (lgsp_keep_regex(kw->c, re) != 0) {
+        return NULL;
+    }
+
+    if (lgsp_regex_nested_unbounded(re)
+        && lgsp_compile_warning(kw->c, kw->info, keyword, "\"%s\" repeats "
+                                "a group that holds an unbounded quantifier: "
+                                "some strings take a backtracking matcher "
+                                "exponential time, and here use up the "
+                                "validation budget", src) != 0)
+    {
+        return NULL;
+    }
+
+    return re;
 }
 
 
@@ -2672,6 +2733,13 @@ lgsp_schema_compile_file(const char *path, const lgsp_schema_options_t *opts,
 }
 
 
+const char *
+lgsp_schema_warning(const lgsp_schema_t *schema, size_t i)
+{
+    return i < schema->n_warnings ? schema->warnings[i] : NULL;
+}
+
+
 int
 lgsp_schema_dialect(const lgsp_schema_t *schema)
 {
@@ -2692,7 +2760,12 @@ lgsp_schema_free(lgsp_schema_t *schema)
         lgsp_regex_free(schema->regexes[i]);
     }
 
+    for (i = 0; i < schema->n_warnings; i++) {
+        free(schema->warnings[i]);
+    }
+
     free(schema->regexes);
+    free(schema->warnings);
     json_decref(schema->documents);
     lgsp_arena_free(&schema->arena);
     free(schema);

@@ -181,6 +181,8 @@ struct lgsp_schema_s {
     json_t             *documents;      /* array: keeps the documents alive */
     lgsp_regex_t      **regexes;
     size_t              n_regexes;
+    char              **warnings;
+    size_t              n_warnings;
 };
 
 

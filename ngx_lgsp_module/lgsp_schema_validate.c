@@ -37,7 +37,9 @@ typedef struct {
     int                    collect;     /* errors wanted at this point */
     int                    full;        /* errors->max reached */
     int                    oom;
+    int                    over_budget;
     unsigned               depth;
+    uint64_t               budget;      /* units of work left */
     lgsp_regex_scratch_t   scratch;
 } lgsp_vctx_t;
 
@@ -96,6 +98,17 @@ static void lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
     __attribute__((format(printf, 5, 6)));
 
 
+/*
+ * What the budget's units weigh, measured (scripts/bench-schema -c): a
+ * unit is about the work of a regex step, 2 ns here; a schema node
+ * visited weighs 8, an item of "uniqueItems" (hashed and sorted) 64, and
+ * every second byte of a string measured or format-checked one.
+ */
+#define LGSP_COST_NODE         8
+#define LGSP_COST_UNIQUE_ITEM  64
+#define LGSP_COST_BYTES_SHIFT  1
+
+
 /* stop at the first failure: no errors wanted, or no room for more */
 #define lgsp_stop(v)  (!(v)->collect || (v)->full)
 
@@ -106,6 +119,35 @@ static void lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
             goto done;                                                       \
         }                                                                    \
     } while (0)
+
+
+static void
+lgsp_over_budget(lgsp_vctx_t *v)
+{
+    v->budget = 0;
+    v->over_budget = 1;
+    v->full = 1;
+}
+
+
+/*
+ * Takes n units of work from the budget.  0 when it has run out: then
+ * every check stops as if no more errors were wanted (the next node
+ * visited is refused: the budget is 0), and the answer is
+ * LGSP_SCHEMA_OVER_BUDGET whatever was found.
+ */
+static int
+lgsp_charge(lgsp_vctx_t *v, uint64_t n)
+{
+    if (v->budget >= n) {
+        v->budget -= n;
+        return 1;
+    }
+
+    lgsp_over_budget(v);
+
+    return 0;
+}
 
 
 /* building error paths and messages */
@@ -1138,6 +1180,9 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
 
     /* a code point takes 1 to 4 bytes: count only when bytes cannot tell */
     if ((n->has & LGSP_K_MAX_LENGTH) && bytes > n->max_length) {
+        if (!lgsp_charge(v, bytes >> LGSP_COST_BYTES_SHIFT)) {
+            return 0;
+        }
         len = lgsp_utf8_length(s, bytes);
 
         if (len > n->max_length) {
@@ -1149,6 +1194,9 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
     }
 
     if ((n->has & LGSP_K_MIN_LENGTH) && bytes / 4 < n->min_length) {
+        if (!lgsp_charge(v, bytes >> LGSP_COST_BYTES_SHIFT)) {
+            return 0;
+        }
         len = lgsp_utf8_length(s, bytes);
 
         if (len < n->min_length) {
@@ -1160,11 +1208,15 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
     }
 
     if (n->pattern) {
-        rc = lgsp_regex_match(n->pattern, s, bytes, &v->scratch);
+        rc = lgsp_regex_match(n->pattern, s, bytes, &v->scratch, &v->budget);
         if (rc == 0) {
             lgsp_error(v, ip, sp, "pattern", "must match the pattern \"%s\"",
                        lgsp_regex_source(n->pattern));
             LGSP_FAIL(v, valid);
+        }
+        if (rc == LGSP_REGEX_OVER_BUDGET) {
+            lgsp_over_budget(v);
+            return 0;
         }
         if (rc < 0) {
             lgsp_error(v, ip, sp, "pattern", "could not be checked against "
@@ -1174,10 +1226,16 @@ lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
         }
     }
 
-    if (n->format && !lgsp_format_check(n->format, s, bytes)) {
-        lgsp_error(v, ip, sp, "format", "must be a valid %s",
-                   n->format_name);
-        LGSP_FAIL(v, valid);
+    if (n->format) {
+        if (!lgsp_charge(v, bytes >> LGSP_COST_BYTES_SHIFT)) {
+            return 0;
+        }
+
+        if (!lgsp_format_check(n->format, s, bytes)) {
+            lgsp_error(v, ip, sp, "format", "must be a valid %s",
+                       n->format_name);
+            LGSP_FAIL(v, valid);
+        }
     }
 
 done:
@@ -1216,6 +1274,9 @@ lgsp_validate_array(lgsp_vctx_t *v, const lgsp_node_t *n,
     }
 
     if (n->has & LGSP_K_UNIQUE) {
+        if (!lgsp_charge(v, (uint64_t) size * LGSP_COST_UNIQUE_ITEM)) {
+            return 0;
+        }
         rc = lgsp_unique(inst, &i, &j);
         if (rc < 0) {
             v->oom = 1;
@@ -1477,7 +1538,11 @@ lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n,
 
         for (i = 0; i < n->n_pattern_props; i++) {
             rc = lgsp_regex_match(n->pattern_props[i].re, key, len,
-                                  &v->scratch);
+                                  &v->scratch, &v->budget);
+            if (rc == LGSP_REGEX_OVER_BUDGET) {
+                lgsp_over_budget(v);
+                return 0;
+            }
             if (rc < 0) {
                 sub.seg = n->pattern_props[i].link.seg;
                 lgsp_error(v, &prop, &sub, NULL, "could not be checked "
@@ -1882,6 +1947,11 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
         return 0;
     }
 
+    /* a boolean schema's answer is cheaper than its charge would be */
+    if (!lgsp_charge(v, LGSP_COST_NODE)) {
+        return 0;
+    }
+
     v->depth++;
     valid = 1;
     sub.up = sp;
@@ -1929,6 +1999,11 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
     }
 
     if (n->enum_values) {
+        if (!lgsp_charge(v, n->enum_values->len)) {
+            valid = 0;
+            goto done;
+        }
+
         for (i = 0; i < n->enum_values->len; i++) {
             if (lgsp_json_equal(inst, &n->enum_values->u.items[i])) {
                 break;
@@ -1997,13 +2072,14 @@ done:
 
     v->depth--;
 
+    /* past the budget, lgsp_validate_within() answers, whatever this is */
     return valid && !v->oom;
 }
 
 
-int
-lgsp_schema_validate_node(const lgsp_node_t *node,
-    const lgsp_json_t *instance, lgsp_schema_errors_t *errors)
+static int
+lgsp_validate_within(const lgsp_node_t *node, const lgsp_json_t *instance,
+    lgsp_schema_errors_t *errors, uint64_t max_cost, uint64_t *cost)
 {
     int          valid;
     lgsp_vctx_t  v;
@@ -2011,12 +2087,29 @@ lgsp_schema_validate_node(const lgsp_node_t *node,
     memset(&v, 0, sizeof(lgsp_vctx_t));
     v.errors = errors;
     v.collect = errors != NULL && errors->max > 0;
+    v.budget = max_cost;
 
     valid = lgsp_validate(&v, node, instance, NULL, NULL, NULL, NULL);
 
     lgsp_regex_scratch_free(&v.scratch);
 
-    return v.oom ? -1 : valid;
+    if (cost != NULL) {
+        *cost = v.over_budget ? max_cost : max_cost - v.budget;
+    }
+
+    if (v.oom) {
+        return -1;
+    }
+
+    return v.over_budget ? LGSP_SCHEMA_OVER_BUDGET : valid;
+}
+
+
+int
+lgsp_schema_validate_node(const lgsp_node_t *node,
+    const lgsp_json_t *instance, lgsp_schema_errors_t *errors)
+{
+    return lgsp_validate_within(node, instance, errors, UINT64_MAX, NULL);
 }
 
 
@@ -2024,7 +2117,18 @@ int
 lgsp_schema_validate(const lgsp_schema_t *schema,
     const lgsp_json_t *instance, lgsp_schema_errors_t *errors)
 {
-    return lgsp_schema_validate_node(schema->root, instance, errors);
+    return lgsp_validate_within(schema->root, instance, errors,
+                                LGSP_SCHEMA_MAX_COST, NULL);
+}
+
+
+int
+lgsp_schema_validate_within(const lgsp_schema_t *schema,
+    const lgsp_json_t *instance, lgsp_schema_errors_t *errors,
+    uint64_t max_cost, uint64_t *cost)
+{
+    return lgsp_validate_within(schema->root, instance, errors, max_cost,
+                                cost);
 }
 
 

@@ -75,7 +75,7 @@ typedef struct {
      * why a step refused, a short token: JWT gives missing, too_large,
      * malformed, algorithm_refused, unsupported, no_key, bad_signature,
      * expired, not_yet_valid, no_expiry, bad_claim, wrong_issuer,
-     * wrong_audience, no_agency, insufficient_scope
+     * wrong_audience, wrong_type, unbound, no_agency, insufficient_scope
      */
     ngx_str_t             reason;
 

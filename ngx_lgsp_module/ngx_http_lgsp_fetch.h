@@ -69,7 +69,7 @@ ngx_http_lgsp_fetch_t *ngx_http_lgsp_fetch_add(ngx_conf_t *cf,
  * From a phase handler: the value and its version.  version holds the
  * version the caller has already: the value is copied into the request
  * pool only when the slot's differs.  min_age >= 0 asks for an early
- * fetch when the value is older than that many seconds.
+ * fetch when the value is older than that many milliseconds.
  *   NGX_OK        the value;
  *   NGX_AGAIN     a fetch is under way: return NGX_AGAIN from the phase
  *                 handler, which is called again when it has ended;
@@ -78,7 +78,7 @@ ngx_http_lgsp_fetch_t *ngx_http_lgsp_fetch_add(ngx_conf_t *cf,
  */
 ngx_int_t ngx_http_lgsp_fetch_get(ngx_http_request_t *r,
     ngx_http_lgsp_fetch_state_t *st, ngx_http_lgsp_fetch_t *fetch,
-    time_t min_age, ngx_str_t *value, ngx_uint_t *version);
+    ngx_msec_int_t min_age, ngx_str_t *value, ngx_uint_t *version);
 
 /* forgets the value of that version: the next request fetches anew */
 void ngx_http_lgsp_fetch_drop(ngx_http_lgsp_fetch_t *fetch,

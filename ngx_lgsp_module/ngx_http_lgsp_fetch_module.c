@@ -31,7 +31,7 @@ typedef struct {
     ngx_uint_t                     version;     /* of the value */
     ngx_uint_t                     failures;    /* fetches that failed */
     ngx_uint_t                     incident;    /* a failure was logged */
-    time_t                         fetched;     /* last fetch ended */
+    ngx_msec_t                     fetched;     /* last fetch ended, ms */
     time_t                         expires;     /* no value from then on */
     time_t                         refresh;     /* fetch anew from then on */
     time_t                         lease;       /* a fetch is out until */
@@ -63,6 +63,7 @@ static ngx_int_t ngx_http_lgsp_fetch_done(ngx_http_request_t *sr, void *data,
 static void ngx_http_lgsp_fetch_store(ngx_http_request_t *sr,
     ngx_http_lgsp_fetch_t *fetch, ngx_str_t *value, time_t ttl,
     u_char *err);
+static ngx_msec_t ngx_http_lgsp_fetch_now_ms(void);
 static void ngx_http_lgsp_fetch_wait(ngx_http_request_t *r,
     ngx_http_lgsp_fetch_state_t *st, ngx_uint_t failures);
 static void ngx_http_lgsp_fetch_wake(ngx_event_t *ev);
@@ -189,10 +190,11 @@ ngx_http_lgsp_fetch_add(ngx_conf_t *cf, ngx_str_t *what, ngx_str_t *uri)
 ngx_int_t
 ngx_http_lgsp_fetch_get(ngx_http_request_t *r,
     ngx_http_lgsp_fetch_state_t *st, ngx_http_lgsp_fetch_t *fetch,
-    time_t min_age, ngx_str_t *value, ngx_uint_t *version)
+    ngx_msec_int_t min_age, ngx_str_t *value, ngx_uint_t *version)
 {
     time_t                            now;
     ngx_int_t                         rc;
+    ngx_msec_t                        now_ms;
     ngx_pool_cleanup_t               *cln;
     ngx_http_lgsp_fetch_slot_t       *s;
     ngx_http_lgsp_fetch_main_conf_t  *fmcf;
@@ -217,6 +219,7 @@ ngx_http_lgsp_fetch_get(ngx_http_request_t *r,
 
     fmcf = ngx_http_get_module_main_conf(r, ngx_http_lgsp_fetch_module);
     now = ngx_time();
+    now_ms = ngx_http_lgsp_fetch_now_ms();
 
     ngx_shmtx_lock(&fmcf->shpool->mutex);
 
@@ -229,7 +232,8 @@ ngx_http_lgsp_fetch_get(ngx_http_request_t *r,
     } else if (s->data && now < s->expires) {
 
         if ((now < s->refresh
-             && (min_age < 0 || now < s->fetched + min_age))
+             && (min_age < 0
+                 || now_ms < s->fetched + (ngx_msec_t) min_age))
             || now < s->lease || now < s->retry)
         {
             rc = NGX_OK;
@@ -439,7 +443,7 @@ ngx_http_lgsp_fetch_store(ngx_http_request_t *sr,
     }
 
     s->lease = 0;
-    s->fetched = now;
+    s->fetched = ngx_http_lgsp_fetch_now_ms();
 
     data = value ? ngx_slab_alloc_locked(fmcf->shpool, value->len + 1)
                  : NULL;
@@ -499,6 +503,18 @@ done:
                       "lgsp: fetching the %V from \"%V\" works again",
                       &fetch->what, &fetch->uri);
     }
+}
+
+
+/* wall-clock milliseconds: the slots are shared by every worker */
+static ngx_msec_t
+ngx_http_lgsp_fetch_now_ms(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (ngx_msec_t) tp->sec * 1000 + tp->msec;
 }
 
 

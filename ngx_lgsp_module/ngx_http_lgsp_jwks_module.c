@@ -30,12 +30,13 @@ typedef struct {
 
 typedef struct {
     ngx_http_lgsp_jwks_t        *jwks;
-    time_t                       min_refresh;
+    ngx_msec_t                   min_refresh;
 } ngx_http_lgsp_jwks_loc_conf_t;
 
 
 static ngx_int_t ngx_http_lgsp_jwks_update(ngx_http_request_t *r,
     ngx_http_lgsp_jwks_t *jwks, ngx_str_t *doc, ngx_uint_t version);
+static ngx_int_t ngx_http_lgsp_jwks_digest(ngx_str_t *doc, u_char *digest);
 static lgsp_jwk_set_t *ngx_http_lgsp_jwks_parse(ngx_str_t *doc, u_char *err,
     size_t errlen);
 static ngx_int_t ngx_http_lgsp_jwks_check(ngx_http_request_t *r,
@@ -62,7 +63,7 @@ static ngx_command_t  ngx_http_lgsp_jwks_commands[] = {
 
     { ngx_string("lgsp_jwt_jwks_min_refresh"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_sec_slot,
+      ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_lgsp_jwks_loc_conf_t, min_refresh),
       NULL },
@@ -124,6 +125,7 @@ ngx_http_lgsp_jwks_keys(ngx_http_request_t *r, ngx_uint_t refetch,
     ngx_int_t                       rc;
     ngx_str_t                       doc;
     ngx_uint_t                      version;
+    ngx_msec_int_t                  min_age;
     ngx_http_lgsp_jwks_t           *jwks;
     ngx_http_lgsp_fetch_state_t    *st;
     ngx_http_lgsp_jwks_loc_conf_t  *klcf;
@@ -150,9 +152,9 @@ ngx_http_lgsp_jwks_keys(ngx_http_request_t *r, ngx_uint_t refetch,
     }
 
     version = jwks->version;
+    min_age = refetch ? (ngx_msec_int_t) klcf->min_refresh : -1;
 
-    rc = ngx_http_lgsp_fetch_get(r, st, jwks->fetch,
-                                 refetch ? klcf->min_refresh : -1, &doc,
+    rc = ngx_http_lgsp_fetch_get(r, st, jwks->fetch, min_age, &doc,
                                  &version);
 
     if (rc == NGX_OK && version != jwks->version) {
@@ -178,8 +180,18 @@ static ngx_int_t
 ngx_http_lgsp_jwks_update(ngx_http_request_t *r, ngx_http_lgsp_jwks_t *jwks,
     ngx_str_t *doc, ngx_uint_t version)
 {
-    u_char           err[128];
+    u_char           err[128], digest[NGX_HTTP_LGSP_JWKS_DIGEST_LEN];
     lgsp_jwk_set_t  *set;
+
+    if (ngx_http_lgsp_jwks_digest(doc, digest) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the same document fetched anew: the parsed set stands */
+    if (jwks->set && ngx_memcmp(digest, jwks->digest, sizeof(digest)) == 0) {
+        jwks->version = version;
+        return NGX_OK;
+    }
 
     set = ngx_http_lgsp_jwks_parse(doc, err, sizeof(err));
 
@@ -191,15 +203,6 @@ ngx_http_lgsp_jwks_update(ngx_http_request_t *r, ngx_http_lgsp_jwks_t *jwks,
         return NGX_OK;
     }
 
-    if (EVP_Digest(doc->data, doc->len, jwks->digest, NULL, EVP_sha256(),
-                   NULL)
-        != 1)
-    {
-        lgsp_jwk_set_free(set);
-        ngx_free(set);
-        return NGX_ERROR;
-    }
-
     if (jwks->set) {
         lgsp_jwk_set_free(jwks->set);
         ngx_free(jwks->set);
@@ -207,6 +210,7 @@ ngx_http_lgsp_jwks_update(ngx_http_request_t *r, ngx_http_lgsp_jwks_t *jwks,
 
     jwks->set = set;
     jwks->version = version;
+    ngx_memcpy(jwks->digest, digest, sizeof(digest));
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "lgsp jwks: version %ui, %uz keys", version, set->nkeys);
@@ -215,7 +219,23 @@ ngx_http_lgsp_jwks_update(ngx_http_request_t *r, ngx_http_lgsp_jwks_t *jwks,
 }
 
 
-/* a JWKS document or a single JWK with at least one key for signatures */
+static ngx_int_t
+ngx_http_lgsp_jwks_digest(ngx_str_t *doc, u_char *digest)
+{
+    if (EVP_Digest(doc->data, doc->len, digest, NULL, EVP_sha256(), NULL)
+        != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A JWKS document or a single JWK with at least one key for signatures;
+ * keys it cannot use are left out (RFC 7517 5), set->skipped says which.
+ */
 static lgsp_jwk_set_t *
 ngx_http_lgsp_jwks_parse(ngx_str_t *doc, u_char *err, size_t errlen)
 {
@@ -252,27 +272,42 @@ ngx_http_lgsp_jwks_parse(ngx_str_t *doc, u_char *err, size_t errlen)
         return NULL;
     }
 
-    if (set->nkeys == 0) {
-        ngx_cpystrn(err, (u_char *) "the set holds no signature key", errlen);
-        lgsp_jwk_set_free(set);
-        ngx_free(set);
-        return NULL;
-    }
-
     return set;
 }
 
 
-/* a bad document never replaces the last good one */
+/*
+ * A bad document never replaces the last good one.  Keys left out are
+ * told once per new document, not at every refresh: the fetching
+ * request's location knows the document its worker has.
+ */
 static ngx_int_t
 ngx_http_lgsp_jwks_check(ngx_http_request_t *r, ngx_str_t *body,
     ngx_str_t *value, time_t *ttl, u_char *err, size_t errlen)
 {
-    lgsp_jwk_set_t  *set;
+    u_char                          digest[NGX_HTTP_LGSP_JWKS_DIGEST_LEN];
+    lgsp_jwk_set_t                 *set;
+    ngx_http_lgsp_jwks_t           *jwks;
+    ngx_http_lgsp_jwks_loc_conf_t  *klcf;
 
     set = ngx_http_lgsp_jwks_parse(body, err, errlen);
     if (set == NULL) {
         return NGX_DECLINED;
+    }
+
+    klcf = ngx_http_get_module_loc_conf(r->parent, ngx_http_lgsp_jwks_module);
+    jwks = klcf->jwks;
+
+    if (set->nskipped
+        && (ngx_http_lgsp_jwks_digest(body, digest) != NGX_OK
+            || jwks == NULL || jwks->set == NULL
+            || ngx_memcmp(digest, jwks->digest, sizeof(digest)) != 0))
+    {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "lgsp: the JWT key set from \"%V\": %uz key%s it"
+                      " cannot use skipped (RFC 7517 section 5): %s",
+                      &r->uri, set->nskipped,
+                      set->nskipped == 1 ? "" : "s", set->skipped);
     }
 
     lgsp_jwk_set_free(set);
@@ -367,7 +402,7 @@ ngx_http_lgsp_jwks_create_loc_conf(ngx_conf_t *cf)
     }
 
     conf->jwks = NGX_CONF_UNSET_PTR;
-    conf->min_refresh = NGX_CONF_UNSET;
+    conf->min_refresh = NGX_CONF_UNSET_MSEC;
 
     return conf;
 }
@@ -379,21 +414,27 @@ ngx_http_lgsp_jwks_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_lgsp_jwks_loc_conf_t *prev = parent;
     ngx_http_lgsp_jwks_loc_conf_t *conf = child;
 
-    ngx_conf_merge_ptr_value(conf->jwks, prev->jwks, NULL);
-    ngx_conf_merge_sec_value(conf->min_refresh, prev->min_refresh, 30);
+    time_t  retry;
 
-    if (conf->min_refresh < 1) {
+    ngx_conf_merge_ptr_value(conf->jwks, prev->jwks, NULL);
+    ngx_conf_merge_msec_value(conf->min_refresh, prev->min_refresh, 30000);
+
+    if (conf->min_refresh < 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "lgsp_jwt_jwks_min_refresh must be at least 1s");
         return NGX_CONF_ERROR;
     }
 
-    /* a failing provider is asked no more often than an unknown kid asks */
+    /*
+     * A failing provider is asked no more often than an unknown kid asks
+     * (the retry counts whole seconds: rounded up).
+     */
+    retry = (time_t) ((conf->min_refresh + 999) / 1000);
+
     if (conf->jwks
-        && (conf->jwks->fetch->retry == 0
-            || conf->jwks->fetch->retry > conf->min_refresh))
+        && (conf->jwks->fetch->retry == 0 || conf->jwks->fetch->retry > retry))
     {
-        conf->jwks->fetch->retry = conf->min_refresh;
+        conf->jwks->fetch->retry = retry;
     }
 
     return NGX_CONF_OK;

@@ -24,6 +24,11 @@
 #define NGX_HTTP_LGSP_JWT_ON        1
 #define NGX_HTTP_LGSP_JWT_OPTIONAL  2
 
+/* lgsp_jwt_bind: RFC 8705 certificate-bound tokens */
+#define NGX_HTTP_LGSP_JWT_BIND_OFF       0
+#define NGX_HTTP_LGSP_JWT_BIND_CERT      1
+#define NGX_HTTP_LGSP_JWT_BIND_REQUIRED  2
+
 #define NGX_HTTP_LGSP_DIGEST_LEN    32
 
 /* how long a verified token without "exp" may stay in the cache */
@@ -46,8 +51,19 @@ typedef struct {
     time_t                       expires;       /* when the entry goes */
     u_short                      agency_len;
     u_short                      payload_len;
+    signed char                  bound;         /* lgsp_jwt_cnf_x5t() */
+    u_char                       x5t[LGSP_JWT_X5T_LEN];
     u_char                       data[1];       /* agency, payload */
 } ngx_http_lgsp_jwt_cache_node_t;
+
+
+/* what a verified token says, fresh or from the cache */
+typedef struct {
+    ngx_str_t                    agency;
+    ngx_str_t                    payload;
+    ngx_int_t                    bound;         /* lgsp_jwt_cnf_x5t() */
+    u_char                       x5t[LGSP_JWT_X5T_LEN];
+} ngx_http_lgsp_jwt_identity_t;
 
 
 typedef struct {
@@ -67,6 +83,8 @@ typedef struct {
     ngx_array_t                 *claim_rules;
     ngx_http_complex_value_t    *token;
     size_t                       max_size;
+    ngx_array_t                 *types;         /* of ngx_str_t; NULL: any */
+    ngx_uint_t                   bind;
 
     /* the digest of all the above that decides a token's fate */
     u_char                       policy[NGX_HTTP_LGSP_DIGEST_LEN];
@@ -80,7 +98,14 @@ static ngx_int_t ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     ngx_http_lgsp_jwt_loc_conf_t *jlcf, lgsp_jwk_set_t *remote,
     ngx_str_t *token, u_char *digest, char *err, size_t errlen);
 static ngx_int_t ngx_http_lgsp_jwt_accept(ngx_http_request_t *r,
-    ngx_str_t *agency, ngx_str_t *payload);
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_http_lgsp_jwt_identity_t *id,
+    char *err, size_t errlen);
+static ngx_int_t ngx_http_lgsp_jwt_check_type(
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, json_t *header, char *err,
+    size_t errlen);
+static ngx_int_t ngx_http_lgsp_jwt_check_bind(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_http_lgsp_jwt_identity_t *id,
+    char *err, size_t errlen);
 static ngx_int_t ngx_http_lgsp_jwt_reject(ngx_http_request_t *r,
     ngx_uint_t status, const char *reason, const char *detail,
     ngx_http_lgsp_jwt_claim_rule_t *rule);
@@ -91,9 +116,9 @@ static ngx_int_t ngx_http_lgsp_jwt_agency(json_t *payload, ngx_str_t *name,
     ngx_str_t *agency);
 static ngx_int_t ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
     ngx_http_lgsp_lru_t *cache, u_char *digest, time_t leeway,
-    ngx_str_t *agency, ngx_str_t *payload);
+    ngx_http_lgsp_jwt_identity_t *id);
 static void ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_lru_t *cache,
-    u_char *digest, time_t exp, ngx_str_t *agency, ngx_str_t *payload);
+    u_char *digest, time_t exp, ngx_http_lgsp_jwt_identity_t *id);
 static ngx_http_lgsp_jwt_cache_node_t *ngx_http_lgsp_jwt_cache_find(
     ngx_http_lgsp_lru_t *cache, u_char *digest);
 static void ngx_http_lgsp_jwt_cache_delete(ngx_http_lgsp_lru_t *cache,
@@ -110,6 +135,10 @@ static char *ngx_http_lgsp_jwt_algorithms(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_lgsp_jwt_require_claim(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_lgsp_jwt_type(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_lgsp_jwt_bind(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_lgsp_jwt_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void ngx_http_lgsp_jwt_free_keys(void *data);
@@ -220,6 +249,20 @@ static ngx_command_t  ngx_http_lgsp_jwt_commands[] = {
       offsetof(ngx_http_lgsp_jwt_loc_conf_t, max_size),
       NULL },
 
+    { ngx_string("lgsp_jwt_type"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_lgsp_jwt_type,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("lgsp_jwt_bind"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_lgsp_jwt_bind,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("lgsp_jwt_cache"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_lgsp_jwt_cache,
@@ -271,8 +314,9 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
                                            + NGX_HTTP_LGSP_JWKS_DIGEST_LEN];
     u_char                         *remote_digest;
     ngx_int_t                       rc;
-    ngx_str_t                       token, agency, payload, policy;
+    ngx_str_t                       token, policy;
     lgsp_jwk_set_t                 *remote;
+    ngx_http_lgsp_jwt_identity_t    id;
     ngx_http_lgsp_lru_t      *cache;
     ngx_http_lgsp_jwt_main_conf_t  *jmcf;
     ngx_http_lgsp_jwt_loc_conf_t   *jlcf;
@@ -333,9 +377,10 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
 
     if (cache) {
         rc = ngx_http_lgsp_jwt_cache_get(r, cache, digest, jlcf->leeway,
-                                         &agency, &payload);
+                                         &id);
         if (rc == NGX_OK) {
-            return ngx_http_lgsp_jwt_accept(r, &agency, &payload);
+            /* the binding is the connection's, not the token's: per request */
+            return ngx_http_lgsp_jwt_accept(r, jlcf, &id, err, sizeof(err));
         }
 
         if (rc == NGX_ERROR) {
@@ -410,7 +455,7 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     u_char                          *remote_digest;
     const char                      *reason, *name;
     ngx_int_t                        rc;
-    ngx_str_t                        agency, payload;
+    ngx_str_t                        agency;
     long long                        exp;
     lgsp_jwt_t                       jwt;
     lgsp_jwt_rules_t                 rules;
@@ -418,6 +463,7 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     ngx_http_lgsp_lru_t       *cache;
     ngx_http_lgsp_jwt_claim_rule_t  *failed;
     ngx_http_lgsp_jwt_main_conf_t   *jmcf;
+    ngx_http_lgsp_jwt_identity_t     id;
 
     st = LGSP_JWT_NO_KEY;
     ngx_cpystrn((u_char *) err, (u_char *) "no key for this token", errlen);
@@ -456,7 +502,16 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     rules.audience = audience;
 
     reason = NULL;
-    st = lgsp_jwt_check_claims(jwt.payload, &rules, &exp, err, errlen);
+    ngx_str_null(&agency);
+
+    if (ngx_http_lgsp_jwt_check_type(jlcf, jwt.header, err, errlen)
+        != NGX_OK)
+    {
+        st = LGSP_JWT_WRONG_TYPE;
+
+    } else {
+        st = lgsp_jwt_check_claims(jwt.payload, &rules, &exp, err, errlen);
+    }
 
     if (st != LGSP_JWT_OK) {
         reason = lgsp_jwt_status_text(st);
@@ -493,17 +548,22 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
                                         "insufficient_scope", err, failed);
     }
 
+    /* the binding is checked by ngx_http_lgsp_jwt_accept(), cached or not */
+    ngx_memzero(&id, sizeof(ngx_http_lgsp_jwt_identity_t));
+    id.bound = lgsp_jwt_cnf_x5t(jwt.payload, id.x5t);
+
     /* the identity outlives the token: copy it into the request pool */
-    payload.len = jwt.payload_len;
-    payload.data = ngx_pnalloc(r->pool, payload.len + agency.len);
-    if (payload.data == NULL) {
+    id.payload.len = jwt.payload_len;
+    id.payload.data = ngx_pnalloc(r->pool, id.payload.len + agency.len);
+    if (id.payload.data == NULL) {
         lgsp_jwt_free(&jwt);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memcpy(payload.data, jwt.payload_json, payload.len);
-    agency.data = ngx_cpymem(payload.data + payload.len, agency.data,
-                             agency.len) - agency.len;
+    ngx_memcpy(id.payload.data, jwt.payload_json, id.payload.len);
+    id.agency.len = agency.len;
+    id.agency.data = ngx_cpymem(id.payload.data + id.payload.len,
+                                agency.data, agency.len) - agency.len;
 
     lgsp_jwt_free(&jwt);
 
@@ -511,34 +571,141 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     cache = jmcf->cache ? jmcf->cache->data : NULL;
 
     if (cache) {
-        ngx_http_lgsp_jwt_cache_put(cache, digest, exp, &agency, &payload);
+        ngx_http_lgsp_jwt_cache_put(cache, digest, exp, &id);
     }
 
-    return ngx_http_lgsp_jwt_accept(r, &agency, &payload);
+    return ngx_http_lgsp_jwt_accept(r, jlcf, &id, err, errlen);
 }
 
 
+/* the binding is checked here: a cached token may come from anyone */
 static ngx_int_t
-ngx_http_lgsp_jwt_accept(ngx_http_request_t *r, ngx_str_t *agency,
-    ngx_str_t *payload)
+ngx_http_lgsp_jwt_accept(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_http_lgsp_jwt_identity_t *id,
+    char *err, size_t errlen)
 {
     ngx_http_lgsp_ctx_t  *ctx;
+
+    if (ngx_http_lgsp_jwt_check_bind(r, jlcf, id, err, errlen) != NGX_OK) {
+        return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_UNAUTHORIZED,
+                                 lgsp_jwt_status_text(LGSP_JWT_UNBOUND), err,
+                                 NULL);
+    }
 
     ctx = ngx_http_lgsp_get_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->agency = *agency;
-    ctx->jwt_payload = *payload;
+    ctx->agency = id->agency;
+    ctx->jwt_payload = id->payload;
     ctx->jwt_claims = NULL;
 
     if (ngx_http_lgsp_set_upstream_header(r, &ngx_http_lgsp_agency_header,
-                                          agency)
+                                          &id->agency)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    return NGX_DECLINED;
+}
+
+
+/* lgsp_jwt_type: the header's "typ" names one of the types required */
+static ngx_int_t
+ngx_http_lgsp_jwt_check_type(ngx_http_lgsp_jwt_loc_conf_t *jlcf,
+    json_t *header, char *err, size_t errlen)
+{
+    u_char      *p;
+    json_t      *typ;
+    ngx_str_t   *types;
+    ngx_uint_t   i;
+
+    if (jlcf->types == NULL) {
+        return NGX_OK;
+    }
+
+    typ = json_object_get(header, "typ");
+    types = jlcf->types->elts;
+
+    for (i = 0; json_is_string(typ) && i < jlcf->types->nelts; i++) {
+        if (lgsp_jwt_type_matches(json_string_value(typ),
+                                  json_string_length(typ),
+                                  (char *) types[i].data, types[i].len))
+        {
+            return NGX_OK;
+        }
+    }
+
+    /* the token's text is cut short, and the message always ends */
+    p = ngx_snprintf((u_char *) err, errlen - 1, "token type \"%*s\" is not"
+                     " accepted here, \"%V\" is",
+                     (size_t) ngx_min(json_string_length(typ), 64),
+                     json_is_string(typ) ? json_string_value(typ) : "",
+                     &types[0]);
+    *p = '\0';
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * RFC 8705 3: a token with cnf x5t#S256 is good only on a TLS connection
+ * whose client certificate has that SHA-256 thumbprint.  Checked for every
+ * request, the cached ones too: the token may have been stolen.
+ */
+static ngx_int_t
+ngx_http_lgsp_jwt_check_bind(ngx_http_request_t *r,
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_http_lgsp_jwt_identity_t *id,
+    char *err, size_t errlen)
+{
+    const char  *why;
+#if (NGX_HTTP_SSL)
+    X509        *cert;
+    u_char       x5t[EVP_MAX_MD_SIZE];
+    unsigned     len;
+#endif
+
+    if (jlcf->bind == NGX_HTTP_LGSP_JWT_BIND_OFF
+        || (id->bound == 0 && jlcf->bind == NGX_HTTP_LGSP_JWT_BIND_CERT))
+    {
+        return NGX_OK;
+    }
+
+    if (id->bound == 0) {
+        why = "token is not bound to a client certificate (cnf x5t#S256)";
+
+    } else if (id->bound < 0) {
+        why = "token \"cnf\" names no SHA-256 certificate thumbprint";
+
+    } else {
+        why = "token is bound to a client certificate that this connection"
+              " did not present";
+
+#if (NGX_HTTP_SSL)
+        cert = r->connection->ssl
+               ? SSL_get_peer_certificate(r->connection->ssl->connection)
+               : NULL;
+
+        if (cert) {
+            len = 0;
+
+            if (X509_digest(cert, EVP_sha256(), x5t, &len) == 1
+                && len == LGSP_JWT_X5T_LEN
+                && ngx_memcmp(x5t, id->x5t, LGSP_JWT_X5T_LEN) == 0)
+            {
+                X509_free(cert);
+                return NGX_OK;
+            }
+
+            X509_free(cert);
+            why = "token is bound to another client certificate";
+        }
+#endif
+    }
+
+    ngx_cpystrn((u_char *) err, (u_char *) why, errlen);
 
     return NGX_DECLINED;
 }
@@ -736,7 +903,7 @@ ngx_http_lgsp_jwt_agency(json_t *payload, ngx_str_t *name, ngx_str_t *agency)
 static ngx_int_t
 ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
     ngx_http_lgsp_lru_t *cache, u_char *digest, time_t leeway,
-    ngx_str_t *agency, ngx_str_t *payload)
+    ngx_http_lgsp_jwt_identity_t *id)
 {
     u_char                          *p;
     time_t                           now;
@@ -770,10 +937,12 @@ ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
 
         if (p) {
             ngx_memcpy(p, cn->data, cn->agency_len + cn->payload_len);
-            agency->data = p;
-            agency->len = cn->agency_len;
-            payload->data = p + cn->agency_len;
-            payload->len = cn->payload_len;
+            id->agency.data = p;
+            id->agency.len = cn->agency_len;
+            id->payload.data = p + cn->agency_len;
+            id->payload.len = cn->payload_len;
+            id->bound = cn->bound;
+            ngx_memcpy(id->x5t, cn->x5t, LGSP_JWT_X5T_LEN);
         }
     }
 
@@ -785,7 +954,7 @@ ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
 
 static void
 ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_lru_t *cache, u_char *digest,
-    time_t exp, ngx_str_t *agency, ngx_str_t *payload)
+    time_t exp, ngx_http_lgsp_jwt_identity_t *id)
 {
     size_t                           size;
     time_t                           now;
@@ -793,13 +962,13 @@ ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_lru_t *cache, u_char *digest,
     ngx_queue_t                     *q;
     ngx_http_lgsp_jwt_cache_node_t  *cn;
 
-    if (payload->len > 0xffff) {
+    if (id->payload.len > 0xffff) {
         return;
     }
 
     now = ngx_time();
     size = offsetof(ngx_http_lgsp_jwt_cache_node_t, data)
-           + agency->len + payload->len;
+           + id->agency.len + id->payload.len;
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
@@ -838,10 +1007,12 @@ ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_lru_t *cache, u_char *digest,
     ngx_memcpy(&cn->node.key, digest, sizeof(ngx_rbtree_key_t));
     cn->exp = exp;
     cn->expires = (exp == -1) ? now + NGX_HTTP_LGSP_JWT_NO_EXP_TTL : exp;
-    cn->agency_len = (u_short) agency->len;
-    cn->payload_len = (u_short) payload->len;
-    ngx_memcpy(ngx_cpymem(cn->data, agency->data, agency->len),
-               payload->data, payload->len);
+    cn->agency_len = (u_short) id->agency.len;
+    cn->payload_len = (u_short) id->payload.len;
+    cn->bound = (signed char) id->bound;
+    ngx_memcpy(cn->x5t, id->x5t, LGSP_JWT_X5T_LEN);
+    ngx_memcpy(ngx_cpymem(cn->data, id->agency.data, id->agency.len),
+               id->payload.data, id->payload.len);
 
     ngx_rbtree_insert(&cache->sh->rbtree, &cn->node);
     ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
@@ -1095,6 +1266,15 @@ ngx_http_lgsp_jwt_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (jlcf->keys->nskipped) {
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "key file \"%V\": %uz key%s it cannot use"
+                           " skipped (RFC 7517 section 5): %s", &path,
+                           jlcf->keys->nskipped,
+                           jlcf->keys->nskipped == 1 ? "" : "s",
+                           jlcf->keys->skipped);
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -1176,6 +1356,89 @@ ngx_http_lgsp_jwt_require_claim(ngx_conf_t *cf, ngx_command_t *cmd,
 
         *v = value[i];
     }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_lgsp_jwt_type(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf = conf;
+
+    ngx_str_t   *value, *type;
+    ngx_uint_t   i;
+
+    if (jlcf->types != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "any") == 0) {
+        jlcf->types = NULL;
+        return NGX_CONF_OK;
+    }
+
+    jlcf->types = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                   sizeof(ngx_str_t));
+    if (jlcf->types == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0 || ngx_strcmp(value[i].data, "any") == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid type \"%V\": \"any\" stands alone",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        type = ngx_array_push(jlcf->types);
+        if (type == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *type = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_lgsp_jwt_bind(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_lgsp_jwt_loc_conf_t *jlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (jlcf->bind != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        jlcf->bind = NGX_HTTP_LGSP_JWT_BIND_OFF;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strcmp(value[1].data, "cert") != 0
+        || (cf->args->nelts == 3
+            && ngx_strcmp(value[2].data, "required") != 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V%s%s\": use off, cert or"
+                           " cert required", &value[1],
+                           cf->args->nelts == 3 ? " " : "",
+                           cf->args->nelts == 3 ? value[2].data
+                                                : (u_char *) "");
+        return NGX_CONF_ERROR;
+    }
+
+    jlcf->bind = (cf->args->nelts == 3) ? NGX_HTTP_LGSP_JWT_BIND_REQUIRED
+                                        : NGX_HTTP_LGSP_JWT_BIND_CERT;
 
     return NGX_CONF_OK;
 }
@@ -1308,12 +1571,23 @@ ngx_http_lgsp_jwt_policy(ngx_conf_t *cf, ngx_http_lgsp_jwt_loc_conf_t *conf)
     ngx_str_set(&none, "");
 
     p = ngx_snprintf(buf, sizeof(buf), "|algs %ui|iss %V|aud %V|leeway %T"
-                     "|exp %i|agency %V|",
+                     "|exp %i|agency %V|bind %ui|",
                      conf->algorithms,
                      conf->issuer.len ? &conf->issuer : &none,
                      conf->audience.len ? &conf->audience : &none,
-                     conf->leeway, conf->require_exp, &conf->agency_claim);
+                     conf->leeway, conf->require_exp, &conf->agency_claim,
+                     conf->bind);
     EVP_DigestUpdate(ctx, buf, p - buf);
+
+    /* a token cached where any typ passed must not pass where one is due */
+    if (conf->types) {
+        values = conf->types->elts;
+        EVP_DigestUpdate(ctx, "typ", sizeof("typ"));
+
+        for (j = 0; j < conf->types->nelts; j++) {
+            EVP_DigestUpdate(ctx, values[j].data, values[j].len + 1);
+        }
+    }
 
     if (conf->claim_rules) {
         rules = conf->claim_rules->elts;
@@ -1474,6 +1748,8 @@ ngx_http_lgsp_jwt_create_loc_conf(ngx_conf_t *cf)
     conf->claim_rules = NGX_CONF_UNSET_PTR;
     conf->token = NGX_CONF_UNSET_PTR;
     conf->max_size = NGX_CONF_UNSET_SIZE;
+    conf->types = NGX_CONF_UNSET_PTR;
+    conf->bind = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -1498,6 +1774,9 @@ ngx_http_lgsp_jwt_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->claim_rules, prev->claim_rules, NULL);
     ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
     ngx_conf_merge_size_value(conf->max_size, prev->max_size, 8192);
+    ngx_conf_merge_ptr_value(conf->types, prev->types, NULL);
+    ngx_conf_merge_uint_value(conf->bind, prev->bind,
+                              NGX_HTTP_LGSP_JWT_BIND_OFF);
 
     if (conf->mode == NGX_HTTP_LGSP_JWT_OFF) {
         return NGX_CONF_OK;

@@ -24,7 +24,8 @@
 
 typedef struct {
     ngx_http_lgsp_fetch_t       *fetch;
-    ngx_str_t                    basic_auth;   /* base64(key:secret) */
+    ngx_str_t                    basic_auth;   /* base64(key:secret), the
+                                                  parts form-encoded */
 } ngx_http_lgsp_ndxp_loc_conf_t;
 
 
@@ -73,7 +74,7 @@ static ngx_command_t  ngx_http_lgsp_ndxp_commands[] = {
       NULL },
 
     { ngx_string("lgsp_ndxp_credentials_file"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_lgsp_ndxp_credentials_file,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -400,7 +401,10 @@ invalid:
 }
 
 
-/* read once, at configuration time: the secret never enters a log */
+/*
+ * Read once, at configuration time: the secret never enters a log.  Key
+ * and secret are form-encoded (RFC 6749 2.3.1) unless encoding=raw.
+ */
 static char *
 ngx_http_lgsp_ndxp_credentials_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
@@ -408,10 +412,11 @@ ngx_http_lgsp_ndxp_credentials_file(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_lgsp_ndxp_loc_conf_t *nlcf = conf;
 
     u_char       buf[NGX_HTTP_LGSP_NDXP_CREDENTIALS_MAX + 1], *colon;
+    u_char       user_pass[3 * NGX_HTTP_LGSP_NDXP_CREDENTIALS_MAX];
     ssize_t      n;
     ngx_fd_t     fd;
     ngx_str_t   *value, path, plain;
-    ngx_uint_t   i;
+    ngx_uint_t   i, form;
 
     if (nlcf->basic_auth.data) {
         return "is duplicate";
@@ -419,6 +424,19 @@ ngx_http_lgsp_ndxp_credentials_file(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
     path = value[1];
+    form = 1;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strcmp(value[2].data, "encoding=raw") == 0) {
+            form = 0;
+
+        } else if (ngx_strcmp(value[2].data, "encoding=form") != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": use"
+                               " encoding=form or encoding=raw", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -468,14 +486,21 @@ ngx_http_lgsp_ndxp_credentials_file(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    plain.len = lgsp_oauth_basic_user_pass((char *) user_pass,
+                                           (char *) plain.data, plain.len,
+                                           (char *) colon, form);
+    plain.data = user_pass;
+    ngx_explicit_memzero(buf, sizeof(buf));
+
     nlcf->basic_auth.len = ngx_base64_encoded_length(plain.len);
     nlcf->basic_auth.data = ngx_pnalloc(cf->pool, nlcf->basic_auth.len);
     if (nlcf->basic_auth.data == NULL) {
+        ngx_explicit_memzero(user_pass, sizeof(user_pass));
         return NGX_CONF_ERROR;
     }
 
     ngx_encode_base64(&nlcf->basic_auth, &plain);
-    ngx_explicit_memzero(buf, sizeof(buf));
+    ngx_explicit_memzero(user_pass, sizeof(user_pass));
 
     return NGX_CONF_OK;
 }

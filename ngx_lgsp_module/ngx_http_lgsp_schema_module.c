@@ -31,7 +31,8 @@ typedef enum {
     NGX_HTTP_LGSP_SCHEMA_MALFORMED,
     NGX_HTTP_LGSP_SCHEMA_DUPLICATE_KEY,
     NGX_HTTP_LGSP_SCHEMA_TOO_DEEP,
-    NGX_HTTP_LGSP_SCHEMA_INVALID
+    NGX_HTTP_LGSP_SCHEMA_INVALID,
+    NGX_HTTP_LGSP_SCHEMA_TOO_COSTLY
 } ngx_http_lgsp_schema_refusal_e;
 
 
@@ -69,6 +70,7 @@ typedef struct {
     size_t                       max_body;
     ngx_uint_t                   max_depth;
     ngx_uint_t                   max_errors;
+    ngx_uint_t                   max_cost;
 
     lgsp_schema_t               *schema;       /* NULL: no validation */
 } ngx_http_lgsp_schema_loc_conf_t;
@@ -91,6 +93,8 @@ static ngx_int_t ngx_http_lgsp_schema_validate(ngx_http_request_t *r,
     ngx_http_lgsp_schema_ctx_t *ctx);
 static ngx_int_t ngx_http_lgsp_schema_violation(ngx_http_request_t *r,
     lgsp_schema_errors_t *errors);
+static ngx_int_t ngx_http_lgsp_schema_too_costly(ngx_http_request_t *r,
+    ngx_http_lgsp_schema_loc_conf_t *slcf);
 static void ngx_http_lgsp_schema_too_large(ngx_http_request_t *r,
     ngx_http_lgsp_schema_loc_conf_t *slcf, off_t size);
 static void ngx_http_lgsp_schema_refuse(ngx_http_request_t *r,
@@ -138,7 +142,11 @@ static ngx_http_lgsp_schema_refusal_t  ngx_http_lgsp_schema_refusals[] = {
       ngx_string("JSON Nested Too Deeply"), ngx_string("too_deep") },
 
     { NGX_HTTP_LGSP_UNPROCESSABLE_CONTENT, ngx_string("schema-violation"),
-      ngx_string("Schema Violation"), ngx_string("invalid") }
+      ngx_string("Schema Violation"), ngx_string("invalid") },
+
+    { NGX_HTTP_LGSP_UNPROCESSABLE_CONTENT,
+      ngx_string("validation-too-costly"),
+      ngx_string("Validation Too Costly"), ngx_string("too_costly") }
 };
 
 
@@ -151,6 +159,9 @@ static ngx_conf_num_bounds_t  ngx_http_lgsp_schema_max_depth_bounds =
 
 static ngx_conf_num_bounds_t  ngx_http_lgsp_schema_max_errors_bounds =
     { ngx_http_lgsp_schema_check_bounds, 1, 1000 };
+
+static ngx_conf_num_bounds_t  ngx_http_lgsp_schema_max_cost_bounds =
+    { ngx_http_lgsp_schema_check_bounds, 1000, 1000000000000 };
 
 
 static ngx_http_request_body_filter_pt  ngx_http_next_request_body_filter;
@@ -192,6 +203,13 @@ static ngx_command_t  ngx_http_lgsp_schema_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_lgsp_schema_loc_conf_t, max_errors),
       &ngx_http_lgsp_schema_max_errors_bounds },
+
+    { ngx_string("lgsp_schema_max_cost"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_lgsp_schema_loc_conf_t, max_cost),
+      &ngx_http_lgsp_schema_max_cost_bounds },
 
       ngx_null_command
 };
@@ -452,14 +470,17 @@ ngx_http_lgsp_schema_validate(ngx_http_request_t *r,
     errors.n = 0;
     errors.max = slcf->max_errors;
 
-    valid = lgsp_schema_validate(slcf->schema, json, &errors);
+    valid = lgsp_schema_validate_within(slcf->schema, json, &errors,
+                                        slcf->max_cost, NULL);
 
     if (valid == 1) {
         return NGX_OK;
     }
 
     rc = (valid == 0) ? ngx_http_lgsp_schema_violation(r, &errors)
-                      : NGX_ERROR;
+         : (valid == LGSP_SCHEMA_OVER_BUDGET)
+           ? ngx_http_lgsp_schema_too_costly(r, slcf)
+           : NGX_ERROR;
 
     lgsp_schema_errors_free(&errors);
 
@@ -529,6 +550,44 @@ ngx_http_lgsp_schema_violation(ngx_http_request_t *r,
     detail.len = p - detail.data;
 
     ngx_http_lgsp_schema_refuse(r, NGX_HTTP_LGSP_SCHEMA_INVALID, &detail,
+                                &members);
+    return NGX_DONE;
+}
+
+
+/* the answer would take more work than lgsp_schema_max_cost allows */
+static ngx_int_t
+ngx_http_lgsp_schema_too_costly(ngx_http_request_t *r,
+    ngx_http_lgsp_schema_loc_conf_t *slcf)
+{
+    u_char     *p;
+    ngx_str_t   detail, members;
+
+    p = ngx_pnalloc(r->pool, sizeof("checking the request body against the"
+                                    " schema takes more than the  units of"
+                                    " work this service allows"
+                                    " (lgsp_schema_max_cost)") - 1
+                             + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    detail.data = p;
+    detail.len = ngx_sprintf(p, "checking the request body against the"
+                             " schema takes more than the %ui units of work"
+                             " this service allows (lgsp_schema_max_cost)",
+                             slcf->max_cost)
+                 - p;
+
+    p = ngx_pnalloc(r->pool, sizeof("\"maxCost\":") - 1 + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    members.data = p;
+    members.len = ngx_sprintf(p, "\"maxCost\":%ui", slcf->max_cost) - p;
+
+    ngx_http_lgsp_schema_refuse(r, NGX_HTTP_LGSP_SCHEMA_TOO_COSTLY, &detail,
                                 &members);
     return NGX_DONE;
 }
@@ -771,22 +830,30 @@ ngx_http_lgsp_schema_compile(ngx_conf_t *cf,
     schema = lgsp_schema_compile_file((const char *) slcf->path.data, &opts,
                                       err, sizeof(err));
 
-    if (schema == NULL) {
-        /*
-         * Locations are merged after the whole http block is read: name
-         * the line of lgsp_schema_request, not the end of the block.
-         */
-        conf_file = cf->conf_file;
-        where = *conf_file;
-        where.file.name = slcf->conf_file;
-        where.line = slcf->conf_line;
+    /*
+     * Locations are merged after the whole http block is read: name the
+     * line of lgsp_schema_request, not the end of the block.
+     */
+    conf_file = cf->conf_file;
+    where = *conf_file;
+    where.file.name = slcf->conf_file;
+    where.line = slcf->conf_line;
 
-        cf->conf_file = &where;
+    cf->conf_file = &where;
+
+    if (schema == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid schema: %s", err);
         cf->conf_file = conf_file;
 
         return NULL;
     }
+
+    for (i = 0; lgsp_schema_warning(schema, i); i++) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "schema: %s",
+                           lgsp_schema_warning(schema, i));
+    }
+
+    cf->conf_file = conf_file;
 
     cln->handler = ngx_http_lgsp_schema_free;
     cln->data = schema;
@@ -925,6 +992,7 @@ ngx_http_lgsp_schema_create_loc_conf(ngx_conf_t *cf)
     conf->max_body = NGX_CONF_UNSET_SIZE;
     conf->max_depth = NGX_CONF_UNSET_UINT;
     conf->max_errors = NGX_CONF_UNSET_UINT;
+    conf->max_cost = NGX_CONF_UNSET_UINT;
 
     return conf;
 }
@@ -941,6 +1009,8 @@ ngx_http_lgsp_schema_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_size_value(conf->max_body, prev->max_body, 1024 * 1024);
     ngx_conf_merge_uint_value(conf->max_depth, prev->max_depth, 64);
     ngx_conf_merge_uint_value(conf->max_errors, prev->max_errors, 10);
+    ngx_conf_merge_uint_value(conf->max_cost, prev->max_cost,
+                              LGSP_SCHEMA_MAX_COST);
 
     if (conf->path.data == NULL) {
         conf->path = prev->path;

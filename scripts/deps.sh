@@ -1,6 +1,8 @@
 #!/bin/sh
-# Installs the Debian 12 packages this project needs, when missing.
+# Installs the Debian 12 packages this project needs, when missing, then
+# the npm packages of the tests into BUILD/npm (scripts/deps-npm.sh).
 # As root it runs apt-get; otherwise it prints the apt-get line and stops.
+#   scripts/deps.sh [BUILD_DIR]
 set -eu
 
 PACKAGES="nginx nginx-dev build-essential pkg-config
@@ -11,7 +13,7 @@ PACKAGES="nginx nginx-dev build-essential pkg-config
     node-ajv python3-jsonschema
     prometheus chromium
     debhelper dpkg-dev fakeroot
-    gdb valgrind"
+    gdb valgrind nodejs"
 
 missing=""
 for p in $PACKAGES; do
@@ -22,7 +24,12 @@ for p in $PACKAGES; do
     fi
 done
 
-[ -z "$missing" ] && exit 0
+# npm comes with nodejs from other sources; Debian's package otherwise
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
+if [ -z "$missing" ]; then
+    exec "$(dirname "$0")/deps-npm.sh" "$@"
+fi
 
 if [ "$(id -u)" != 0 ]; then
     echo "deps: missing packages:$missing" >&2
@@ -39,3 +46,4 @@ printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 chmod 755 /usr/sbin/policy-rc.d
 trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get install -y --no-install-recommends $missing
+"$(dirname "$0")/deps-npm.sh" "$@"

@@ -253,7 +253,8 @@ refused(call(token(), body => '{"hoTen":"a","soCon":1' . '0' x 5000 . '}'),
         422, 'schema', 'a 5000-digit number');
 
 refused(call(token(), body => { hoTen => 'a', maHoSo => 'a' x 40 . '!' }),
-        422, 'schema', 'a ReDoS input against ^(a+)+$ answers, refused');
+        422, 'validation-too-costly',
+        'a ReDoS input against ^(a+)+$ answers, refused past the budget');
 
 refused(call(token(), body => "{\"hoTen\":\"\xff\xfe\"}"), 400,
         'malformed-json', 'bytes that are not UTF-8');

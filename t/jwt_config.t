@@ -56,7 +56,7 @@ my @refused = (
     [ 'a JWKS that is not JSON',
       'lgsp_jwt_key_file broken.json;', qr/not valid JSON/ ],
     [ 'a JWKS with only encryption keys',
-      'lgsp_jwt_key_file enc.jwks;', qr/no signature verification key/ ],
+      'lgsp_jwt_key_file enc.jwks;', qr/no usable signature verification key: key #0: "use" is "enc"/ ],
     [ 'a JWK whose alg does not fit its type',
       'lgsp_jwt_key_file badalg.jwks;', qr/"alg" RS256 does not fit/ ],
     [ 'an unknown algorithm',

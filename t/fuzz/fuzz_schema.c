@@ -3,8 +3,8 @@
  * a schema, a NUL byte and an instance.  The schema is read by jansson
  * and compiled (and so checked against its meta-schema), the instance
  * parsed strictly into an arena (flags bit 2: pointing into the input)
- * and validated with and without error collection; both answers must
- * agree.
+ * and validated with and without error collection, each within the
+ * default budget; both answers must agree when neither ran out of it.
  */
 
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /*
  * Unit tests of the JSON Schema core: what an agency developer sees in a
  * rejection (paths, keywords, messages), what an operator sees when a
- * schema is wrong, and the parser and regex limits that keep a worker
- * safe from hostile bodies.
+ * schema is wrong, and the parser limits and the validation budget that
+ * keep a worker safe from hostile bodies.
  */
 
 #include <limits.h>
@@ -62,7 +62,8 @@ remove_files(void)
     char         path[256];
     const char  **name;
     static const char  *names[] = { "common.json", "khaisinh.json",
-                                    "broken.json", NULL };
+                                    "broken.json", "true.json", "false.json",
+                                    "number.json", NULL };
 
     for (name = names; *name; name++) {
         snprintf(path, sizeof(path), "%s/%s", tmpdir, *name);
@@ -400,17 +401,45 @@ test_format_assertion_is_an_option(void)
 }
 
 
-static void
-test_hostile_pattern_finishes_quickly(void)
+/* a string instance of n copies of unit, then tail */
+static lgsp_json_t *
+repeated_string(const char *unit, size_t n, const char *tail)
 {
-    char                   err[512], *text;
-    size_t                 n;
-    clock_t                start;
-    double                 seconds;
-    lgsp_json_t            json;
-    lgsp_schema_t         *schema;
+    char         *text, *p;
+    size_t        len, i;
+    lgsp_json_t  *json;
 
-    lgsp_schema_errors_free(&errors);
+    len = strlen(unit) * n + strlen(tail);
+
+    json = lgsp_arena_alloc(&arena, sizeof(lgsp_json_t));
+    text = lgsp_arena_alloc(&arena, len + 1);
+    if (json == NULL || text == NULL) {
+        return NULL;
+    }
+
+    for (i = 0, p = text; i < n; i++, p += strlen(unit)) {
+        memcpy(p, unit, strlen(unit));
+    }
+
+    strcpy(p, tail);
+
+    json->type = LGSP_JSON_STRING;
+    json->len = len;
+    json->u.str = text;
+
+    return json;
+}
+
+
+/* a pattern that backtracks exponentially spends the budget, then stops:
+ * the same answer and the same cost every time */
+static void
+test_hostile_pattern_stops_at_the_budget(void)
+{
+    char            err[512];
+    uint64_t        cost, again;
+    lgsp_json_t    *hostile, *fine;
+    lgsp_schema_t  *schema;
 
     schema = compile_text("{\"pattern\": \"^(a+)+$\"}", NULL, err,
                           sizeof(err));
@@ -419,34 +448,173 @@ test_hostile_pattern_finishes_quickly(void)
         return;
     }
 
-    n = 50000;
-    text = malloc(n + 2);
-    if (text == NULL) {
+    UNIT_OK(lgsp_schema_warning(schema, 0) != NULL
+            && strstr(lgsp_schema_warning(schema, 0),
+                      "at \"/pattern\": \"^(a+)+$\" repeats a group") != NULL,
+            "the compiler warns of the nested unbounded quantifiers");
+    UNIT_OK(lgsp_schema_warning(schema, 1) == NULL, "once");
+
+    hostile = repeated_string("a", 40, "!");
+    fine = repeated_string("a", 40, "");
+
+    UNIT_EQ_INT(lgsp_schema_validate(schema, hostile, NULL),
+                LGSP_SCHEMA_OVER_BUDGET,
+                "\"aaa...a!\" uses up the default budget");
+    UNIT_EQ_INT(lgsp_schema_validate_within(schema, hostile, NULL, 100000,
+                                            &cost),
+                LGSP_SCHEMA_OVER_BUDGET, "and a smaller one");
+    UNIT_EQ_INT(cost, 100000, "all of it");
+
+    UNIT_EQ_INT(lgsp_schema_validate_within(schema, fine, NULL, 100000,
+                                            &cost), 1,
+                "\"aaa...a\" matches within the budget");
+    UNIT_OK(cost > 0 && cost < 1000, "for little of it");
+    lgsp_schema_validate_within(schema, fine, NULL, 100000, &again);
+    UNIT_EQ_INT(again, cost, "the same cost every time");
+
+    UNIT_EQ_INT(lgsp_schema_validate_within(schema, fine, NULL, cost, NULL),
+                1, "exactly that budget is enough");
+    UNIT_EQ_INT(lgsp_schema_validate_within(schema, fine, NULL, cost - 1,
+                                            NULL),
+                LGSP_SCHEMA_OVER_BUDGET, "one unit less is not");
+
+    lgsp_schema_free(schema);
+}
+
+
+/* issue 12: a long valid string is not refused as "too complex" */
+static void
+test_long_valid_string_matches(void)
+{
+    char            err[512];
+    lgsp_json_t    *words, *long_words;
+    lgsp_schema_t  *schema;
+
+    schema = compile_text("{\"pattern\": \"^(\\\\w+\\\\s?)*$\"}", NULL, err,
+                          sizeof(err));
+    UNIT_OK(schema != NULL, "^(\\w+\\s?)*$ compiles");
+    if (schema == NULL) {
+        return;
+    }
+
+    words = repeated_string("ab ", 1000, "");
+    long_words = repeated_string("ab ", 100000, "");
+
+    UNIT_EQ_INT(lgsp_schema_validate(schema, words, NULL), 1,
+                "3000 characters of \"ab ab ab ...\" match");
+    UNIT_EQ_INT(lgsp_schema_validate(schema, long_words, NULL), 1,
+                "300000 of them too (past the default JIT stack)");
+
+    lgsp_schema_free(schema);
+}
+
+
+/* which schemas the compiler warns of */
+static void
+test_nested_quantifier_warnings(void)
+{
+    char                 err[512], text[256];
+    lgsp_schema_t       *schema;
+    const char         **pattern;
+    static const char   *nested[] = { "(a+)+", "(a*)*", "^(\\\\w+\\\\s?)*$",
+                                      "(?:x|y+){2,}", "((ab)+c)*",
+                                      "(aa+)*", NULL };
+    static const char   *fine[] = { "^\\\\p{L}+( \\\\p{L}+)*$", "(a+)?",
+                                    "(ab)*", "^[A-Z]{1,10}(\\\\.[A-Z]+){1,5}$",
+                                    "(-\\\\d+)*", "\\\\(a+\\\\)+", "[(a+)]+",
+                                    NULL };
+
+    for (pattern = nested; *pattern; pattern++) {
+        snprintf(text, sizeof(text), "{\"pattern\": \"%s\"}", *pattern);
+        schema = compile_text(text, NULL, err, sizeof(err));
+        UNIT_OK(schema != NULL && lgsp_schema_warning(schema, 0) != NULL,
+                *pattern);
+        lgsp_schema_free(schema);
+    }
+
+    for (pattern = fine; *pattern; pattern++) {
+        snprintf(text, sizeof(text), "{\"pattern\": \"%s\"}", *pattern);
+        schema = compile_text(text, NULL, err, sizeof(err));
+        UNIT_OK(schema != NULL && lgsp_schema_warning(schema, 0) == NULL,
+                *pattern);
+        lgsp_schema_free(schema);
+    }
+}
+
+
+/* what the budget counts: 8 a node visited, 64 an item of uniqueItems */
+static void
+test_budget_counts(void)
+{
+    char            err[512];
+    uint64_t        cost;
+    lgsp_json_t    *json;
+    lgsp_schema_t  *schema;
+    int             kind;
+
+    schema = compile_text("{\"items\": {\"type\": \"integer\"}}", NULL, err,
+                          sizeof(err));
+    json = parse("[1, 2, 3]", 9, 64, 1, &kind, err, sizeof(err));
+    UNIT_OK(schema != NULL && json != NULL, "an array of integers");
+    if (schema == NULL || json == NULL) {
         lgsp_schema_free(schema);
         return;
     }
-    memset(text, 'a', n);
-    text[n] = '!';
-    text[n + 1] = '\0';
-    json.type = LGSP_JSON_STRING;
-    json.len = n + 1;
-    json.u.str = text;
 
-    errors.max = 1;
+    UNIT_EQ_INT(lgsp_schema_validate_within(schema, json, NULL, 1000, &cost),
+                1, "is valid");
+    UNIT_EQ_INT(cost, 4 * 8, "for the root and each item");
+    lgsp_schema_free(schema);
 
-    start = clock();
-    UNIT_EQ_INT(lgsp_schema_validate(schema, &json, &errors), 0,
-                "the match limit makes the hostile input invalid");
-    seconds = (double) (clock() - start) / CLOCKS_PER_SEC;
-
-    UNIT_OK(seconds < 1.0, "and it takes less than a second");
-    if (errors.n == 1) {
-        UNIT_OK(strstr(errors.errors[0].message, "too complex") != NULL,
-                "the message says the match was too complex");
+    schema = compile_text("{\"uniqueItems\": true}", NULL, err, sizeof(err));
+    UNIT_OK(schema != NULL, "uniqueItems compiles");
+    if (schema == NULL) {
+        return;
     }
 
-    lgsp_schema_errors_free(&errors);
-    free(text);
+    UNIT_EQ_INT(lgsp_schema_validate_within(schema, json, NULL, 1000, &cost),
+                1, "three different items are unique");
+    UNIT_EQ_INT(cost, 8 + 3 * 64, "for the root and each item compared");
+    lgsp_schema_free(schema);
+}
+
+
+/* issue 12, item 8: a schema file that is just true or false */
+static void
+test_boolean_schema_files(void)
+{
+    char            err[512], path[256];
+    lgsp_json_t     null;
+    lgsp_schema_t  *schema;
+
+    memset(&null, 0, sizeof(lgsp_json_t));
+    null.type = LGSP_JSON_NULL;
+
+    write_file("true.json", "true\n");
+    write_file("false.json", " false ");
+
+    snprintf(path, sizeof(path), "%s/true.json", tmpdir);
+    schema = lgsp_schema_compile_file(path, NULL, err, sizeof(err));
+    UNIT_OK(schema != NULL, "a file holding true compiles");
+    if (schema != NULL) {
+        UNIT_EQ_INT(lgsp_schema_validate(schema, &null, NULL), 1,
+                    "and everything is valid against it");
+        lgsp_schema_free(schema);
+    }
+
+    snprintf(path, sizeof(path), "%s/false.json", tmpdir);
+    schema = lgsp_schema_compile_file(path, NULL, err, sizeof(err));
+    UNIT_OK(schema != NULL, "a file holding false compiles");
+    if (schema != NULL) {
+        UNIT_EQ_INT(lgsp_schema_validate(schema, &null, NULL), 0,
+                    "and nothing is valid against it");
+        lgsp_schema_free(schema);
+    }
+
+    write_file("number.json", "12");
+    snprintf(path, sizeof(path), "%s/number.json", tmpdir);
+    schema = lgsp_schema_compile_file(path, NULL, err, sizeof(err));
+    UNIT_OK(schema == NULL, "a file holding a number is refused");
     lgsp_schema_free(schema);
 }
 
@@ -1094,7 +1262,11 @@ main(void)
     test_file_refs_across_two_files();
     test_draft07_by_schema_keyword();
     test_format_assertion_is_an_option();
-    test_hostile_pattern_finishes_quickly();
+    test_hostile_pattern_stops_at_the_budget();
+    test_long_valid_string_matches();
+    test_nested_quantifier_warnings();
+    test_budget_counts();
+    test_boolean_schema_files();
     test_strict_parser();
     test_exact_numbers();
     test_unique_items_of_colliding_objects();
