@@ -33,6 +33,7 @@ CORE_SRCS := \
 	$(LGSP)/lgsp_body.c \
 	$(LGSP)/lgsp_xml_read.c \
 	$(LGSP)/lgsp_xml_write.c \
+	$(LGSP)/lgsp_deliver.c \
 	$(SCHEMA_SRCS)
 # libxml2 (Debian's libxml2-dev) for the format conversion cores
 XML_INCS  := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
@@ -164,6 +165,7 @@ run: deps-run module
 
 bench: deps-test module
 	@scripts/bench $(BUILD)
+	@scripts/bench-drain $(BUILD)
 
 # the transaction log verifier (scripts/lgsp-logverify runs it) and a
 # picture of the lgsp_status dashboard, $(BUILD)/status.png, to look at

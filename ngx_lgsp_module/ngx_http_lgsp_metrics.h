@@ -33,12 +33,23 @@ typedef enum {
     NGX_HTTP_LGSP_METRIC_NDXP_TOKEN_EXPIRES,
     /* counter, label "file": transaction records that could not be written */
     NGX_HTTP_LGSP_METRIC_RECORDS_LOST,
+    /* gauge, label "service": entries in its delivery queue */
+    NGX_HTTP_LGSP_METRIC_DELIVERY_QUEUED,
+    /* gauge, label "service": the age of its oldest entry, in seconds */
+    NGX_HTTP_LGSP_METRIC_DELIVERY_OLDEST,
+    /* counter, labels "service" and "result": delivery attempts */
+    NGX_HTTP_LGSP_METRIC_DELIVERY_ATTEMPTS,
+    /* counter, label "service": deliveries that ended failed or expired */
+    NGX_HTTP_LGSP_METRIC_DELIVERY_DEAD,
 
     NGX_HTTP_LGSP_METRIC_EXTERNAL        /* the count of the above */
 } ngx_http_lgsp_metric_e;
 
 
-/* adds n to a counter; label: the value of its one label, or NULL */
+/*
+ * adds n to a counter; label: the values of its labels, in their order
+ * (one ngx_str_t for a metric of one label), or NULL
+ */
 void ngx_http_lgsp_metrics_count(volatile ngx_cycle_t *cycle,
     ngx_http_lgsp_metric_e metric, ngx_str_t *label, ngx_int_t n);
 

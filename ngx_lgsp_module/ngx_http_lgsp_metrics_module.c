@@ -274,6 +274,28 @@ static ngx_http_lgsp_metric_t  ngx_http_lgsp_metrics[] = {
       NGX_HTTP_LGSP_COUNTER,
       ngx_string("file=\"other\"") },
 
+    { ngx_string("lgsp_delivery_queued"),
+      ngx_string("Requests in a service's delivery queue, in flight"
+                 " included."),
+      NGX_HTTP_LGSP_GAUGE,
+      ngx_string("service=\"other\"") },
+
+    { ngx_string("lgsp_delivery_oldest_seconds"),
+      ngx_string("Age of the oldest request in a service's delivery queue."),
+      NGX_HTTP_LGSP_GAUGE,
+      ngx_string("service=\"other\"") },
+
+    { ngx_string("lgsp_delivery_attempts_total"),
+      ngx_string("Delivery attempts, by service and result: delivered,"
+                 " retry, failed, expired."),
+      NGX_HTTP_LGSP_COUNTER,
+      ngx_string("service=\"other\",result=\"other\"") },
+
+    { ngx_string("lgsp_delivery_dead_total"),
+      ngx_string("Deliveries that ended failed or expired (dead letters)."),
+      NGX_HTTP_LGSP_COUNTER,
+      ngx_string("service=\"other\"") },
+
     { ngx_string("lgsp_requests_total"),
       ngx_string("Requests by tenant, service, agency, status class and"
                  " outcome."),
@@ -315,8 +337,10 @@ static ngx_http_lgsp_metric_t  ngx_http_lgsp_metrics[] = {
 
 
 /* the label names of the metrics others count, in the same order */
-static char  *ngx_http_lgsp_metrics_external_labels[] = {
-    "kind", NULL, "result", NULL, "file"
+static char  *ngx_http_lgsp_metrics_external_labels[][2] = {
+    { "kind", NULL }, { NULL, NULL }, { "result", NULL }, { NULL, NULL },
+    { "file", NULL }, { "service", NULL }, { "service", NULL },
+    { "service", "result" }, { "service", NULL }
 };
 
 
@@ -356,6 +380,11 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
     ctx = ngx_http_lgsp_get_ctx(r);
     if (ctx == NULL) {
         return NGX_ERROR;
+    }
+
+    /* delivery attempts have metrics of their own */
+    if (ctx->delivery_attempt) {
+        return NGX_OK;
     }
 
     /* an LGSP transaction: a service's, or one an LGSP step refused */
@@ -722,7 +751,9 @@ static ngx_http_lgsp_series_t *
 ngx_http_lgsp_metrics_external(volatile ngx_cycle_t *cycle,
     ngx_http_lgsp_metric_e metric, ngx_str_t *label)
 {
+    char                              **names;
     u_char                             *p;
+    ngx_uint_t                          i;
     ngx_http_lgsp_metrics_main_conf_t  *mmcf;
     u_char                   labels[NGX_HTTP_LGSP_METRICS_LABELS_LEN];
 
@@ -736,12 +767,11 @@ ngx_http_lgsp_metrics_external(volatile ngx_cycle_t *cycle,
     }
 
     p = labels;
+    names = ngx_http_lgsp_metrics_external_labels[metric];
 
-    if (ngx_http_lgsp_metrics_external_labels[metric] && label) {
-        p = ngx_http_lgsp_metrics_label(labels, labels + sizeof(labels),
-                                        ngx_http_lgsp_metrics_external_labels
-                                            [metric],
-                                        label);
+    for (i = 0; i < 2 && names[i] && label && p; i++) {
+        p = ngx_http_lgsp_metrics_label(p, labels + sizeof(labels), names[i],
+                                        &label[i]);
     }
 
     return ngx_http_lgsp_metrics_series(mmcf, metric, p ? labels : NULL,
@@ -1101,6 +1131,7 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
     uint64_t                 total, errors, rejected, count, ucount;
     ngx_int_t                redis_up, ndxp_expires;
     uint64_t                 redis_errors, ndxp_ok, ndxp_failed, lost;
+    uint64_t                 queued, oldest, dead;
     ngx_buf_t               *b;
     ngx_str_t                service, agency, status, outcome, v;
     ngx_uint_t               i, n, nseries, minute;
@@ -1135,6 +1166,9 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
     ndxp_ok = 0;
     ndxp_failed = 0;
     lost = 0;
+    queued = 0;
+    oldest = 0;
+    dead = 0;
 
     for (i = 0; i < nseries; i++) {
         s = &sh->series[i];
@@ -1202,6 +1236,18 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
 
         case NGX_HTTP_LGSP_METRIC_RECORDS_LOST:
             lost += s->values[0];
+            break;
+
+        case NGX_HTTP_LGSP_METRIC_DELIVERY_QUEUED:
+            queued += s->values[0];
+            break;
+
+        case NGX_HTTP_LGSP_METRIC_DELIVERY_OLDEST:
+            oldest = ngx_max(oldest, (uint64_t) s->values[0]);
+            break;
+
+        case NGX_HTTP_LGSP_METRIC_DELIVERY_DEAD:
+            dead += s->values[0];
             break;
         }
     }
@@ -1292,9 +1338,12 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
         }
 
         p = ngx_sprintf(p, "\"refreshes\":%uL,\"failures\":%uL},"
+                        "\"delivery\":{\"queued\":%uL,"
+                        "\"oldest_seconds\":%uL,\"dead\":%uL},"
                         "\"records_lost\":%uL,\"series\":%ui,"
                         "\"max_series\":%ui}",
-                        ndxp_ok, ndxp_failed, lost, nseries, sh->max);
+                        ndxp_ok, ndxp_failed, queued, oldest, dead, lost,
+                        nseries, sh->max);
     }
 
     b->last = p;

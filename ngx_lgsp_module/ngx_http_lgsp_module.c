@@ -367,6 +367,84 @@ ngx_http_lgsp_request_body(ngx_http_request_t *r, ngx_str_t *body)
 }
 
 
+/*
+ * The body in one piece of memory: the buffer itself when nginx read it
+ * into one, otherwise a copy gathered from memory and the temporary file.
+ */
+ngx_int_t
+ngx_http_lgsp_request_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char       *p;
+    off_t         len, size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl, *bufs;
+
+    bufs = r->request_body->bufs;
+    len = 0;
+
+    for (cl = bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    body->len = len;
+    body->data = NULL;
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    for (cl = bufs; ngx_buf_size(cl->buf) == 0; cl = cl->next) {
+        /* void */
+    }
+
+    if (ngx_buf_in_memory(cl->buf) && ngx_buf_size(cl->buf) == len) {
+        body->data = cl->buf->pos;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        size = ngx_buf_size(b);
+
+        if (size == 0) {
+            /* the last_buf mark of a chunked body */
+            continue;
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, size);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, size, b->file_pos);
+
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (n != size) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "lgsp: read only %z of %O bytes of the"
+                          " request body from \"%V\"", n, size,
+                          &b->file->name);
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_lgsp_variable_str(ngx_http_variable_value_t *v, ngx_str_t *s)
 {

@@ -13,6 +13,7 @@
 
 #include "ngx_http_lgsp.h"
 #include "ngx_http_lgsp_redis.h"
+#include "ngx_http_lgsp_quota.h"
 #include "lgsp_quota.h"
 #include "lgsp_quota_reply.h"
 #include "ngx_http_lgsp_catalog.h"
@@ -1554,6 +1555,17 @@ invalid:
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"",
                        &value[i]);
     return NGX_CONF_ERROR;
+}
+
+
+ngx_http_lgsp_redis_t *
+ngx_http_lgsp_quota_redis_get(ngx_conf_t *cf)
+{
+    ngx_http_lgsp_quota_main_conf_t  *qmcf;
+
+    qmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_quota_module);
+
+    return qmcf->redis;
 }
 
 

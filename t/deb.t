@@ -75,6 +75,7 @@ eval {
     ok -x '/usr/bin/lgsp-token', 'lgsp-token is installed';
     ok -x '/usr/bin/lgsp-report', 'lgsp-report is installed';
     ok -x '/usr/bin/lgsp-tenant', 'lgsp-tenant is installed';
+    ok -x '/usr/bin/lgsp-queue', 'lgsp-queue is installed';
     ok -f "$examples/$_", "example $_ is shipped"
         for qw(lgsp-site.conf schemas/khaisinh.json
                multi-node/README.md grafana/lgsp-dashboard.json

@@ -365,8 +365,11 @@ sub start_redis {
 
     # port => N starts it again where a stopped one listened
     my $port = $self->{redis_port} = $opt{port} || free_port();
+    # aof => 1: an append-only file, fsync'd every second, as
+    # guaranteed delivery wants it
     my @args = ('--port', $port, '--bind', '127.0.0.1', '--save', '',
-                '--appendonly', 'no', '--dir', "$self->{dir}/tmp");
+                '--appendonly', $opt{aof} ? 'yes' : 'no',
+                '--appendfsync', 'everysec', '--dir', "$self->{dir}/tmp");
 
     push @args, '--requirepass', $opt{password} if $opt{password};
 
