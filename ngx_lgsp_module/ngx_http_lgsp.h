@@ -157,14 +157,6 @@ ngx_shm_zone_t *ngx_http_lgsp_lru_add_zone(ngx_conf_t *cf, ngx_str_t *arg,
     ngx_str_t *name, ngx_str_t *size, void *tag, ngx_rbtree_insert_pt insert,
     char *directive);
 
-/*
- * The request body that was read, in one piece of memory: nginx's own
- * buffer when it is one, else a copy gathered from memory and the
- * temporary file.  r->request_body must be set.
- */
-ngx_int_t ngx_http_lgsp_request_body(ngx_http_request_t *r,
-    ngx_str_t *body);
-
 /* adds a module's variables, a list ended by ngx_http_null_variable */
 ngx_int_t ngx_http_lgsp_register_variables(ngx_conf_t *cf,
     ngx_http_variable_t *vars);
