@@ -22,9 +22,11 @@ free_port() {
 }
 agency_port=$(free_port)
 ndxp_port=$(free_port)
+bhxh_port=$(free_port)
+redis_port=$(free_port)
 run=$build/run
 
-mkdir -p "$run/logs" "$run/conf/keys"
+mkdir -p "$run/logs" "$run/conf/keys" "$run/redis"
 
 # each tenant's SSO key pair, and the province's NDXP consumer secret:
 # made once, kept in the build folder only
@@ -47,7 +49,8 @@ fi
     mkdir -p "$(dirname "$run/conf/$f")"
     sed -e "s|@MODULE@|$build/ngx_http_lgsp_module.so|g" -e "$unload" \
         -e "s|@PORT@|$port|g" -e "s|@AGENCY_PORT@|$agency_port|g" \
-        -e "s|@NDXP_PORT@|$ndxp_port|g" \
+        -e "s|@NDXP_PORT@|$ndxp_port|g" -e "s|@BHXH_PORT@|$bhxh_port|g" \
+        -e "s|@REDIS_PORT@|$redis_port|g" \
         "$repo/conf/$f" > "$run/conf/$f"
 done
 
@@ -59,6 +62,12 @@ stop() {
     echo "demo: stopped"
 }
 trap stop INT TERM EXIT
+
+# the queues of guaranteed delivery, durable as the README says
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run/redis" \
+    --appendonly yes --appendfsync everysec --save '' \
+    >> "$run/logs/redis.log" 2>&1 &
+pids+=($!)
 
 perl "$repo/scripts/mock-hotich.pl" "$agency_port" \
     >> "$run/logs/agency.log" 2>&1 &
@@ -75,7 +84,7 @@ env $preload "$nginx" -p "$run/" -c conf/nginx.conf -g 'daemon off;' &
 pids+=($!)
 
 # nginx and the mock systems listening
-for p in "$port" "$agency_port" "$ndxp_port"; do
+for p in "$port" "$agency_port" "$ndxp_port" "$redis_port"; do
     for _ in $(seq 50); do
         (exec 3<> "/dev/tcp/127.0.0.1/$p") 2>/dev/null && break
         sleep 0.1
@@ -91,7 +100,14 @@ other=$("$repo/scripts/lgsp-token" --key "$run/conf/keys/hanam-sso.key" \
         --iss https://sso.hanam.demo --aud lgsp --claim scope=hotich.write)
 
 perl "$repo/scripts/demo-flow.pl" "$port" "$token" "$other" \
-    "$run/conf/schemas/khaisinh.example.json"
+    "$run/conf/schemas/khaisinh.example.json" "$run/deliveries.txt"
+
+# BHXH's card system comes up: the kept requests are delivered
+perl "$repo/scripts/mock-bhxh.pl" "$bhxh_port" >> "$run/logs/bhxh.log" 2>&1 &
+pids+=($!)
+
+perl "$repo/scripts/demo-flow.pl" --deliveries "$port" "$token" \
+    "$run/deliveries.txt"
 
 cat <<EOT
 

@@ -37,6 +37,17 @@ like $out, qr/^bad registration: 422$/m,
 like $out, qr/^6\. .*\n.*Host: lgsp\.moj\.demo.*\n   -> 200 .*\n   \["BTP\.LLTP\.TRACUU"\]/m,
     'the ministry tenant lists its own catalogue';
 
+# liên thông: BHXH's card system down, the requests kept, then delivered
+my @kept = $out =~ /^card request: (\d+)$/mg;
+is_deeply \@kept, [202, 202], 'the two card requests are kept (202)';
+like $out, qr/^7\. .*which is down.*\n.*\n   -> 202 .*\n   \{"state":"queued","status_url":"\/deliveries\/[0-9a-f-]{36}"/m,
+    'each with its status URL';
+my @delivered = $out =~ /^delivery: (\w+)$/mg;
+is_deeply \@delivered, ['delivered', 'delivered'],
+    'once BHXH is up both are delivered';
+like $out, qr/^9\. .*back.*\n.*\n.*\n   .*"soTheBhyt\\":\\"TE1\d{12}\\".*"status":201\},"state":"delivered"/m,
+    'the status URL shows BHXH\'s answer: the card';
+
 ok !IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Proto => 'tcp'),
     'nginx stopped with it';
 
