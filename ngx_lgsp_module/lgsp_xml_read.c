@@ -91,6 +91,7 @@ typedef struct {
 } lgsp_xml_json_t;
 
 
+static void lgsp_xml_parse_free(xmlParserCtxtPtr ctxt);
 static int lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
     const lgsp_node_t *node);
 
@@ -501,11 +502,28 @@ lgsp_xml_parse(const char *xml, size_t len, const lgsp_xml_read_t *rd,
     }
 
     if (ps->kind != LGSP_XML_OK) {
-        xmlFreeParserCtxt(ctxt);
+        lgsp_xml_parse_free(ctxt);
         return NULL;
     }
 
     return ctxt;
+}
+
+
+/*
+ * After a fatal error libxml2 parses on with its SAX events off; an
+ * entity declaration met then goes into a document it makes for itself
+ * ("expat compatibility"), which the context does not free.
+ */
+static void
+lgsp_xml_parse_free(xmlParserCtxtPtr ctxt)
+{
+    if (ctxt->myDoc != NULL) {
+        xmlFreeDoc(ctxt->myDoc);
+        ctxt->myDoc = NULL;
+    }
+
+    xmlFreeParserCtxt(ctxt);
 }
 
 
@@ -1414,7 +1432,7 @@ lgsp_xml_to_json(const char *xml, size_t len, const lgsp_xml_read_t *rd,
         }
     }
 
-    xmlFreeParserCtxt(ctxt);
+    lgsp_xml_parse_free(ctxt);
     lgsp_arena_free(&ps.arena);
 
     if (rc == LGSP_XML_OK && rd->schema) {
