@@ -64,6 +64,7 @@ typedef struct ngx_http_lgsp_deliver_flight_s  ngx_http_lgsp_deliver_flight_t;
 /* a service's queue and this worker's drainer of it */
 typedef struct {
     ngx_str_t                          name;
+    ngx_str_t                          labels[2];  /* tenant, service */
     ngx_str_t                          stream;
     ngx_http_conf_ctx_t               *conf_ctx;   /* a delivering location */
     ngx_http_lgsp_deliver_main_conf_t *dmcf;
@@ -1380,9 +1381,9 @@ ngx_http_lgsp_deliver_next(void *data, redisReply *reply)
     }
 
     ngx_http_lgsp_metrics_set(ngx_cycle, NGX_HTTP_LGSP_METRIC_DELIVERY_QUEUED,
-                              &svc->name, ngx_http_lgsp_reply_int(reply, 2));
+                              svc->labels, ngx_http_lgsp_reply_int(reply, 2));
     ngx_http_lgsp_metrics_set(ngx_cycle, NGX_HTTP_LGSP_METRIC_DELIVERY_OLDEST,
-                              &svc->name,
+                              svc->labels,
                               ngx_http_lgsp_reply_int(reply, 3) / 1000);
 
     expired = ngx_http_lgsp_reply_int(reply, 1);
@@ -1390,7 +1391,7 @@ ngx_http_lgsp_deliver_next(void *data, redisReply *reply)
     if (expired > 0) {
         ngx_http_lgsp_metrics_count(ngx_cycle,
                                     NGX_HTTP_LGSP_METRIC_DELIVERY_DEAD,
-                                    &svc->name, expired);
+                                    svc->labels, expired);
     }
 
     switch (kind) {
@@ -1914,7 +1915,7 @@ ngx_http_lgsp_deliver_outcome(void *data)
     uint64_t                            next, now;
     ngx_int_t                           rc;
     ngx_str_t                           keys[2], args[12], error;
-    ngx_str_t                           labels[2];
+    ngx_str_t                           labels[3];
     ngx_uint_t                          status;
     ngx_pool_t                         *pool;
     lgsp_deliver_state_e                state;
@@ -1977,10 +1978,11 @@ ngx_http_lgsp_deliver_outcome(void *data)
                                now, status, fl->retry_after,
                                (uint32_t) ngx_random(), &next);
 
-    labels[0] = svc->name;
-    labels[1].data = (u_char *) ((state == LGSP_DELIVER_QUEUED)
+    labels[0] = svc->labels[0];
+    labels[1] = svc->labels[1];
+    labels[2].data = (u_char *) ((state == LGSP_DELIVER_QUEUED)
                                  ? "retry" : lgsp_deliver_state_name(state));
-    labels[1].len = ngx_strlen(labels[1].data);
+    labels[2].len = ngx_strlen(labels[2].data);
 
     ngx_http_lgsp_metrics_count(ngx_cycle,
                                 NGX_HTTP_LGSP_METRIC_DELIVERY_ATTEMPTS,
@@ -1989,7 +1991,7 @@ ngx_http_lgsp_deliver_outcome(void *data)
     if (state == LGSP_DELIVER_FAILED || state == LGSP_DELIVER_EXPIRED) {
         ngx_http_lgsp_metrics_count(ngx_cycle,
                                     NGX_HTTP_LGSP_METRIC_DELIVERY_DEAD,
-                                    &svc->name, 1);
+                                    svc->labels, 1);
 
         ngx_log_error(NGX_LOG_WARN, fl->request->connection->log, 0,
                       "lgsp: delivery %V of \"%V\" %s after %uL attempts:"
@@ -2637,6 +2639,8 @@ ngx_http_lgsp_deliver_add_service(ngx_conf_t *cf,
     *ctx = *(ngx_http_conf_ctx_t *) cf->ctx;
 
     svc->name = llcf->service;
+    svc->labels[0] = llcf->tenant;
+    svc->labels[1] = llcf->service;
     svc->conf_ctx = ctx;
     svc->dmcf = dmcf;
 

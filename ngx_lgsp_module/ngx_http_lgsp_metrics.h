@@ -33,13 +33,13 @@ typedef enum {
     NGX_HTTP_LGSP_METRIC_NDXP_TOKEN_EXPIRES,
     /* counter, label "file": transaction records that could not be written */
     NGX_HTTP_LGSP_METRIC_RECORDS_LOST,
-    /* gauge, label "service": entries in its delivery queue */
+    /* gauge, labels "tenant", "service": entries in its delivery queue */
     NGX_HTTP_LGSP_METRIC_DELIVERY_QUEUED,
-    /* gauge, label "service": the age of its oldest entry, in seconds */
+    /* gauge, labels "tenant", "service": its oldest entry's age, seconds */
     NGX_HTTP_LGSP_METRIC_DELIVERY_OLDEST,
-    /* counter, labels "service" and "result": delivery attempts */
+    /* counter, labels "tenant", "service", "result": delivery attempts */
     NGX_HTTP_LGSP_METRIC_DELIVERY_ATTEMPTS,
-    /* counter, label "service": deliveries that ended failed or expired */
+    /* counter, labels "tenant", "service": deliveries failed or expired */
     NGX_HTTP_LGSP_METRIC_DELIVERY_DEAD,
 
     NGX_HTTP_LGSP_METRIC_EXTERNAL        /* the count of the above */

@@ -337,10 +337,11 @@ static ngx_http_lgsp_metric_t  ngx_http_lgsp_metrics[] = {
 
 
 /* the label names of the metrics others count, in the same order */
-static char  *ngx_http_lgsp_metrics_external_labels[][2] = {
-    { "kind", NULL }, { NULL, NULL }, { "result", NULL }, { NULL, NULL },
-    { "file", NULL }, { "service", NULL }, { "service", NULL },
-    { "service", "result" }, { "service", NULL }
+static char  *ngx_http_lgsp_metrics_external_labels[][3] = {
+    { "kind", NULL, NULL }, { NULL, NULL, NULL }, { "result", NULL, NULL },
+    { NULL, NULL, NULL }, { "file", NULL, NULL },
+    { "tenant", "service", NULL }, { "tenant", "service", NULL },
+    { "tenant", "service", "result" }, { "tenant", "service", NULL }
 };
 
 
@@ -769,9 +770,12 @@ ngx_http_lgsp_metrics_external(volatile ngx_cycle_t *cycle,
     p = labels;
     names = ngx_http_lgsp_metrics_external_labels[metric];
 
-    for (i = 0; i < 2 && names[i] && label && p; i++) {
-        p = ngx_http_lgsp_metrics_label(p, labels + sizeof(labels), names[i],
-                                        &label[i]);
+    for (i = 0; i < 3 && names[i] && label && p; i++) {
+        p = (ngx_strcmp(names[i], "tenant") == 0)
+            ? ngx_http_lgsp_metrics_tenant_label(p, labels + sizeof(labels),
+                                                 &label[i])
+            : ngx_http_lgsp_metrics_label(p, labels + sizeof(labels),
+                                          names[i], &label[i]);
     }
 
     return ngx_http_lgsp_metrics_series(mmcf, metric, p ? labels : NULL,
@@ -1000,11 +1004,11 @@ ngx_http_lgsp_metrics_text(ngx_http_request_t *r,
 
     p = b->last;
 
-    /* the platform's own metrics carry no tenant: not in a tenant's view */
-    for (m = scope ? NGX_HTTP_LGSP_METRIC_EXTERNAL : 0;
-         m < NGX_HTTP_LGSP_METRICS_N;
-         m++)
-    {
+    /*
+     * a tenant's view: the series whose first label is the tenant; the
+     * platform's own metrics carry none
+     */
+    for (m = 0; m < NGX_HTTP_LGSP_METRICS_N; m++) {
         metric = &ngx_http_lgsp_metrics[m];
 
         p = ngx_sprintf(p, "# HELP %V %V\n# TYPE %V %s\n", &metric->name,
@@ -1315,6 +1319,11 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
                     count, lat[0], lat[1], lat[2],
                     ucount, ulat[0], ulat[1], ulat[2]);
 
+    /* the delivery queues: the tenant's own, in a tenant's view */
+    p = ngx_sprintf(p, "\"delivery\":{\"queued\":%uL,"
+                    "\"oldest_seconds\":%uL,\"dead\":%uL},",
+                    queued, oldest, dead);
+
     if (scope) {
         /* the platform's own state is not a tenant's to see */
         *(p - 1) = '}';
@@ -1338,12 +1347,9 @@ ngx_http_lgsp_status_json(ngx_http_request_t *r,
         }
 
         p = ngx_sprintf(p, "\"refreshes\":%uL,\"failures\":%uL},"
-                        "\"delivery\":{\"queued\":%uL,"
-                        "\"oldest_seconds\":%uL,\"dead\":%uL},"
                         "\"records_lost\":%uL,\"series\":%ui,"
                         "\"max_series\":%ui}",
-                        ndxp_ok, ndxp_failed, queued, oldest, dead, lost,
-                        nseries, sh->max);
+                        ndxp_ok, ndxp_failed, lost, nseries, sh->max);
     }
 
     b->last = p;

@@ -15,6 +15,7 @@ use lib "$FindBin::Bin/lib";
 
 use JSON::XS;
 use Test::More;
+use Time::HiRes qw(sleep);
 
 use LGSP::Test;
 use LGSP::Token;
@@ -192,6 +193,8 @@ is_deeply [map { $_->{name} } @{ $st->{services} }], ['BYT.KHAMBENH'],
           'its own services only';
 ok !exists $st->{redis} && !exists $st->{records_lost},
    'not the platform\'s own state';
+is_deeply $st->{delivery}, { queued => 0, oldest_seconds => 0, dead => 0 },
+          'its own delivery queues (none here)';
 
 my $page = $t->request('GET', '/my/status', port => $ops,
                        headers => { Authorization => $viewer });
@@ -232,6 +235,7 @@ $rt->start(<<'EOF');
     lgsp_jwt_key_file hs.key;
     lgsp_redis 127.0.0.1:%%REDIS_PORT%% timeout=5s;
     lgsp_quota_fallback deny;
+    lgsp_deliver_drain poll=100ms;
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -245,6 +249,18 @@ $rt->start(<<'EOF');
             lgsp_quota 3r/m key=$lgsp_tenant name=tenant per=key;
             empty_gif;
         }
+
+        # a provider that is down: its requests wait in the queue
+        location /bhxh {
+            lgsp_service H29.BHXH;
+            lgsp_jwt on;
+            lgsp_allow_agency *;
+            lgsp_deliver always backoff=60s;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+
+        location /deliveries/ { lgsp_jwt on; lgsp_delivery_status; }
+        location = /metrics { lgsp_metrics; }
     }
 EOF
 
@@ -257,6 +273,22 @@ is $rt->redis_cli('HGET', "'lgsp:quota:all:{H29}:tenant:60'", 'c'), 3,
    'the tenant\'s counter: lgsp:quota:all:{H29}:tenant:60';
 is $rt->redis_cli('HGET', "'lgsp:quota:{000.00.00.A}:H29.HOTICH:minute:60'",
                   'c'), 2, 'beside each agency\'s own';
+
+is $rt->request('POST', '/bhxh/the', body => '{}', headers => {
+       Authorization => LGSP::Token::bearer($secret, '000.00.00.A'),
+       'Content-Type' => 'application/json' })->{status}, 202,
+   'a request to a provider that is down: kept';
+
+my $dm = '';
+for (1 .. 50) {
+    $dm = $rt->request('GET', '/metrics')->{content};
+    last if $dm =~ /^lgsp_delivery_attempts_total\{/m;
+    sleep 0.1;
+}
+like $dm, qr/^lgsp_delivery_queued\{tenant="H29",service="H29.BHXH"\} 1$/m,
+     'the delivery metrics carry the tenant: queued';
+like $dm, qr/^lgsp_delivery_attempts_total\{tenant="H29",service="H29.BHXH",result="retry"\} 1$/m,
+     'and attempts';
 $rt->stop;
 
 # nginx -t
