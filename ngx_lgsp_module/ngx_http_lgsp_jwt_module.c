@@ -524,6 +524,7 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     rules.audience = audience;
 
     reason = NULL;
+    exp = -1;
     ngx_str_null(&agency);
 
     if (ngx_http_lgsp_jwt_check_type(jlcf, jwt.header, err, errlen)
