@@ -1403,12 +1403,14 @@ lgsp_xml_to_json(const char *xml, size_t len, const lgsp_xml_read_t *rd,
         return res->kind;
     }
 
+    /* where the converted document starts in out */
+    from = out->len;
+
     rc = lgsp_xml_start(ps.root, rd, res, &start);
 
     if (rc == LGSP_XML_OK) {
         memset(&j, 0, sizeof(lgsp_xml_json_t));
         j.out = out;
-        from = out->len;
         root = rd->schema ? rd->schema->root : NULL;
 
         if (start == NULL) {
