@@ -175,7 +175,14 @@ subtest 'a request nginx refuses before its phases' => sub {
     my ($txid) = $answer =~ /^X-LGSP-Transaction-ID: (\S+)\r$/mi;
     ok $txid, 'naming its txid';
 
-    my $log = $t->read_file('logs/access.log');
+    # the line is written after the answer has left: wait for it
+    my $log = '';
+    for (1 .. 50) {
+        $log = $t->read_file('logs/access.log');
+        last if $log =~ /^\Q$txid\E /m;
+        select undef, undef, undef, 0.05;
+    }
+
     like $log, qr/^\Q$txid\E agency="-"$/m,
         'its access log line shows no agency header';
 };

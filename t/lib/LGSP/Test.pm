@@ -206,7 +206,10 @@ sub test_config {
 
     local $ENV{LD_PRELOAD} = $ENV{LGSP_PRELOAD} if $ENV{LGSP_PRELOAD};
     my $nginx = nginx();
-    my $out = `$nginx -p $self->{dir}/ -c $self->{dir}/conf/nginx.conf -t 2>&1`;
+    # -e stderr: nginx -t says all it logs (notices too) on stderr, whatever
+    # the error log path this nginx was built with
+    my $out = `$nginx -p $self->{dir}/ -c $self->{dir}/conf/nginx.conf \\
+               -e stderr -t 2>&1`;
 
     return ($? == 0, $out);
 }
