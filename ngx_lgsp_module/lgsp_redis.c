@@ -52,6 +52,7 @@ static int lgsp_redis_line(lgsp_redis_reader_t *rr);
 static int lgsp_redis_digit(lgsp_redis_reader_t *rr, char c);
 static void lgsp_redis_item(lgsp_redis_reader_t *rr);
 static int lgsp_redis_fail(lgsp_redis_reader_t *rr, const char *error);
+static char *lgsp_redis_decimal(char *p, size_t n);
 
 
 lgsp_redis_reader_t *
@@ -411,15 +412,40 @@ lgsp_redis_command_write(char *p, int argc, const char **argv,
 {
     int  i;
 
-    p += sprintf(p, "*%d\r\n", argc);
+    /* sprintf() of each length cost more than the rest of a command */
+    *p++ = '*';
+    p = lgsp_redis_decimal(p, argc);
 
     for (i = 0; i < argc; i++) {
-        p += sprintf(p, "$%zu\r\n", argvlen[i]);
+        *p++ = '$';
+        p = lgsp_redis_decimal(p, argvlen[i]);
         memcpy(p, argv[i], argvlen[i]);
         p += argvlen[i];
         *p++ = '\r';
         *p++ = '\n';
     }
+
+    return p;
+}
+
+
+/* n in decimal and "\r\n" */
+static char *
+lgsp_redis_decimal(char *p, size_t n)
+{
+    char   digits[20], *d;
+
+    d = digits + sizeof(digits);
+
+    do {
+        *--d = (char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    memcpy(p, d, digits + sizeof(digits) - d);
+    p += digits + sizeof(digits) - d;
+    *p++ = '\r';
+    *p++ = '\n';
 
     return p;
 }

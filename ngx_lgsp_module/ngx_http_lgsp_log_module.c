@@ -490,7 +490,6 @@ ngx_http_lgsp_log_body_hash(ngx_http_request_t *r, u_char *hex)
     off_t                       off;
     ssize_t                     n;
     ngx_buf_t                  *b;
-    ngx_uint_t                  i;
     ngx_chain_t                *cl;
     ngx_http_request_body_t    *rb;
     u_char                      md[32], chunk[4096];
@@ -534,9 +533,7 @@ ngx_http_lgsp_log_body_hash(ngx_http_request_t *r, u_char *hex)
         return NGX_ERROR;
     }
 
-    for (i = 0; i < 32; i++) {
-        ngx_sprintf(hex + 2 * i, "%02xd", md[i]);
-    }
+    ngx_hex_dump(hex, md, sizeof(md));
 
     return NGX_OK;
 }

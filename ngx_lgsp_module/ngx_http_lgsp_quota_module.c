@@ -46,6 +46,8 @@ typedef struct {
     ngx_str_t                       name;
     uint64_t                        burst;
     lgsp_quota_limit_t              limit;      /* of a rate without $ */
+    ngx_str_t                       policy;     /* its RateLimit-Policy
+                                                   item, when without $ */
     ngx_flag_t                      dynamic;
     ngx_flag_t                      per_key;    /* per=key: all agencies */
     ngx_str_t                       file;       /* for checks at merge */
@@ -83,6 +85,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                       name;
     ngx_str_t                       key;        /* the counter's name */
+    ngx_str_t                       policy;     /* empty: made per request */
     lgsp_quota_limit_t              limit;
     lgsp_quota_state_t              state;
 } ngx_http_lgsp_quota_limit_t;
@@ -467,6 +470,7 @@ ngx_http_lgsp_quota_limits(ngx_http_request_t *r,
 
         limit->limit.burst = rules[i].burst;
         limit->name = rules[i].name;
+        limit->policy = rules[i].policy;
 
         if (rules[i].key) {
             if (ngx_http_complex_value(r, rules[i].key, &key) != NGX_OK) {
@@ -1239,10 +1243,12 @@ ngx_http_lgsp_quota_header_filter(ngx_http_request_t *r)
             *policy++ = ' ';
         }
 
-        policy += lgsp_quota_policy_item((char *) policy,
-                                         LGSP_QUOTA_ITEM_LEN,
-                                         (char *) l->name.data, l->name.len,
-                                         &l->limit);
+        policy = l->policy.len
+                 ? ngx_cpymem(policy, l->policy.data, l->policy.len)
+                 : policy + lgsp_quota_policy_item((char *) policy,
+                                                   LGSP_QUOTA_ITEM_LEN,
+                                                   (char *) l->name.data,
+                                                   l->name.len, &l->limit);
     }
 
     h->value.len = policy - h->value.data;
@@ -1532,6 +1538,20 @@ ngx_http_lgsp_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                               lgsp_quota_window_name(rule->limit.period);
             rule->name.len = ngx_strlen(rule->name.data);
         }
+    }
+
+    /* a fixed rate's policy item is made once, not in every answer */
+    if (!rule->dynamic) {
+        rule->policy.data = ngx_pnalloc(cf->pool, LGSP_QUOTA_ITEM_LEN);
+        if (rule->policy.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        rule->policy.len = lgsp_quota_policy_item((char *) rule->policy.data,
+                                                  LGSP_QUOTA_ITEM_LEN,
+                                                  (char *) rule->name.data,
+                                                  rule->name.len,
+                                                  &rule->limit);
     }
 
     rules = qlcf->rules->elts;
