@@ -391,8 +391,9 @@ ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
 
     p = ngx_cpymem(p, "\"time\":\"", sizeof("\"time\":\"") - 1);
     p = ngx_http_lgsp_log_time(p, r->start_sec, r->start_msec);
-    p = ngx_sprintf(p, "\",\"txid\":\"%*s\",\"server\":",
-                    (size_t) NGX_HTTP_LGSP_TXID_LEN, ctx->txid);
+    p = ngx_cpymem(p, "\",\"txid\":\"", sizeof("\",\"txid\":\"") - 1);
+    p = ngx_cpymem(p, ctx->txid, NGX_HTTP_LGSP_TXID_LEN);
+    p = ngx_cpymem(p, "\",\"server\":", sizeof("\",\"server\":") - 1);
     p = ngx_http_lgsp_log_string(p, server);
     p = ngx_cpymem(p, ",\"tenant\":", sizeof(",\"tenant\":") - 1);
     p = ngx_http_lgsp_log_string(p, tenant);
@@ -1362,13 +1363,28 @@ ngx_http_lgsp_log_follow(ngx_http_lgsp_log_t *log, ngx_log_t *elog)
 static u_char *
 ngx_http_lgsp_log_time(u_char *p, time_t sec, ngx_msec_t msec)
 {
-    ngx_tm_t  tm;
+    ngx_tm_t       tm;
+    static time_t  last = -1;
+    static u_char  second[sizeof("1970-01-01T00:00:00") - 1];
 
-    ngx_gmtime(sec, &tm);
+    /* a worker's records come seconds at a time: each second printed once */
+    if (sec != last) {
+        ngx_gmtime(sec, &tm);
 
-    return ngx_sprintf(p, "%4d-%02d-%02dT%02d:%02d:%02d.%03MZ",
-                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec, msec);
+        (void) ngx_sprintf(second, "%4d-%02d-%02dT%02d:%02d:%02d",
+                           tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                           tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+        last = sec;
+    }
+
+    p = ngx_cpymem(p, second, sizeof(second));
+    *p++ = '.';
+    *p++ = (u_char) ('0' + msec / 100 % 10);
+    *p++ = (u_char) ('0' + msec / 10 % 10);
+    *p++ = (u_char) ('0' + msec % 10);
+    *p++ = 'Z';
+
+    return p;
 }
 
 

@@ -48,6 +48,8 @@ typedef struct {
     lgsp_quota_limit_t              limit;      /* of a rate without $ */
     ngx_str_t                       policy;     /* its RateLimit-Policy
                                                    item, when without $ */
+    ngx_str_t                       args[3];    /* its script arguments,
+                                                   when without $ */
     ngx_flag_t                      dynamic;
     ngx_flag_t                      per_key;    /* per=key: all agencies */
     ngx_str_t                       file;       /* for checks at merge */
@@ -86,6 +88,7 @@ typedef struct {
     ngx_str_t                       name;
     ngx_str_t                       key;        /* the counter's name */
     ngx_str_t                       policy;     /* empty: made per request */
+    ngx_str_t                      *args;       /* NULL: made per request */
     lgsp_quota_limit_t              limit;
     lgsp_quota_state_t              state;
 } ngx_http_lgsp_quota_limit_t;
@@ -131,6 +134,8 @@ static ngx_int_t ngx_http_lgsp_quota_limits(ngx_http_request_t *r,
     ngx_http_lgsp_quota_loc_conf_t *qlcf, ngx_http_lgsp_quota_ctx_t *qctx);
 static ngx_int_t ngx_http_lgsp_quota_send(ngx_http_request_t *r,
     ngx_http_lgsp_quota_main_conf_t *qmcf, ngx_http_lgsp_quota_ctx_t *qctx);
+static u_char *ngx_http_lgsp_quota_args(u_char *p, lgsp_quota_limit_t *l,
+    ngx_str_t *args);
 static ngx_http_lgsp_quota_batch_t *ngx_http_lgsp_quota_batch(
     ngx_http_lgsp_quota_main_conf_t *qmcf, ngx_str_t *agency,
     ngx_uint_t elements);
@@ -471,6 +476,7 @@ ngx_http_lgsp_quota_limits(ngx_http_request_t *r,
         limit->limit.burst = rules[i].burst;
         limit->name = rules[i].name;
         limit->policy = rules[i].policy;
+        limit->args = rules[i].dynamic ? NULL : rules[i].args;
 
         if (rules[i].key) {
             if (ngx_http_complex_value(r, rules[i].key, &key) != NGX_OK) {
@@ -518,7 +524,6 @@ ngx_http_lgsp_quota_send(ngx_http_request_t *r,
     u_char                        *p;
     ngx_str_t                     *arg;
     ngx_uint_t                     i;
-    lgsp_quota_limit_t            *l;
     ngx_pool_cleanup_t            *cln;
     ngx_http_lgsp_quota_batch_t   *batch;
     ngx_http_lgsp_quota_member_t  *m;
@@ -543,19 +548,14 @@ ngx_http_lgsp_quota_send(ngx_http_request_t *r,
     arg->len = p - arg->data;
 
     for (i = 0; i < qctx->nlimits; i++) {
-        l = &qctx->limits[i].limit;
+        if (qctx->limits[i].args) {
+            ngx_memcpy(arg + 1, qctx->limits[i].args, 3 * sizeof(ngx_str_t));
+            arg += 3;
+            continue;
+        }
 
-        (++arg)->data = p;
-        p = ngx_sprintf(p, "%uL", l->quota);
-        arg->len = p - arg->data;
-
-        (++arg)->data = p;
-        p = ngx_sprintf(p, "%uL", l->period);
-        arg->len = p - arg->data;
-
-        (++arg)->data = p;
-        p = ngx_sprintf(p, "%uL", l->burst);
-        arg->len = p - arg->data;
+        p = ngx_http_lgsp_quota_args(p, &qctx->limits[i].limit, arg + 1);
+        arg += 3;
     }
 
     batch = ngx_http_lgsp_quota_batch(qmcf, &qctx->agency,
@@ -587,6 +587,26 @@ ngx_http_lgsp_quota_send(ngx_http_request_t *r,
     r->write_event_handler = ngx_http_request_empty_handler;
 
     return NGX_AGAIN;
+}
+
+
+/* a limit's three script arguments: quota, period, burst, printed at p */
+static u_char *
+ngx_http_lgsp_quota_args(u_char *p, lgsp_quota_limit_t *l, ngx_str_t *args)
+{
+    args[0].data = p;
+    p = ngx_sprintf(p, "%uL", l->quota);
+    args[0].len = p - args[0].data;
+
+    args[1].data = p;
+    p = ngx_sprintf(p, "%uL", l->period);
+    args[1].len = p - args[1].data;
+
+    args[2].data = p;
+    p = ngx_sprintf(p, "%uL", l->burst);
+    args[2].len = p - args[2].data;
+
+    return p;
 }
 
 
@@ -1396,6 +1416,7 @@ ngx_http_lgsp_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_lgsp_quota_loc_conf_t *qlcf = conf;
 
     int                                rc;
+    u_char                            *p;
     ngx_int_t                          n;
     ngx_str_t                         *value, s;
     ngx_uint_t                         i, j;
@@ -1540,12 +1561,19 @@ ngx_http_lgsp_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    /* a fixed rate's policy item is made once, not in every answer */
+    /*
+     * a fixed rate's policy item and script arguments are made once, not
+     * for every request
+     */
     if (!rule->dynamic) {
         rule->policy.data = ngx_pnalloc(cf->pool, LGSP_QUOTA_ITEM_LEN);
-        if (rule->policy.data == NULL) {
+        p = ngx_pnalloc(cf->pool, 3 * NGX_INT64_LEN);
+        if (rule->policy.data == NULL || p == NULL) {
             return NGX_CONF_ERROR;
         }
+
+        rule->limit.burst = rule->burst;
+        (void) ngx_http_lgsp_quota_args(p, &rule->limit, rule->args);
 
         rule->policy.len = lgsp_quota_policy_item((char *) rule->policy.data,
                                                   LGSP_QUOTA_ITEM_LEN,
