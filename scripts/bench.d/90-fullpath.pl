@@ -17,16 +17,7 @@ use JSON::XS;
 
 use LGSP::Token qw(mint);
 
-my $example = "$LGSP::Test::REPO/conf/schemas/khaisinh.example.json";
-open my $fh, '<:raw', $example or die "$example: $!";
-my $body = do { local $/; <$fh> };
-close $fh;
-
-my $lua = <<"EOF";
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = [==[$body]==]
-EOF
+my $lua = main::post_json_lua('conf/schemas/khaisinh.example.json');
 
 my $upstream = <<'EOF';
     server {
