@@ -58,6 +58,9 @@ typedef struct {
     int                   non_ascii;    /* every other code point is in */
     uint32_t              min;
     uint32_t              max;
+    /* by a code point's first byte, the bytes a member takes, 0 if none:
+     * one load per code point where the sets above would take several */
+    uint8_t               advance[256];
 } lgsp_regex_step_t;
 
 
@@ -837,6 +840,21 @@ lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
     }
 
     memcpy(copy, steps, n * sizeof(lgsp_regex_step_t));
+
+    for (k = 0; k < n; k++) {
+        st = &copy[k];
+
+        for (c = 0; c < 0x80; c++) {
+            st->advance[c] = lgsp_step_has(st, c) ? 1 : 0;
+        }
+
+        /* a UTF-8 lead byte tells the length of its code point */
+        for (c = 0x80; c < 0x100; c++) {
+            st->advance[c] = !st->non_ascii ? 0 : c >= 0xf0 ? 4
+                             : c >= 0xe0 ? 3 : 2;
+        }
+    }
+
     *n_steps = n;
 
     return copy;
@@ -847,7 +865,6 @@ static int
 lgsp_regex_simple_match(const lgsp_regex_t *re, const unsigned char *s,
     size_t len)
 {
-    int                       c;
     size_t                    k, i, step;
     uint32_t                  count;
     const lgsp_regex_step_t  *st;
@@ -862,22 +879,16 @@ lgsp_regex_simple_match(const lgsp_regex_t *re, const unsigned char *s,
         st = &re->steps[k];
 
         for (count = 0; count < st->max && i < len; count++) {
-            c = s[i];
-
-            if (c < 0x80) {
-                if (!lgsp_step_has(st, c)) {
-                    break;
-                }
-                i++;
-
-            } else if (st->non_ascii) {
-                /* one UTF-8 encoded code point */
-                step = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-                i += step < len - i ? step : len - i;
-
-            } else {
+            step = st->advance[s[i]];
+            if (step == 0) {
                 break;
             }
+            i += step;
+        }
+
+        /* a code point cut short by the end of the subject ends it */
+        if (i > len) {
+            i = len;
         }
 
         if (count < st->min) {
