@@ -199,23 +199,32 @@ static ngx_int_t ngx_http_lgsp_quota_init(ngx_conf_t *cf);
  * count in the same one.  Returns, per request, the refusing limit's
  * index (0: taken) and, per limit, the window's allowance, the count
  * (this request included when taken) and the milliseconds until the
- * window ends.
+ * window ends.  The requests of a batch repeat the same few arguments: each
+ * distinct one is turned into a number once (strtod() took a tenth of
+ * Redis's instructions per request), math's functions are looked up once
+ * per call and one table serves every request's limits.
  */
 static char  ngx_http_lgsp_quota_lua[] =
     "local t = redis.call('TIME')\n"
     "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "local state, out, k, a = {}, {}, 0, 1\n"
+    "local floor, min, max = math.floor, math.min, math.max\n"
+    "local state, out, seen, numbers, k, a = {}, {}, {}, {}, 0, 1\n"
+    "local function arg(i)\n"
+    "  local s = ARGV[i]\n"
+    "  local v = numbers[s]\n"
+    "  if v == nil then v = tonumber(s); numbers[s] = v end\n"
+    "  return v\n"
+    "end\n"
     "while a <= #ARGV do\n"
-    "  local n, base, refused, longest = tonumber(ARGV[a]), #out, 0, -1\n"
-    "  local seen = {}\n"
+    "  local n, base, refused, longest = arg(a), #out, 0, -1\n"
     "  a = a + 1\n"
     "  out[base + 1] = 0\n"
     "  for i = 1, n do\n"
     "    local key = KEYS[k + i]\n"
-    "    local q = tonumber(ARGV[a])\n"
-    "    local p = tonumber(ARGV[a + 1]) * 1000\n"
-    "    local b = tonumber(ARGV[a + 2])\n"
-    "    local w = math.floor(now / p)\n"
+    "    local q = arg(a)\n"
+    "    local p = arg(a + 1) * 1000\n"
+    "    local b = arg(a + 2)\n"
+    "    local w = floor(now / p)\n"
     "    local s = state[key]\n"
     "    if s == nil then\n"
     "      local h = redis.call('HMGET', key, 'w', 'c', 'p')\n"
@@ -227,7 +236,7 @@ static char  ngx_http_lgsp_quota_lua[] =
     "      if s[1] == w - 1 then s[3] = s[2] else s[3] = 0 end\n"
     "      s[1], s[2] = w, 0\n"
     "    end\n"
-    "    local allowed = q + math.min(b, math.max(q - s[3], 0))\n"
+    "    local allowed = q + min(b, max(q - s[3], 0))\n"
     "    local reset = (w + 1) * p - now\n"
     "    if s[2] >= allowed and reset > longest then\n"
     "      refused, longest = i, reset\n"
