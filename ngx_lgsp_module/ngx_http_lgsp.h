@@ -96,7 +96,8 @@ typedef struct {
     /* the delivery module's state: a fallback redirect comes back to it */
     void                 *deliver;
 
-    unsigned              client_headers_checked:1;
+    /* the request reached a location an lgsp_* directive applies to */
+    unsigned              applied:1;
 
     /* a request the delivery module made for an attempt: recorded, not
      * counted among the requests */
@@ -108,6 +109,9 @@ typedef struct {
     ngx_str_t             service;       /* lgsp_service CODE */
     ngx_str_t             service_title;
     ngx_str_t             tenant;        /* lgsp_tenant CODE */
+
+    /* an lgsp_* directive is set here or at a level above */
+    ngx_uint_t            applies;
 } ngx_http_lgsp_loc_conf_t;
 
 
@@ -124,6 +128,24 @@ typedef struct {
 
 /* the context of r->main, created with its txid on first use */
 ngx_http_lgsp_ctx_t *ngx_http_lgsp_get_ctx(ngx_http_request_t *r);
+
+/* the context of r->main if it has one; never creates it */
+ngx_http_lgsp_ctx_t *ngx_http_lgsp_find_ctx(ngx_http_request_t *r);
+
+/*
+ * Whether the LGSP applies to a request: an lgsp_* directive applies to
+ * its location, or to one it went through before an internal redirect.
+ * Elsewhere the modules' handlers and filters do nothing (only the
+ * removal of clients' X-LGSP-* headers is server-wide).
+ */
+ngx_uint_t ngx_http_lgsp_applies(ngx_http_request_t *r);
+
+/*
+ * Whether the http block has any lgsp_* directive: without one, the
+ * modules install no phase handler or filter (the core module's removal
+ * of clients' X-LGSP-* headers excepted), for nothing would use them.
+ */
+ngx_uint_t ngx_http_lgsp_configured(ngx_conf_t *cf);
 
 /*
  * Discards the request body and sends the problem.  Returns what

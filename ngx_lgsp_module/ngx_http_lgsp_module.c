@@ -1,8 +1,10 @@
 /*
- * LGSP on nginx: the core module.  Gives every request its transaction id
- * (post-read phase), removes the X-LGSP-* headers clients send, returns
- * the id to the caller, names the service of a location, and sends the
- * problem+json answers of every LGSP module.
+ * LGSP on nginx: the core module.  Removes the X-LGSP-* headers clients
+ * send (post-read phase, every request); knows where the LGSP applies (the
+ * locations an lgsp_* directive applies to) and gives the requests there
+ * their transaction id (rewrite phase), which goes upstream and back to
+ * the caller; names the service of a location, and sends the problem+json
+ * answers of every LGSP module.
  */
 
 #include <ngx_config.h>
@@ -33,14 +35,28 @@ typedef struct {
 } ngx_http_lgsp_service_line_t;
 
 
+/* an lgsp_* directive, and its own handler */
+typedef struct {
+    ngx_command_t        *cmd;
+    char               *(*set)(ngx_conf_t *cf, ngx_command_t *cmd,
+                               void *conf);
+} ngx_http_lgsp_directive_t;
+
+
+/* more than the LGSP modules have (ngx_http_lgsp_note_directives()) */
+#define NGX_HTTP_LGSP_DIRECTIVES  128
+
+
 /* what lgsp_tenant and lgsp_service lines of the http block say */
 typedef struct {
     ngx_array_t           tenants;       /* ngx_http_lgsp_tenant_t */
     ngx_array_t           services;      /* ngx_http_lgsp_service_line_t */
+    ngx_uint_t            configured;    /* some lgsp_* directive is set */
 } ngx_http_lgsp_main_conf_t;
 
 
 static ngx_int_t ngx_http_lgsp_post_read_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_rewrite_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_lgsp_header_filter(ngx_http_request_t *r);
@@ -66,7 +82,10 @@ static ngx_http_lgsp_tenant_t *ngx_http_lgsp_find_tenant(
     ngx_http_lgsp_main_conf_t *lmcf, ngx_str_t *code);
 static ngx_int_t ngx_http_lgsp_check_services(ngx_conf_t *cf);
 static void *ngx_http_lgsp_create_main_conf(ngx_conf_t *cf);
-static ngx_int_t ngx_http_lgsp_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_lgsp_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_lgsp_note_directives(ngx_conf_t *cf);
+static char *ngx_http_lgsp_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_lgsp_lru_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void *ngx_http_lgsp_create_loc_conf(ngx_conf_t *cf);
@@ -90,6 +109,16 @@ static ngx_uint_t ngx_http_lgsp_seq;
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
+/*
+ * The LGSP modules' directives, whose handlers ngx_http_lgsp_directive()
+ * calls: the command arrays are the module's own, so the table lives as
+ * long as they do.
+ */
+static ngx_http_lgsp_directive_t  ngx_http_lgsp_directives[
+                                      NGX_HTTP_LGSP_DIRECTIVES];
+static ngx_uint_t                 ngx_http_lgsp_ndirectives;
+
+
 static ngx_command_t  ngx_http_lgsp_commands[] = {
 
     { ngx_string("lgsp_service"),
@@ -111,7 +140,7 @@ static ngx_command_t  ngx_http_lgsp_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_lgsp_module_ctx = {
-    ngx_http_lgsp_add_variables,           /* preconfiguration */
+    ngx_http_lgsp_preconfiguration,        /* preconfiguration */
     ngx_http_lgsp_init,                    /* postconfiguration */
 
     ngx_http_lgsp_create_main_conf,        /* create main configuration */
@@ -160,7 +189,7 @@ static ngx_http_variable_t  ngx_http_lgsp_vars[] = {
 
 
 ngx_http_lgsp_ctx_t *
-ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
+ngx_http_lgsp_find_ctx(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t   *cln;
     ngx_http_lgsp_ctx_t  *ctx;
@@ -181,6 +210,23 @@ ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
         }
     }
 
+    return NULL;
+}
+
+
+ngx_http_lgsp_ctx_t *
+ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t   *cln;
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_find_ctx(r);
+    if (ctx) {
+        return ctx;
+    }
+
+    r = r->main;
+
     cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_lgsp_ctx_t));
     if (cln == NULL) {
         return NULL;
@@ -194,6 +240,25 @@ ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
     ngx_http_set_ctx(r, ctx, ngx_http_lgsp_module);
 
     return ctx;
+}
+
+
+ngx_uint_t
+ngx_http_lgsp_applies(ngx_http_request_t *r)
+{
+    ngx_http_lgsp_ctx_t       *ctx;
+    ngx_http_lgsp_loc_conf_t  *llcf;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
+
+    if (llcf->applies) {
+        return 1;
+    }
+
+    /* an error_page may lead a request on where no directive applies */
+    ctx = ngx_http_lgsp_find_ctx(r);
+
+    return ctx && ctx->applied;
 }
 
 
@@ -531,13 +596,36 @@ ngx_http_lgsp_push_header(ngx_list_t *headers, ngx_str_t *key)
 }
 
 
+/*
+ * Every request, before its location is known: no server may pass on a
+ * client's X-LGSP-* header (to a provider, or into its access log).
+ */
 static ngx_int_t
 ngx_http_lgsp_post_read_handler(ngx_http_request_t *r)
 {
-    ngx_str_t             txid;
-    ngx_http_lgsp_ctx_t  *ctx;
+    if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    if (r != r->main) {
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Where the LGSP applies, once the location is known (after every
+ * internal redirect too), and before a "return" may answer: the
+ * transaction id, which goes upstream.
+ */
+static ngx_int_t
+ngx_http_lgsp_rewrite_handler(ngx_http_request_t *r)
+{
+    ngx_str_t                  txid;
+    ngx_http_lgsp_ctx_t       *ctx;
+    ngx_http_lgsp_loc_conf_t  *llcf;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
+
+    if (!llcf->applies || r != r->main) {
         return NGX_DECLINED;
     }
 
@@ -546,11 +634,7 @@ ngx_http_lgsp_post_read_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->client_headers_checked = 1;
+    ctx->applied = 1;
 
     txid.len = NGX_HTTP_LGSP_TXID_LEN;
     txid.data = ctx->txid;
@@ -569,7 +653,8 @@ ngx_http_lgsp_post_read_handler(ngx_http_request_t *r)
 /*
  * Rebuilds the header list without the X-LGSP-* headers a client sent:
  * in the post-read phase, before any other handler or variable sees
- * them, or as the answer leaves when nginx refused the request earlier.
+ * them, or as the answer leaves when nginx refused the request earlier
+ * (then the list has them still; otherwise the second look finds none).
  */
 static ngx_int_t
 ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r)
@@ -669,19 +754,22 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
+    /* nginx may have refused the request before its phases: the access
+     * log comes next */
+    if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_lgsp_applies(r)) {
+        return ngx_http_next_header_filter(r);
+    }
+
     ctx = ngx_http_lgsp_get_ctx(r);
     if (ctx == NULL) {
         return NGX_ERROR;
     }
 
-    /* nginx refused the request before its phases: the access log next */
-    if (!ctx->client_headers_checked) {
-        if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        ctx->client_headers_checked = 1;
-    }
+    ctx->applied = 1;
 
     txid.len = NGX_HTTP_LGSP_TXID_LEN;
     txid.data = ctx->txid;
@@ -1049,9 +1137,105 @@ ngx_http_lgsp_check_services(ngx_conf_t *cf)
 
 
 static ngx_int_t
-ngx_http_lgsp_add_variables(ngx_conf_t *cf)
+ngx_http_lgsp_preconfiguration(ngx_conf_t *cf)
 {
+    if (ngx_http_lgsp_note_directives(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_lgsp_register_variables(cf, ngx_http_lgsp_vars);
+}
+
+
+/*
+ * Where the LGSP applies is where one of its directives of server or
+ * location level is set or inherited: nginx calls ngx_http_lgsp_directive()
+ * for every lgsp_* directive, which notes it in the level's configuration,
+ * then calls the directive's own handler.  Directives of the http level
+ * only (zones, Redis) name what locations use, and apply nowhere by
+ * themselves.  Runs for every configuration read; a reload finds the
+ * table made.
+ */
+static ngx_int_t
+ngx_http_lgsp_note_directives(ngx_conf_t *cf)
+{
+    ngx_uint_t                  i;
+    ngx_module_t               *module;
+    ngx_command_t              *cmd;
+    ngx_http_lgsp_directive_t  *d;
+
+    for (i = 0; cf->cycle->modules[i]; i++) {
+        module = cf->cycle->modules[i];
+
+        if (module->type != NGX_HTTP_MODULE || module->commands == NULL
+            || ngx_strncmp(module->name, "ngx_http_lgsp_", 14) != 0)
+        {
+            continue;
+        }
+
+        for (cmd = module->commands; cmd->name.len; cmd++) {
+            if (cmd->set == ngx_http_lgsp_directive) {
+                continue;
+            }
+
+            if (ngx_http_lgsp_ndirectives == NGX_HTTP_LGSP_DIRECTIVES) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "lgsp: more than %d directives: raise"
+                              " NGX_HTTP_LGSP_DIRECTIVES",
+                              NGX_HTTP_LGSP_DIRECTIVES);
+                return NGX_ERROR;
+            }
+
+            d = &ngx_http_lgsp_directives[ngx_http_lgsp_ndirectives++];
+            d->cmd = cmd;
+            d->set = cmd->set;
+
+            cmd->set = ngx_http_lgsp_directive;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_lgsp_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                       *rv;
+    ngx_uint_t                  i;
+    ngx_http_lgsp_loc_conf_t   *llcf;
+    ngx_http_lgsp_main_conf_t  *lmcf;
+
+    for (i = 0; ngx_http_lgsp_directives[i].cmd != cmd; i++) {
+        /* void: every directive so handled is in the table */
+    }
+
+    rv = ngx_http_lgsp_directives[i].set(cf, cmd, conf);
+
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
+    lmcf->configured = 1;
+
+    if (cmd->type & (NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF)) {
+        llcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_lgsp_module);
+        llcf->applies = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_uint_t
+ngx_http_lgsp_configured(ngx_conf_t *cf)
+{
+    ngx_http_lgsp_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
+
+    return lmcf->configured;
 }
 
 
@@ -1210,6 +1394,7 @@ ngx_http_lgsp_create_loc_conf(ngx_conf_t *cf)
      *     conf->service = { 0, NULL };
      *     conf->service_title = { 0, NULL };
      *     conf->tenant = { 0, NULL };
+     *     conf->applies = 0;
      */
 
     return conf;
@@ -1221,6 +1406,8 @@ ngx_http_lgsp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     ngx_http_lgsp_loc_conf_t *prev = parent;
     ngx_http_lgsp_loc_conf_t *conf = child;
+
+    conf->applies |= prev->applies;
 
     if (conf->tenant.data == NULL) {
         conf->tenant = prev->tenant;
@@ -1270,6 +1457,15 @@ ngx_http_lgsp_init(ngx_conf_t *cf)
 
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_lgsp_header_filter;
+
+    if (ngx_http_lgsp_configured(cf)) {
+        h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ngx_http_lgsp_rewrite_handler;
+    }
 
     cln = ngx_pool_cleanup_add(cf->cycle->pool, 0);
     if (cln == NULL) {
