@@ -98,6 +98,7 @@ typedef struct {
 
     /* the request reached a location an lgsp_* directive applies to */
     unsigned              applied:1;
+    unsigned              client_headers_checked:1;
 
     /* a request the delivery module made for an attempt: recorded, not
      * counted among the requests */

@@ -63,6 +63,7 @@ static ngx_int_t ngx_http_lgsp_header_filter(ngx_http_request_t *r);
 static ngx_table_elt_t *ngx_http_lgsp_find_header(ngx_list_t *headers,
     ngx_str_t *name);
 static void ngx_http_lgsp_txid(u_char *txid);
+static u_char *ngx_http_lgsp_hex(u_char *p, uint64_t v, ngx_uint_t digits);
 static void ngx_http_lgsp_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_lgsp_txid_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -100,8 +101,12 @@ static ngx_str_t  ngx_http_lgsp_txid_header =
     ngx_string("X-LGSP-Transaction-ID");
 
 
-/* the UUIDv7 state of this worker: a random node part and a sequence */
+/*
+ * The UUIDv7 state of this worker: a random node part, written once as
+ * the id's last 18 characters, and a sequence
+ */
 static uint64_t   ngx_http_lgsp_node;
+static u_char     ngx_http_lgsp_node_text[sizeof("-8xxx-xxxxxxxxxxxx") - 1];
 static uint64_t   ngx_http_lgsp_last_ms;
 static ngx_uint_t ngx_http_lgsp_seq;
 
@@ -634,7 +639,9 @@ ngx_http_lgsp_rewrite_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* after the post-read phase: what the request has of X-LGSP-* is ours */
     ctx->applied = 1;
+    ctx->client_headers_checked = 1;
 
     txid.len = NGX_HTTP_LGSP_TXID_LEN;
     txid.data = ctx->txid;
@@ -653,8 +660,7 @@ ngx_http_lgsp_rewrite_handler(ngx_http_request_t *r)
 /*
  * Rebuilds the header list without the X-LGSP-* headers a client sent:
  * in the post-read phase, before any other handler or variable sees
- * them, or as the answer leaves when nginx refused the request earlier
- * (then the list has them still; otherwise the second look finds none).
+ * them, or as the answer leaves when nginx refused the request earlier.
  */
 static ngx_int_t
 ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r)
@@ -754,10 +760,17 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    /* nginx may have refused the request before its phases: the access
-     * log comes next */
-    if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
-        return NGX_ERROR;
+    ctx = ngx_http_lgsp_find_ctx(r);
+
+    /*
+     * nginx may have refused the request before its phases: the access
+     * log comes next.  Where the LGSP does not apply, no X-LGSP-* header
+     * of ours was added, and a second look finds none of the client's.
+     */
+    if (ctx == NULL || !ctx->client_headers_checked) {
+        if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     if (!ngx_http_lgsp_applies(r)) {
@@ -826,7 +839,8 @@ ngx_http_lgsp_find_header(ngx_list_t *headers, ngx_str_t *name)
 static void
 ngx_http_lgsp_txid(u_char *txid)
 {
-    uint64_t     ms, hi, lo;
+    u_char      *p;
+    uint64_t     ms, hi;
     ngx_time_t  *tp;
 
     tp = ngx_timeofday();
@@ -843,11 +857,30 @@ ngx_http_lgsp_txid(u_char *txid)
     }
 
     hi = (ngx_http_lgsp_last_ms << 16) | 0x7000 | ngx_http_lgsp_seq;
-    lo = 0x8000000000000000ULL | ngx_http_lgsp_node;
 
-    ngx_sprintf(txid, "%08xL-%04xL-%04xL-%04xL-%012xL",
-                hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
-                lo >> 48, lo & 0xffffffffffffULL);
+    /* once per request: written out by hand, not by ngx_sprintf() */
+    p = ngx_http_lgsp_hex(txid, hi >> 32, 8);
+    *p++ = '-';
+    p = ngx_http_lgsp_hex(p, (hi >> 16) & 0xffff, 4);
+    *p++ = '-';
+    p = ngx_http_lgsp_hex(p, hi & 0xffff, 4);
+    ngx_memcpy(p, ngx_http_lgsp_node_text, sizeof(ngx_http_lgsp_node_text));
+}
+
+
+/* the digits lowest of v in lowercase hexadecimal */
+static u_char *
+ngx_http_lgsp_hex(u_char *p, uint64_t v, ngx_uint_t digits)
+{
+    u_char  *q;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    for (q = p + digits; q > p; v >>= 4) {
+        *--q = hex[v & 0xf];
+    }
+
+    return p + digits;
 }
 
 
@@ -1495,6 +1528,9 @@ ngx_http_lgsp_free_digests(void *data)
 static ngx_int_t
 ngx_http_lgsp_init_process(ngx_cycle_t *cycle)
 {
+    u_char    *p;
+    uint64_t   lo;
+
     if (RAND_bytes((u_char *) &ngx_http_lgsp_node,
                    sizeof(ngx_http_lgsp_node))
         != 1)
@@ -1505,6 +1541,14 @@ ngx_http_lgsp_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_lgsp_node &= 0x3fffffffffffffffULL;
+
+    lo = 0x8000000000000000ULL | ngx_http_lgsp_node;
+
+    p = ngx_http_lgsp_node_text;
+    *p++ = '-';
+    p = ngx_http_lgsp_hex(p, lo >> 48, 4);
+    *p++ = '-';
+    ngx_http_lgsp_hex(p, lo & 0xffffffffffffULL, 12);
 
     return NGX_OK;
 }
