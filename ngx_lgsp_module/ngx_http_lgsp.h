@@ -116,6 +116,21 @@ typedef struct {
 } ngx_http_lgsp_loc_conf_t;
 
 
+/*
+ * A header the LGSP sends upstream, named in the source: its lowercase
+ * form written there too, its hash computed on first use.
+ */
+typedef struct {
+    ngx_str_t             key;
+    u_char               *lowcase_key;
+    ngx_uint_t            hash;
+} ngx_http_lgsp_header_t;
+
+
+#define ngx_http_lgsp_header(key, lowcase_key)                               \
+    { ngx_string(key), (u_char *) lowcase_key, 0 }
+
+
 /* a rejection, sent as RFC 9457 application/problem+json */
 typedef struct {
     ngx_uint_t            status;
@@ -216,6 +231,10 @@ ngx_str_t *ngx_http_lgsp_outcome_name(ngx_http_request_t *r);
  */
 ngx_int_t ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
+
+/* the same for a header named in the source: nothing computed per request */
+ngx_int_t ngx_http_lgsp_set_upstream(ngx_http_request_t *r,
+    ngx_http_lgsp_header_t *header, ngx_str_t *value);
 
 /*
  * A new header line named key, with an empty value, added to headers

@@ -198,7 +198,8 @@ static ngx_conf_enum_t  ngx_http_lgsp_jwt_modes[] = {
 };
 
 
-static ngx_str_t  ngx_http_lgsp_agency_header = ngx_string("X-LGSP-Agency");
+static ngx_http_lgsp_header_t  ngx_http_lgsp_agency_header =
+    ngx_http_lgsp_header("X-LGSP-Agency", "x-lgsp-agency");
 
 static ngx_str_t  ngx_http_lgsp_www_authenticate =
     ngx_string("WWW-Authenticate");
@@ -632,8 +633,8 @@ ngx_http_lgsp_jwt_accept(ngx_http_request_t *r,
     ctx->jwt_payload = id->payload;
     ctx->jwt_claims = NULL;
 
-    if (ngx_http_lgsp_set_upstream_header(r, &ngx_http_lgsp_agency_header,
-                                          &id->agency)
+    if (ngx_http_lgsp_set_upstream(r, &ngx_http_lgsp_agency_header,
+                                   &id->agency)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

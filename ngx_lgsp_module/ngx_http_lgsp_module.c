@@ -97,8 +97,8 @@ static void ngx_http_lgsp_free_digests(void *data);
 static ngx_int_t ngx_http_lgsp_init_process(ngx_cycle_t *cycle);
 
 
-static ngx_str_t  ngx_http_lgsp_txid_header =
-    ngx_string("X-LGSP-Transaction-ID");
+static ngx_http_lgsp_header_t  ngx_http_lgsp_txid_header =
+    ngx_http_lgsp_header("X-LGSP-Transaction-ID", "x-lgsp-transaction-id");
 
 
 /*
@@ -551,27 +551,58 @@ ngx_int_t
 ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
-    ngx_table_elt_t  *h;
+    ngx_http_lgsp_header_t  header;
 
-    h = ngx_http_lgsp_find_header(&r->headers_in.headers, name);
-    if (h) {
-        h->value = *value;
-        return NGX_OK;
+    header.key = *name;
+    header.lowcase_key = ngx_pnalloc(r->pool, name->len);
+    if (header.lowcase_key == NULL) {
+        return NGX_ERROR;
     }
 
-    h = ngx_http_lgsp_push_header(&r->headers_in.headers, name);
+    header.hash = ngx_hash_strlow(header.lowcase_key, name->data, name->len);
+
+    return ngx_http_lgsp_set_upstream(r, &header, value);
+}
+
+
+ngx_int_t
+ngx_http_lgsp_set_upstream(ngx_http_request_t *r,
+    ngx_http_lgsp_header_t *header, ngx_str_t *value)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    /* proxy_set_header of the same name must still win: hash it right */
+    if (header->hash == 0) {
+        header->hash = ngx_hash_key(header->lowcase_key, header->key.len);
+    }
+
+    /* nginx hashed the request's own header names just so */
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].hash == header->hash
+                && h[i].key.len == header->key.len
+                && ngx_strncasecmp(h[i].key.data, header->key.data,
+                                   header->key.len)
+                   == 0)
+            {
+                h[i].value = *value;
+                return NGX_OK;
+            }
+        }
+    }
+
+    h = ngx_http_lgsp_push_header(&r->headers_in.headers, &header->key);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
     h->value = *value;
-    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* proxy_set_header of the same name must still win: hash it right */
-    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
+    h->lowcase_key = header->lowcase_key;
+    h->hash = header->hash;
 
     return NGX_OK;
 }
@@ -646,8 +677,7 @@ ngx_http_lgsp_rewrite_handler(ngx_http_request_t *r)
     txid.len = NGX_HTTP_LGSP_TXID_LEN;
     txid.data = ctx->txid;
 
-    if (ngx_http_lgsp_set_upstream_header(r, &ngx_http_lgsp_txid_header,
-                                          &txid)
+    if (ngx_http_lgsp_set_upstream(r, &ngx_http_lgsp_txid_header, &txid)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -789,14 +819,14 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
 
     /* an upstream's own id gives way: the caller holds ours */
     h = ngx_http_lgsp_find_header(&r->headers_out.headers,
-                                  &ngx_http_lgsp_txid_header);
+                                  &ngx_http_lgsp_txid_header.key);
     if (h) {
         h->value = txid;
         return ngx_http_next_header_filter(r);
     }
 
     h = ngx_http_lgsp_push_header(&r->headers_out.headers,
-                                  &ngx_http_lgsp_txid_header);
+                                  &ngx_http_lgsp_txid_header.key);
     if (h == NULL) {
         return NGX_ERROR;
     }
