@@ -164,6 +164,12 @@ ngx_uint_t ngx_http_lgsp_applies(ngx_http_request_t *r);
 ngx_uint_t ngx_http_lgsp_configured(ngx_conf_t *cf);
 
 /*
+ * Whether one of a module's own directives is set: a module whose steps
+ * read only its own directives installs them only then.
+ */
+ngx_uint_t ngx_http_lgsp_module_used(ngx_conf_t *cf, ngx_module_t *module);
+
+/*
  * Discards the request body and sends the problem.  Returns what
  * ngx_http_finalize_request() should be given; from a phase handler:
  *     ngx_http_finalize_request(r, ngx_http_lgsp_send_problem(r, &p));

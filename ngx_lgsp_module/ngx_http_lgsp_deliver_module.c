@@ -2856,7 +2856,7 @@ ngx_http_lgsp_deliver_init(ngx_conf_t *cf)
     ngx_http_lgsp_deliver_addr.sin_family = AF_INET;
     ngx_http_lgsp_deliver_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
-    if (!ngx_http_lgsp_configured(cf)) {
+    if (!ngx_http_lgsp_module_used(cf, &ngx_http_lgsp_deliver_module)) {
         return NGX_OK;
     }
 

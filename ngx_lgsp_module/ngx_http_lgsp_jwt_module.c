@@ -1991,7 +1991,7 @@ ngx_http_lgsp_jwt_init(ngx_conf_t *cf)
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
-    if (!ngx_http_lgsp_configured(cf)) {
+    if (!ngx_http_lgsp_module_used(cf, &ngx_http_lgsp_jwt_module)) {
         return NGX_OK;
     }
 

@@ -40,6 +40,7 @@ typedef struct {
     ngx_command_t        *cmd;
     char               *(*set)(ngx_conf_t *cf, ngx_command_t *cmd,
                                void *conf);
+    ngx_module_t         *module;
 } ngx_http_lgsp_directive_t;
 
 
@@ -52,6 +53,7 @@ typedef struct {
     ngx_array_t           tenants;       /* ngx_http_lgsp_tenant_t */
     ngx_array_t           services;      /* ngx_http_lgsp_service_line_t */
     ngx_uint_t            configured;    /* some lgsp_* directive is set */
+    u_char               *used;          /* by ctx_index: a module's is */
 } ngx_http_lgsp_main_conf_t;
 
 
@@ -1252,6 +1254,7 @@ ngx_http_lgsp_note_directives(ngx_conf_t *cf)
             d = &ngx_http_lgsp_directives[ngx_http_lgsp_ndirectives++];
             d->cmd = cmd;
             d->set = cmd->set;
+            d->module = module;
 
             cmd->set = ngx_http_lgsp_directive;
         }
@@ -1281,6 +1284,7 @@ ngx_http_lgsp_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
     lmcf->configured = 1;
+    lmcf->used[ngx_http_lgsp_directives[i].module->ctx_index] = 1;
 
     if (cmd->type & (NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF)) {
         llcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_lgsp_module);
@@ -1299,6 +1303,17 @@ ngx_http_lgsp_configured(ngx_conf_t *cf)
     lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
 
     return lmcf->configured;
+}
+
+
+ngx_uint_t
+ngx_http_lgsp_module_used(ngx_conf_t *cf, ngx_module_t *module)
+{
+    ngx_http_lgsp_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
+
+    return lmcf->used[module->ctx_index];
 }
 
 
@@ -1424,6 +1439,11 @@ ngx_http_lgsp_create_main_conf(ngx_conf_t *cf)
 
     lmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_lgsp_main_conf_t));
     if (lmcf == NULL) {
+        return NULL;
+    }
+
+    lmcf->used = ngx_pcalloc(cf->pool, ngx_http_max_module);
+    if (lmcf->used == NULL) {
         return NULL;
     }
 

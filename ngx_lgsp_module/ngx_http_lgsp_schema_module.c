@@ -1038,7 +1038,7 @@ ngx_http_lgsp_schema_init(ngx_conf_t *cf)
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
-    if (!ngx_http_lgsp_configured(cf)) {
+    if (!ngx_http_lgsp_module_used(cf, &ngx_http_lgsp_schema_module)) {
         return NGX_OK;
     }
 
