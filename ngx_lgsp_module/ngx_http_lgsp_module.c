@@ -204,11 +204,12 @@ ngx_http_lgsp_find_ctx(ngx_http_request_t *r)
     r = r->main;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_module);
-    if (ctx) {
+
+    /* only an internal redirect clears module contexts; the pool keeps ours */
+    if (ctx || !r->internal) {
         return ctx;
     }
 
-    /* an internal redirect clears module contexts; the pool keeps ours */
     for (cln = r->pool->cleanup; cln; cln = cln->next) {
         if (cln->handler == ngx_http_lgsp_ctx_cleanup) {
             ctx = cln->data;
