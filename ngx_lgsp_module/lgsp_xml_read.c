@@ -555,10 +555,10 @@ lgsp_xml_gather_text(lgsp_sbuf_t *text, lgsp_xml_node_t *e)
     lgsp_xml_text_t  *t;
 
     text->len = 0;
-    lgsp_sbuf_put(text, "", 0);
+    lgsp_xml_put(text, "", 0);
 
     for (t = e->text; t; t = t->next) {
-        lgsp_sbuf_put(text, t->data, t->len);
+        lgsp_xml_put(text, t->data, t->len);
     }
 }
 
@@ -701,31 +701,31 @@ lgsp_xml_json_string(lgsp_sbuf_t *out, const char *s, size_t len)
             continue;
         }
 
-        lgsp_sbuf_put(out, s + from, i - from);
+        lgsp_xml_put(out, s + from, i - from);
 
         if (c == '"' || c == '\\' || c == '\t' || c == '\n' || c == '\r') {
             esc[0] = '\\';
             esc[1] = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c;
-            lgsp_sbuf_put(out, esc, 2);
+            lgsp_xml_put(out, esc, 2);
 
         } else {
             snprintf(esc, sizeof(esc), "\\u%04x", c);
-            lgsp_sbuf_put(out, esc, 6);
+            lgsp_xml_put(out, esc, 6);
         }
 
         from = i + 1;
     }
 
-    lgsp_sbuf_put(out, s + from, len - from);
+    lgsp_xml_put(out, s + from, len - from);
 }
 
 
 static void
 lgsp_xml_json_key(lgsp_sbuf_t *out, const char *s, size_t len)
 {
-    lgsp_sbuf_put(out, "\"", 1);
+    lgsp_xml_put(out, "\"", 1);
     lgsp_xml_json_string(out, s, len);
-    lgsp_sbuf_put(out, "\":", 2);
+    lgsp_xml_put(out, "\":", 2);
 }
 
 
@@ -934,10 +934,10 @@ lgsp_xml_put_integer(lgsp_sbuf_t *out, const char *s, size_t len)
     }
 
     if (neg && !(len == 1 && s[0] == '0')) {
-        lgsp_sbuf_put(out, "-", 1);
+        lgsp_xml_put(out, "-", 1);
     }
 
-    lgsp_sbuf_put(out, s, len);
+    lgsp_xml_put(out, s, len);
 
     return 1;
 }
@@ -999,7 +999,7 @@ lgsp_xml_put_number(lgsp_sbuf_t *out, const char *s, size_t len)
         return 0;
     }
 
-    lgsp_sbuf_put(out, s, len);
+    lgsp_xml_put(out, s, len);
 
     return 1;
 }
@@ -1040,14 +1040,14 @@ lgsp_xml_scalar(lgsp_sbuf_t *out, const char *text, size_t text_len,
             if ((len == 4 && memcmp(s, "true", 4) == 0)
                 || (len == 1 && s[0] == '1'))
             {
-                lgsp_sbuf_puts(out, "true");
+                lgsp_xml_puts(out, "true");
                 return;
             }
 
             if ((len == 5 && memcmp(s, "false", 5) == 0)
                 || (len == 1 && s[0] == '0'))
             {
-                lgsp_sbuf_puts(out, "false");
+                lgsp_xml_puts(out, "false");
                 return;
             }
         }
@@ -1060,9 +1060,9 @@ lgsp_xml_scalar(lgsp_sbuf_t *out, const char *text, size_t text_len,
         }
     }
 
-    lgsp_sbuf_put(out, "\"", 1);
+    lgsp_xml_put(out, "\"", 1);
     lgsp_xml_json_string(out, text, text_len);
-    lgsp_sbuf_put(out, "\"", 1);
+    lgsp_xml_put(out, "\"", 1);
 }
 
 
@@ -1152,7 +1152,7 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
     lgsp_xml_node_t    *c, *head;
     const lgsp_node_t  *sub, *items;
 
-    lgsp_sbuf_put(j->out, "{", 1);
+    lgsp_xml_put(j->out, "{", 1);
     first = 1;
 
     for (a = e->attrs; a; a = a->next) {
@@ -1166,14 +1166,14 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
         }
 
         if (!first) {
-            lgsp_sbuf_put(j->out, ",", 1);
+            lgsp_xml_put(j->out, ",", 1);
         }
 
         first = 0;
 
         /* "@name" as the schema spells it, else "name", else "@name" */
         j->text.len = 0;
-        lgsp_sbuf_put(&j->text, "@", 1);
+        lgsp_xml_put(&j->text, "@", 1);
         lgsp_sbuf_puts(&j->text, a->name);
 
         if (j->text.nomem) {
@@ -1204,7 +1204,7 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
     /* text beside attributes or elements */
     if (e->has_text) {
         if (!first) {
-            lgsp_sbuf_put(j->out, ",", 1);
+            lgsp_xml_put(j->out, ",", 1);
         }
 
         first = 0;
@@ -1221,7 +1221,7 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
     base = j->n_heads;
 
     if (e->children == NULL) {
-        lgsp_sbuf_put(j->out, "}", 1);
+        lgsp_xml_put(j->out, "}", 1);
         return LGSP_XML_OK;
     }
 
@@ -1240,7 +1240,7 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
         }
 
         if (!first) {
-            lgsp_sbuf_put(j->out, ",", 1);
+            lgsp_xml_put(j->out, ",", 1);
         }
 
         first = 0;
@@ -1274,7 +1274,7 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
             continue;
         }
 
-        lgsp_sbuf_put(j->out, "[", 1);
+        lgsp_xml_put(j->out, "[", 1);
 
         for (c = head; c; c = c->group) {
             rc = lgsp_xml_value(j, c, items);
@@ -1283,15 +1283,15 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
             }
 
             if (c->group) {
-                lgsp_sbuf_put(j->out, ",", 1);
+                lgsp_xml_put(j->out, ",", 1);
             }
         }
 
-        lgsp_sbuf_put(j->out, "]", 1);
+        lgsp_xml_put(j->out, "]", 1);
     }
 
     j->n_heads = base;
-    lgsp_sbuf_put(j->out, "}", 1);
+    lgsp_xml_put(j->out, "}", 1);
 
     return LGSP_XML_OK;
 }
@@ -1302,13 +1302,24 @@ static int
 lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
     const lgsp_node_t *node)
 {
+    unsigned  t;
+
     if (e->nil) {
-        lgsp_sbuf_puts(j->out, "null");
+        lgsp_xml_puts(j->out, "null");
         return LGSP_XML_OK;
     }
 
     if (e->attrs || e->children) {
         return lgsp_xml_object(j, e, node);
+    }
+
+    t = lgsp_xml_types(node, LGSP_XML_SCHEMA_HOPS);
+
+    if (e->text == NULL || e->text->next == NULL) {
+        /* the text in one piece, as it mostly comes: no copy */
+        lgsp_xml_scalar(j->out, e->text ? e->text->data : "",
+                        e->text ? e->text->len : 0, t);
+        return LGSP_XML_OK;
     }
 
     lgsp_xml_gather_text(&j->text, e);
@@ -1317,8 +1328,7 @@ lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
         return LGSP_XML_NOMEM;
     }
 
-    lgsp_xml_scalar(j->out, j->text.data, j->text.len,
-                    lgsp_xml_types(node, LGSP_XML_SCHEMA_HOPS));
+    lgsp_xml_scalar(j->out, j->text.data, j->text.len, t);
 
     return LGSP_XML_OK;
 }
