@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_lgsp.h"
+#include "ngx_http_lgsp_convert.h"
 #include "lgsp_body.h"
 #include "lgsp_xml.h"
 
@@ -68,6 +69,7 @@ typedef struct {
     lgsp_sbuf_t                   body;      /* the answer, malloc()ed */
     ngx_str_t                     head;      /* a HEAD's method name, while
                                                 the provider is asked GET */
+    ngx_str_t                     original;  /* the body before conversion */
 } ngx_http_lgsp_convert_ctx_t;
 
 
@@ -94,6 +96,8 @@ static void ngx_http_lgsp_convert_refuse(ngx_http_request_t *r,
 static char *ngx_http_lgsp_convert_xml_type(int soap);
 static int ngx_http_lgsp_convert_request_soap(ngx_http_request_t *r);
 static ngx_http_lgsp_convert_ctx_t *ngx_http_lgsp_convert_get_ctx(
+    ngx_http_request_t *r);
+static ngx_http_lgsp_convert_ctx_t *ngx_http_lgsp_convert_find_ctx(
     ngx_http_request_t *r);
 static void ngx_http_lgsp_convert_free(void *data);
 static ngx_int_t ngx_http_lgsp_convert_header_filter(ngx_http_request_t *r);
@@ -414,15 +418,16 @@ static ngx_int_t
 ngx_http_lgsp_convert_request(ngx_http_request_t *r,
     ngx_http_lgsp_convert_loc_conf_t *clcf)
 {
-    int                       rc;
-    char                      err[NGX_HTTP_LGSP_CONVERT_ERR_LEN], *type;
-    u_char                   *p;
-    ngx_str_t                 body, name, value;
-    lgsp_json_t              *json;
-    lgsp_sbuf_t               out;
-    lgsp_xml_read_t           rd;
-    lgsp_xml_result_t         res;
-    ngx_http_lgsp_convert_t  *cv;
+    int                           rc;
+    char                          err[NGX_HTTP_LGSP_CONVERT_ERR_LEN], *type;
+    u_char                       *p;
+    ngx_str_t                     body, name, value;
+    lgsp_json_t                  *json;
+    lgsp_sbuf_t                   out;
+    lgsp_xml_read_t               rd;
+    lgsp_xml_result_t             res;
+    ngx_http_lgsp_convert_t      *cv;
+    ngx_http_lgsp_convert_ctx_t  *ctx;
 
     cv = &clcf->request;
 
@@ -492,6 +497,9 @@ ngx_http_lgsp_convert_request(ngx_http_request_t *r,
     if (ngx_http_lgsp_convert_set_body(r, &out, type) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_convert_module);
+    ctx->original = body;
 
     if (cv->wrap.soap == 12 && cv->action.len) {
         /* SOAP 1.2 carries the action in the media type */
@@ -570,6 +578,23 @@ ngx_http_lgsp_convert_own_headers(ngx_http_request_t *r)
             }
         }
     }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_lgsp_convert_original_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    ngx_http_lgsp_convert_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_convert_find_ctx(r);
+
+    if (ctx == NULL || ctx->original.data == NULL) {
+        return NGX_DECLINED;
+    }
+
+    *body = ctx->original;
 
     return NGX_OK;
 }
@@ -702,6 +727,35 @@ ngx_http_lgsp_convert_get_ctx(ngx_http_request_t *r)
     ngx_pool_cleanup_t           *cln;
     ngx_http_lgsp_convert_ctx_t  *ctx;
 
+    ctx = ngx_http_lgsp_convert_find_ctx(r);
+    if (ctx) {
+        return ctx;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_lgsp_convert_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_lgsp_convert_ctx_t));
+    ctx->request = r;
+    ctx->status = NGX_OK;
+
+    cln->handler = ngx_http_lgsp_convert_free;
+    ngx_http_set_ctx(r, ctx, ngx_http_lgsp_convert_module);
+
+    return ctx;
+}
+
+
+/* the request's context, if it has one */
+static ngx_http_lgsp_convert_ctx_t *
+ngx_http_lgsp_convert_find_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_lgsp_convert_ctx_t  *ctx;
+
     ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_convert_module);
     if (ctx) {
         return ctx;
@@ -719,20 +773,7 @@ ngx_http_lgsp_convert_get_ctx(ngx_http_request_t *r)
         }
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_lgsp_convert_ctx_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_lgsp_convert_ctx_t));
-    ctx->request = r;
-    ctx->status = NGX_OK;
-
-    cln->handler = ngx_http_lgsp_convert_free;
-    ngx_http_set_ctx(r, ctx, ngx_http_lgsp_convert_module);
-
-    return ctx;
+    return NULL;
 }
 
 

@@ -1,8 +1,9 @@
 # Conversion on the ways a request takes besides the straight one: a HEAD
 # gets the headers its GET would (the provider is asked GET), a body is
 # converted once however many converting locations an internal redirect
-# takes it through, and a request queued by lgsp_deliver always goes to
-# its SOAP provider converted, its answer stored converted.
+# takes it through, and a request queued by lgsp_deliver (always, or
+# fallback when its provider is down) goes to its SOAP provider converted,
+# its answer stored converted.
 
 use strict;
 use warnings;
@@ -81,6 +82,17 @@ $t->start(<<"EOF");
             lgsp_convert_response xml_to_json;
             proxy_pass http://127.0.0.1:%%PORT_1%%/soap11;
         }
+
+        # a provider down until the test starts it
+        location = /fallback {
+            lgsp_jwt on;
+            lgsp_service BTP.HOTICH.FALLBACK;
+            lgsp_deliver fallback attempts=20 backoff=200ms;
+            lgsp_convert_request json_to_soap operation=TraCuu
+                ns=urn:lgsp:test:hotich action=urn:lgsp:test:hotich#TraCuu;
+            lgsp_convert_response xml_to_json;
+            proxy_pass http://127.0.0.1:%%PORT_4%%/soap11;
+        }
     }
 
     server {
@@ -117,11 +129,25 @@ subtest 'an internal redirect does not convert a body twice' => sub {
 
     is $r->{status}, 200, 'the second provider answers';
     like $r->{headers}{'content-type'}, qr{^application/json}, 'as JSON';
-    is decode_json($r->{content})->{hoTen}, "Nguy\x{1ec5}n V\x{103}n \x{c1}nh",
-       'its answer converted';
+    is decode_json($r->{content})->{hoTen},
+       "Nguy\x{1ec5}n V\x{103}n \x{c1}nh", 'its answer converted';
     like soap_log()->[-1], qr{^/soap11 "urn:lgsp:test:hotich#TraCuu" text/xml},
          'the provider got the SOAP envelope once converted, SOAPAction set';
 };
+
+# waits until the delivery of txid is delivered (or time runs out)
+sub delivered {
+    my ($txid, $auth) = @_;
+    my $s;
+
+    for (1 .. 100) {
+        $s = $t->get("/deliveries/$txid", Authorization => $auth);
+        last if $s->{json} && ($s->{json}{state} // '') eq 'delivered';
+        sleep 0.1;
+    }
+
+    return $s;
+}
 
 subtest 'lgsp_deliver always: the queued request delivered converted' => sub {
     my $auth = bearer($secret, 'AG.HANAM');
@@ -130,15 +156,8 @@ subtest 'lgsp_deliver always: the queued request delivered converted' => sub {
     my $r = $t->post_json('/queued', { soDinhDanh => 'typed' },
                           Authorization => $auth);
     is $r->{status}, 202, 'queued: 202';
-    my $txid = $r->{headers}{'x-lgsp-transaction-id'} // '';
 
-    my $s;
-    for (1 .. 100) {
-        $s = $t->get("/deliveries/$txid", Authorization => $auth);
-        last if $s->{json} && ($s->{json}{state} // '') eq 'delivered';
-        sleep 0.1;
-    }
-
+    my $s = delivered($r->{headers}{'x-lgsp-transaction-id'} // '', $auth);
     is $s->{json}{state}, 'delivered', 'delivered';
     my $log = soap_log();
     is scalar @$log, $before + 1, 'the provider got one request';
@@ -150,6 +169,26 @@ subtest 'lgsp_deliver always: the queued request delivered converted' => sub {
     my $body = eval { decode_json($s->{json}{response}{body}) } // {};
     is $body->{hoTen}, "Nguy\x{1ec5}n V\x{103}n \x{c1}nh",
        'the answer converted';
+};
+
+subtest 'lgsp_deliver fallback: queued as sent, delivered converted' => sub {
+    my $auth = bearer($secret, 'AG.HANAM');
+
+    my $r = $t->post_json('/fallback', { soDinhDanh => 'typed' },
+                          Authorization => $auth);
+    is $r->{status}, 202, 'the provider is down: queued, 202';
+
+    $t->mock('mock/soap.pl', $t->extra_port(4), $t->dir . '/logs/soap4.log',
+             $secret_file);
+
+    my $s = delivered($r->{headers}{'x-lgsp-transaction-id'} // '', $auth);
+    is $s->{json}{state}, 'delivered', 'delivered once the provider is up';
+    my @log = split /\n/, $t->read_file('logs/soap4.log');
+    like $log[0] // '', qr{^/soap11 "urn:lgsp:test:hotich#TraCuu" text/xml},
+         'a SOAP envelope with its SOAPAction';
+    my $body = eval { decode_json($s->{json}{response}{body}) } // {};
+    is $body->{hoTen}, "Nguy\x{1ec5}n V\x{103}n \x{c1}nh",
+       'the answer stored converted';
 };
 
 ok $t->error_log_clean, 'error.log clean at the end';
