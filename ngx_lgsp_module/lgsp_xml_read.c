@@ -4,8 +4,9 @@
  * tree of this file's own in an arena (libxml2's DOM costs a malloc()
  * per node); a document type declaration stops the parser before any
  * entity can be declared, and so does the depth limit.  The tree is then
- * written as JSON, typed by a JSON Schema when one is given, and the
- * result validated against it.
+ * written as JSON, typed by a JSON Schema when one is given; with one,
+ * the document written is built alongside (lgsp_json.h, in an arena) and
+ * validated against it, not parsed again from the text.
  */
 
 #include <limits.h>
@@ -84,6 +85,9 @@ typedef struct {
 typedef struct {
     lgsp_sbuf_t        *out;
     lgsp_sbuf_t         text;           /* a typed value's text */
+    /* with a schema: the document written, built here; else NULL */
+    lgsp_arena_t       *arena;
+    lgsp_xml_result_t  *res;
     /* same-named siblings are grouped with an open-addressing table,
      * keyed by name, whose slots hold each group's last element; the
      * groups' first elements wait on a stack shared by every level */
@@ -97,7 +101,7 @@ typedef struct {
 
 static void lgsp_xml_parse_free(xmlParserCtxtPtr ctxt);
 static int lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
-    const lgsp_node_t *node);
+    const lgsp_node_t *node, lgsp_json_t *v);
 
 
 static int
@@ -1038,14 +1042,58 @@ lgsp_xml_put_number(lgsp_sbuf_t *out, const char *s, size_t len)
 }
 
 
-/* text typed as the schema says; a string when it does not fit */
-static void
-lgsp_xml_scalar(lgsp_sbuf_t *out, const char *text, size_t text_len,
-    unsigned t)
+/*
+ * The number just written (from out->data + from on) in the document:
+ * parsed as lgsp_json_parse_strict() would parse it in the text.
+ */
+static int
+lgsp_xml_dom_number(lgsp_xml_json_t *j, size_t from, lgsp_json_t *v)
 {
-    size_t       len;
-    const char  *s;
+    int                   kind;
+    char                 *copy, err[64];
+    size_t                len;
+    lgsp_json_t          *n;
+    lgsp_json_options_t   opts;
 
+    len = j->out->len - from;
+    copy = lgsp_arena_alloc(j->arena, len + 1);
+
+    if (copy == NULL || j->out->nomem) {
+        return LGSP_XML_NOMEM;
+    }
+
+    memcpy(copy, j->out->data + from, len);
+
+    opts.alloc = lgsp_arena_alloc;
+    opts.ctx = j->arena;
+    opts.max_depth = 1;
+    opts.borrow = 1;
+
+    n = lgsp_json_parse_strict(copy, len, &opts, &kind, err, sizeof(err));
+    if (n == NULL) {
+        return LGSP_XML_NOMEM;
+    }
+
+    *v = *n;
+
+    return LGSP_XML_OK;
+}
+
+
+/*
+ * Text typed as the schema says; a string when it does not fit.  With v,
+ * the value goes into the document too: text lives as long as the tree.
+ */
+static int
+lgsp_xml_scalar(lgsp_xml_json_t *j, const char *text, size_t text_len,
+    unsigned t, lgsp_json_t *v)
+{
+    size_t        len, from;
+    const char   *s;
+    lgsp_sbuf_t  *out;
+
+    out = j->out;
+    from = out->len;
     s = text;
     len = text_len;
 
@@ -1061,12 +1109,10 @@ lgsp_xml_scalar(lgsp_sbuf_t *out, const char *text, size_t text_len,
             len--;
         }
 
-        if ((t & LGSP_T_INTEGER) && lgsp_xml_put_integer(out, s, len)) {
-            return;
-        }
-
-        if ((t & LGSP_T_NUMBER) && lgsp_xml_put_number(out, s, len)) {
-            return;
+        if (((t & LGSP_T_INTEGER) && lgsp_xml_put_integer(out, s, len))
+            || ((t & LGSP_T_NUMBER) && lgsp_xml_put_number(out, s, len)))
+        {
+            return v ? lgsp_xml_dom_number(j, from, v) : LGSP_XML_OK;
         }
 
         if (t & LGSP_T_BOOLEAN) {
@@ -1074,28 +1120,92 @@ lgsp_xml_scalar(lgsp_sbuf_t *out, const char *text, size_t text_len,
                 || (len == 1 && s[0] == '1'))
             {
                 lgsp_xml_puts(out, "true");
-                return;
+
+                if (v) {
+                    v->type = LGSP_JSON_TRUE;
+                }
+
+                return LGSP_XML_OK;
             }
 
             if ((len == 5 && memcmp(s, "false", 5) == 0)
                 || (len == 1 && s[0] == '0'))
             {
                 lgsp_xml_puts(out, "false");
-                return;
+
+                if (v) {
+                    v->type = LGSP_JSON_FALSE;
+                }
+
+                return LGSP_XML_OK;
             }
         }
 
         if (!(t & LGSP_T_STRING) && len == 0) {
-            lgsp_sbuf_puts(out, (t & LGSP_T_NULL) ? "null"
-                                : (t & LGSP_T_OBJECT) ? "{}"
-                                : (t & LGSP_T_ARRAY) ? "[]" : "\"\"");
-            return;
+            if (t & LGSP_T_NULL) {
+                lgsp_xml_puts(out, "null");
+
+                if (v) {
+                    v->type = LGSP_JSON_NULL;
+                }
+
+            } else if (t & LGSP_T_OBJECT) {
+                lgsp_xml_puts(out, "{}");
+
+                if (v) {
+                    v->type = LGSP_JSON_OBJECT;
+                }
+
+            } else if (t & LGSP_T_ARRAY) {
+                lgsp_xml_puts(out, "[]");
+
+                if (v) {
+                    v->type = LGSP_JSON_ARRAY;
+                }
+
+            } else {
+                lgsp_xml_puts(out, "\"\"");
+
+                if (v) {
+                    v->type = LGSP_JSON_STRING;
+                    v->u.str = "";
+                }
+            }
+
+            return LGSP_XML_OK;
         }
     }
 
     lgsp_xml_put(out, "\"", 1);
     lgsp_xml_json_string(out, text, text_len);
     lgsp_xml_put(out, "\"", 1);
+
+    if (v) {
+        v->type = LGSP_JSON_STRING;
+        v->u.str = text;
+        v->len = (uint32_t) text_len;
+    }
+
+    return LGSP_XML_OK;
+}
+
+
+/* the gathered text (j->text) kept for the document: an arena copy */
+static const char *
+lgsp_xml_dom_text(lgsp_xml_json_t *j)
+{
+    char  *copy;
+
+    if (j->arena == NULL) {
+        return j->text.data;
+    }
+
+    copy = lgsp_arena_alloc(j->arena, j->text.len + 1);
+    if (copy != NULL) {
+        memcpy(copy, j->text.data, j->text.len);
+    }
+
+    return copy;
 }
 
 
@@ -1173,20 +1283,143 @@ lgsp_xml_group(lgsp_xml_json_t *j, lgsp_xml_node_t *e, size_t *groups)
 }
 
 
+/*
+ * The next member of the object v being built, its key set: its value to
+ * fill; NULL when no document is built.  v->len counts the members.
+ */
+static lgsp_json_t *
+lgsp_xml_member(lgsp_json_t *v, lgsp_json_member_t *m, const char *key,
+    size_t key_len)
+{
+    if (v == NULL) {
+        return NULL;
+    }
+
+    m = &m[v->len++];
+    m->key = key;
+    m->key_len = (uint32_t) key_len;
+    m->key_hash = lgsp_json_key_hash(key, key_len);
+
+    return &m->value;
+}
+
+
+static int
+lgsp_xml_member_cmp(const void *a, const void *b)
+{
+    const lgsp_json_member_t  *x, *y;
+
+    x = *(const lgsp_json_member_t **) a;
+    y = *(const lgsp_json_member_t **) b;
+
+    if (x->key_hash != y->key_hash) {
+        return x->key_hash < y->key_hash ? -1 : 1;
+    }
+
+    if (x->key_len != y->key_len) {
+        return x->key_len < y->key_len ? -1 : 1;
+    }
+
+    return memcmp(x->key, y->key, x->key_len);
+}
+
+
+/*
+ * An object built must not have a key twice, as its text, parsed, would
+ * not: the schema's spellings can give two names one key ("Ten" and
+ * "ten", or an attribute and an element).  Few members are compared
+ * pairwise, more sorted.
+ */
+static int
+lgsp_xml_unique(lgsp_json_t *v, lgsp_xml_result_t *res)
+{
+    size_t                i, k;
+    lgsp_json_member_t   *m, **sorted;
+
+    if (v == NULL || v->len < 2) {
+        return LGSP_XML_OK;
+    }
+
+    m = v->u.members;
+
+    if (v->len <= 16) {
+        for (i = 0; i < v->len; i++) {
+            for (k = i + 1; k < v->len; k++) {
+                if (m[i].key_hash == m[k].key_hash
+                    && m[i].key_len == m[k].key_len
+                    && memcmp(m[i].key, m[k].key, m[i].key_len) == 0)
+                {
+                    return lgsp_xml_set(res, LGSP_XML_INVALID,
+                                        "two members named \"%.*s\"",
+                                        (int) m[i].key_len, m[i].key);
+                }
+            }
+        }
+
+        return LGSP_XML_OK;
+    }
+
+    sorted = malloc(v->len * sizeof(lgsp_json_member_t *));
+    if (sorted == NULL) {
+        return lgsp_xml_set(res, LGSP_XML_NOMEM, "out of memory");
+    }
+
+    for (i = 0; i < v->len; i++) {
+        sorted[i] = &m[i];
+    }
+
+    qsort(sorted, v->len, sizeof(lgsp_json_member_t *), lgsp_xml_member_cmp);
+
+    for (i = 1; i < v->len; i++) {
+        if (lgsp_xml_member_cmp(&sorted[i - 1], &sorted[i]) == 0) {
+            lgsp_xml_set(res, LGSP_XML_INVALID,
+                         "two members named \"%.*s\"",
+                         (int) sorted[i]->key_len, sorted[i]->key);
+            free(sorted);
+            return LGSP_XML_INVALID;
+        }
+    }
+
+    free(sorted);
+
+    return LGSP_XML_OK;
+}
+
+
 /* an element with attributes or children: a JSON object */
 static int
 lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
-    const lgsp_node_t *node)
+    const lgsp_node_t *node, lgsp_json_t *v)
 {
-    int                 first, rc;
-    size_t              groups, base, g, count, key_len;
-    const char         *key;
-    lgsp_xml_attr_t    *a, *b;
-    lgsp_xml_node_t    *c, *head;
-    const lgsp_node_t  *sub, *items;
+    int                  first, rc;
+    size_t               groups, base, g, count, key_len, n, k;
+    const char          *key, *text;
+    lgsp_json_t         *item;
+    lgsp_xml_attr_t     *a, *b;
+    lgsp_xml_node_t     *c, *head;
+    const lgsp_node_t   *sub, *items;
+    lgsp_json_member_t  *m;
 
     lgsp_xml_put(j->out, "{", 1);
     first = 1;
+    m = NULL;
+
+    if (v) {
+        /* at most a member an attribute, the text, and one a child */
+        n = 1 + e->n_children;
+
+        for (a = e->attrs; a; a = a->next) {
+            n++;
+        }
+
+        m = lgsp_arena_alloc(j->arena, n * sizeof(lgsp_json_member_t));
+        if (m == NULL) {
+            return LGSP_XML_NOMEM;
+        }
+
+        v->type = LGSP_JSON_OBJECT;
+        v->u.members = m;
+    }
 
     for (a = e->attrs; a; a = a->next) {
         /* one member per local name: the first attribute of a name */
@@ -1230,8 +1463,24 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
         }
 
         lgsp_xml_json_key(j->out, key, key_len);
-        lgsp_xml_scalar(j->out, a->value, a->len,
-                        lgsp_xml_types(sub, LGSP_XML_SCHEMA_HOPS));
+
+        if (m && key >= j->text.data && key < j->text.data + j->text.len) {
+            /* "@name" or "name" as written in j->text: kept */
+            text = key;
+            key = lgsp_arena_alloc(j->arena, key_len + 1);
+            if (key == NULL) {
+                return LGSP_XML_NOMEM;
+            }
+
+            memcpy((char *) key, text, key_len);
+        }
+
+        rc = lgsp_xml_scalar(j, a->value, a->len,
+                             lgsp_xml_types(sub, LGSP_XML_SCHEMA_HOPS),
+                             lgsp_xml_member(v, m, key, key_len));
+        if (rc != LGSP_XML_OK) {
+            return rc;
+        }
     }
 
     /* text beside attributes or elements */
@@ -1244,18 +1493,23 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
         lgsp_xml_json_key(j->out, "#text", 5);
         lgsp_xml_gather_text(&j->text, e);
 
-        if (j->text.nomem) {
+        text = j->text.nomem ? NULL : lgsp_xml_dom_text(j);
+        if (text == NULL) {
             return LGSP_XML_NOMEM;
         }
 
-        lgsp_xml_scalar(j->out, j->text.data, j->text.len, LGSP_T_STRING);
+        rc = lgsp_xml_scalar(j, text, j->text.len, LGSP_T_STRING,
+                             lgsp_xml_member(v, m, "#text", 5));
+        if (rc != LGSP_XML_OK) {
+            return rc;
+        }
     }
 
     base = j->n_heads;
 
     if (e->children == NULL) {
         lgsp_xml_put(j->out, "}", 1);
-        return LGSP_XML_OK;
+        return lgsp_xml_unique(v, j->res);
     }
 
     if (lgsp_xml_group(j, e, &groups) != 0) {
@@ -1299,7 +1553,8 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
             items = sub;
 
         } else {
-            rc = lgsp_xml_value(j, head, sub);
+            rc = lgsp_xml_value(j, head, sub,
+                                lgsp_xml_member(v, m, key, key_len));
             if (rc != LGSP_XML_OK) {
                 return rc;
             }
@@ -1309,8 +1564,22 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
 
         lgsp_xml_put(j->out, "[", 1);
 
-        for (c = head; c; c = c->group) {
-            rc = lgsp_xml_value(j, c, items);
+        item = lgsp_xml_member(v, m, key, key_len);
+
+        if (item) {
+            item->type = LGSP_JSON_ARRAY;
+            item->len = (uint32_t) count;
+            item->u.items = lgsp_arena_alloc(j->arena,
+                                             count * sizeof(lgsp_json_t));
+            if (item->u.items == NULL) {
+                return LGSP_XML_NOMEM;
+            }
+
+            item = item->u.items;
+        }
+
+        for (c = head, k = 0; c; c = c->group, k++) {
+            rc = lgsp_xml_value(j, c, items, item ? &item[k] : NULL);
             if (rc != LGSP_XML_OK) {
                 return rc;
             }
@@ -1326,74 +1595,59 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
     j->n_heads = base;
     lgsp_xml_put(j->out, "}", 1);
 
-    return LGSP_XML_OK;
+    return lgsp_xml_unique(v, j->res);
 }
 
 
 /* one element's value: null, an object, or its text typed */
 static int
 lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
-    const lgsp_node_t *node)
+    const lgsp_node_t *node, lgsp_json_t *v)
 {
-    unsigned  t;
+    unsigned     t;
+    const char  *text;
 
     if (e->nil) {
         lgsp_xml_puts(j->out, "null");
+
+        if (v) {
+            v->type = LGSP_JSON_NULL;
+        }
+
         return LGSP_XML_OK;
     }
 
     if (e->attrs || e->children) {
-        return lgsp_xml_object(j, e, node);
+        return lgsp_xml_object(j, e, node, v);
     }
 
     t = lgsp_xml_types(node, LGSP_XML_SCHEMA_HOPS);
 
     if (e->text == NULL || e->text->next == NULL) {
         /* the text in one piece, as it mostly comes: no copy */
-        lgsp_xml_scalar(j->out, e->text ? e->text->data : "",
-                        e->text ? e->text->len : 0, t);
-        return LGSP_XML_OK;
+        return lgsp_xml_scalar(j, e->text ? e->text->data : "",
+                               e->text ? e->text->len : 0, t, v);
     }
 
     lgsp_xml_gather_text(&j->text, e);
 
-    if (j->text.nomem) {
+    text = j->text.nomem ? NULL : lgsp_xml_dom_text(j);
+    if (text == NULL) {
         return LGSP_XML_NOMEM;
     }
 
-    lgsp_xml_scalar(j->out, j->text.data, j->text.len, t);
-
-    return LGSP_XML_OK;
+    return lgsp_xml_scalar(j, text, j->text.len, t, v);
 }
 
 
 /* the JSON made, checked against the schema: the first error named */
 static int
-lgsp_xml_check(const char *json, size_t len, const lgsp_schema_t *schema,
+lgsp_xml_check(const lgsp_json_t *doc, const lgsp_schema_t *schema,
     lgsp_xml_result_t *res)
 {
-    int                   kind, valid;
-    char                  err[256];
-    lgsp_json_t          *doc;
-    lgsp_arena_t          arena;
-    lgsp_json_options_t   opts;
+    int                   valid;
     lgsp_schema_error_t  *e;
     lgsp_schema_errors_t  errors;
-
-    memset(&arena, 0, sizeof(lgsp_arena_t));
-    opts.alloc = lgsp_arena_alloc;
-    opts.ctx = &arena;
-    opts.max_depth = 2 * LGSP_XML_MAX_DEPTH + 2;
-    opts.borrow = 1;
-
-    doc = lgsp_json_parse_strict(json, len, &opts, &kind, err, sizeof(err));
-
-    if (doc == NULL) {
-        lgsp_arena_free(&arena);
-        return lgsp_xml_set(res, kind == LGSP_JSON_DUPLICATE_KEY
-                                 ? LGSP_XML_INVALID : LGSP_XML_NOMEM,
-                            "the JSON made from the XML is refused: %s", err);
-    }
 
     errors.errors = NULL;
     errors.n = 0;
@@ -1409,7 +1663,6 @@ lgsp_xml_check(const char *json, size_t len, const lgsp_schema_t *schema,
     }
 
     lgsp_schema_errors_free(&errors);
-    lgsp_arena_free(&arena);
 
     if (valid < 0) {
         return lgsp_xml_set(res, LGSP_XML_NOMEM, "out of memory");
@@ -1424,7 +1677,8 @@ lgsp_xml_to_json(const char *xml, size_t len, const lgsp_xml_read_t *rd,
     lgsp_sbuf_t *out, lgsp_xml_result_t *res)
 {
     int                rc;
-    size_t             from;
+    lgsp_json_t       *doc;
+    lgsp_arena_t       arena;
     lgsp_xml_json_t    j;
     lgsp_xml_node_t   *start;
     lgsp_xml_parse_t   ps;
@@ -1446,22 +1700,37 @@ lgsp_xml_to_json(const char *xml, size_t len, const lgsp_xml_read_t *rd,
         return res->kind;
     }
 
-    /* where the converted document starts in out */
-    from = out->len;
+    memset(&arena, 0, sizeof(lgsp_arena_t));
+    doc = NULL;
 
     rc = lgsp_xml_start(ps.root, rd, res, &start);
 
     if (rc == LGSP_XML_OK) {
         memset(&j, 0, sizeof(lgsp_xml_json_t));
         j.out = out;
-        root = rd->schema ? rd->schema->root : NULL;
+        j.res = res;
+        root = NULL;
 
-        if (start == NULL) {
+        if (rd->schema) {
+            root = rd->schema->root;
+            j.arena = &arena;
+            doc = lgsp_arena_alloc(&arena, sizeof(lgsp_json_t));
+            rc = doc ? LGSP_XML_OK : LGSP_XML_NOMEM;
+        }
+
+        if (rc != LGSP_XML_OK) {
+            /* void */
+
+        } else if (start == NULL) {
             /* an empty SOAP Body */
             lgsp_sbuf_puts(out, "{}");
 
+            if (doc) {
+                doc->type = LGSP_JSON_OBJECT;
+            }
+
         } else {
-            rc = lgsp_xml_value(&j, start, root);
+            rc = lgsp_xml_value(&j, start, root, doc);
         }
 
         free(j.text.data);
@@ -1472,18 +1741,19 @@ lgsp_xml_to_json(const char *xml, size_t len, const lgsp_xml_read_t *rd,
             rc = LGSP_XML_NOMEM;
         }
 
-        if (rc != LGSP_XML_OK) {
+        if (rc == LGSP_XML_NOMEM) {
             lgsp_xml_set(res, rc, "out of memory");
+        }
+
+        /* the names in the document are the parser's until it is freed */
+        if (rc == LGSP_XML_OK && doc) {
+            rc = lgsp_xml_check(doc, rd->schema, res);
         }
     }
 
     lgsp_xml_parse_free(ctxt);
     lgsp_arena_free(&ps.arena);
-
-    if (rc == LGSP_XML_OK && rd->schema) {
-        return lgsp_xml_check(out->data + from, out->len - from, rd->schema,
-                              res);
-    }
+    lgsp_arena_free(&arena);
 
     return rc;
 }
