@@ -53,12 +53,26 @@
  * variable count is followed by a disjoint set, so that greedy matching
  * is exact and never backtracks.
  */
-typedef struct {
+typedef struct lgsp_regex_step_s  lgsp_regex_step_t;
+
+struct lgsp_regex_step_s {
     uint32_t              ascii[4];     /* bitmap of the ASCII members */
     int                   non_ascii;    /* every other code point is in */
     uint32_t              min;
     uint32_t              max;
-} lgsp_regex_step_t;
+    /* by a code point's first byte, the bytes a member takes, 0 if none:
+     * one load per code point where the sets above would take several */
+    uint8_t               advance[256];
+    /*
+     * A group, "(0[1-9]|1[0-2])": alternatives of alt_len ASCII sets each,
+     * one after another.  Taken once and all of one length, whichever
+     * alternative matches leaves the same rest, so none is retried; the
+     * bitmap above then holds the sets that can start it.
+     */
+    const lgsp_regex_step_t *alts;
+    uint32_t              n_alts;
+    uint32_t              alt_len;
+};
 
 
 struct lgsp_regex_s {
@@ -74,6 +88,7 @@ struct lgsp_regex_s {
 
 
 #define LGSP_REGEX_STEPS_MAX  32
+#define LGSP_REGEX_ELTS_MAX   64        /* the sets of all groups */
 #define lgsp_step_add(st, c)  ((st)->ascii[(c) >> 5] |= 1u << ((c) & 31))
 #define lgsp_step_has(st, c)  ((st)->ascii[(c) >> 5] & (1u << ((c) & 31)))
 
@@ -754,13 +769,137 @@ lgsp_step_count(lgsp_regex_step_t *st, const char *p, const char *end)
 }
 
 
+/* one ASCII character set, taken once: a group's element; 0: not one */
+static size_t
+lgsp_step_element(lgsp_regex_step_t *st, const char *p, const char *end)
+{
+    int     c;
+    size_t  used;
+
+    memset(st, 0, sizeof(lgsp_regex_step_t));
+    c = (unsigned char) *p;
+
+    if (c == '[') {
+        used = lgsp_step_class(st, p, end);
+
+    } else if (c == '\\') {
+        used = (p + 1 < end && lgsp_step_escape(st, (unsigned char) p[1]))
+               ? 2 : 0;
+
+    } else if (c >= 0x80 || strchr("^$.*+?()[]{}|", c) != NULL) {
+        used = 0;
+
+    } else {
+        lgsp_step_add(st, c);
+        used = 1;
+    }
+
+    if (used == 0 || st->non_ascii
+        || (p + used < end && strchr("?*+{", p[used]) != NULL))
+    {
+        return 0;
+    }
+
+    st->min = 1;
+    st->max = 1;
+
+    return used;
+}
+
+
+/*
+ * "(a|b)" or "(?:a|b)" of alternatives of one length, their elements
+ * appended to elts: returns the bytes used, 0 if not such a group
+ */
+static size_t
+lgsp_step_group(lgsp_regex_step_t *st, const char *p, const char *end,
+    lgsp_regex_step_t *elts, size_t *n_elts)
+{
+    int          i;
+    size_t       first, len, used, k;
+    const char  *start;
+
+    start = p++;
+    first = *n_elts;
+    len = 0;
+
+    if (end - p >= 2 && p[0] == '?' && p[1] == ':') {
+        p += 2;
+    }
+
+    for ( ;; ) {
+        if (p >= end) {
+            return 0;
+        }
+
+        if (*p == '|' || *p == ')') {
+            if (len == 0 || (st->alt_len != 0 && len != st->alt_len)) {
+                return 0;
+            }
+
+            st->alt_len = len;
+            len = 0;
+
+            if (*p++ == ')') {
+                break;
+            }
+
+            continue;
+        }
+
+        if (*n_elts == LGSP_REGEX_ELTS_MAX) {
+            return 0;
+        }
+
+        used = lgsp_step_element(&elts[*n_elts], p, end);
+        if (used == 0) {
+            return 0;
+        }
+
+        p += used;
+        (*n_elts)++;
+        len++;
+    }
+
+    st->n_alts = (*n_elts - first) / st->alt_len;
+    /* until the pattern is copied: where its elements start in elts */
+    st->alts = elts + first;
+
+    for (k = first; k < *n_elts; k += st->alt_len) {
+        for (i = 0; i < 4; i++) {
+            st->ascii[i] |= elts[k].ascii[i];
+        }
+    }
+
+    return p - start;
+}
+
+
+static void
+lgsp_step_advance(lgsp_regex_step_t *st)
+{
+    int  c;
+
+    for (c = 0; c < 0x80; c++) {
+        st->advance[c] = lgsp_step_has(st, c) ? 1 : 0;
+    }
+
+    /* a UTF-8 lead byte tells the length of its code point */
+    for (c = 0x80; c < 0x100; c++) {
+        st->advance[c] = !st->non_ascii ? 0 : c >= 0xf0 ? 4
+                         : c >= 0xe0 ? 3 : 2;
+    }
+}
+
+
 static lgsp_regex_step_t *
 lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
 {
     int                  i, c;
-    size_t               n, used, k;
+    size_t               n, used, k, n_elts;
     const char          *p, *end;
     lgsp_regex_step_t    steps[LGSP_REGEX_STEPS_MAX], *st, *copy;
+    lgsp_regex_step_t    elts[LGSP_REGEX_ELTS_MAX];
 
     if (len < 2 || src[0] != '^' || src[len - 1] != '$'
         || (len >= 3 && src[len - 2] == '\\'))
@@ -771,6 +910,7 @@ lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
     p = src + 1;
     end = src + len - 1;
     n = 0;
+    n_elts = 0;
 
     while (p < end) {
         if (n == LGSP_REGEX_STEPS_MAX) {
@@ -783,6 +923,13 @@ lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
 
         if (c == '[') {
             used = lgsp_step_class(st, p, end);
+            if (used == 0) {
+                return NULL;
+            }
+            p += used;
+
+        } else if (c == '(') {
+            used = lgsp_step_group(st, p, end, elts, &n_elts);
             if (used == 0) {
                 return NULL;
             }
@@ -808,6 +955,11 @@ lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
         }
         p += used;
 
+        if (st->alts != NULL && used != 0) {
+            /* a group repeated would retry its alternatives */
+            return NULL;
+        }
+
         if (p < end && *p == '?') {
             /* lazy quantifiers need backtracking */
             return NULL;
@@ -831,12 +983,23 @@ lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
         }
     }
 
-    copy = malloc((n + 1) * sizeof(lgsp_regex_step_t));
+    /* the steps, then the elements of their groups */
+    copy = malloc((n + n_elts + 1) * sizeof(lgsp_regex_step_t));
     if (copy == NULL) {
         return NULL;
     }
 
     memcpy(copy, steps, n * sizeof(lgsp_regex_step_t));
+    memcpy(copy + n, elts, n_elts * sizeof(lgsp_regex_step_t));
+
+    for (k = 0; k < n + n_elts; k++) {
+        lgsp_step_advance(&copy[k]);
+
+        if (copy[k].alts != NULL) {
+            copy[k].alts = copy + n + (copy[k].alts - elts);
+        }
+    }
+
     *n_steps = n;
 
     return copy;
@@ -844,10 +1007,36 @@ lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
 
 
 static int
+lgsp_step_group_match(const lgsp_regex_step_t *st, const unsigned char *s,
+    size_t len)
+{
+    size_t                    j;
+    const lgsp_regex_step_t  *alt, *last;
+
+    if (len < st->alt_len) {
+        return 0;
+    }
+
+    last = st->alts + st->n_alts * st->alt_len;
+
+    for (alt = st->alts; alt < last; alt += st->alt_len) {
+        for (j = 0; j < st->alt_len && alt[j].advance[s[j]]; j++) {
+            /* void */
+        }
+
+        if (j == st->alt_len) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
 lgsp_regex_simple_match(const lgsp_regex_t *re, const unsigned char *s,
     size_t len)
 {
-    int                       c;
     size_t                    k, i, step;
     uint32_t                  count;
     const lgsp_regex_step_t  *st;
@@ -861,23 +1050,25 @@ lgsp_regex_simple_match(const lgsp_regex_t *re, const unsigned char *s,
     for (k = 0; k < re->n_steps; k++) {
         st = &re->steps[k];
 
+        if (st->alts != NULL) {
+            if (!lgsp_step_group_match(st, s + i, len - i)) {
+                return 0;
+            }
+            i += st->alt_len;
+            continue;
+        }
+
         for (count = 0; count < st->max && i < len; count++) {
-            c = s[i];
-
-            if (c < 0x80) {
-                if (!lgsp_step_has(st, c)) {
-                    break;
-                }
-                i++;
-
-            } else if (st->non_ascii) {
-                /* one UTF-8 encoded code point */
-                step = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-                i += step < len - i ? step : len - i;
-
-            } else {
+            step = st->advance[s[i]];
+            if (step == 0) {
                 break;
             }
+            i += step;
+        }
+
+        /* a code point cut short by the end of the subject ends it */
+        if (i > len) {
+            i = len;
         }
 
         if (count < st->min) {
@@ -955,7 +1146,8 @@ lgsp_regex_compile(const char *src, size_t len, char *err, size_t errlen)
     re->steps = lgsp_regex_simple(src, len, &re->n_steps);
 
     for (i = 0; i < re->n_steps; i++) {
-        re->min_bytes += re->steps[i].min;
+        re->min_bytes += re->steps[i].alts ? re->steps[i].alt_len
+                                           : re->steps[i].min;
     }
 
     return re;

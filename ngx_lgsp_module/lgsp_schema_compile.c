@@ -2214,6 +2214,43 @@ lgsp_mark_required(lgsp_node_t *node)
 }
 
 
+static void
+lgsp_mark_checks(lgsp_node_t *node, int dynamic_anchors)
+{
+    uint32_t  checks;
+
+    checks = 0;
+
+    if (node->ref.node) {
+        checks |= LGSP_C_REF;
+    }
+    if (node->dynamic_ref.node) {
+        checks |= LGSP_C_DYNAMIC_REF;
+    }
+    if (node->const_value) {
+        checks |= LGSP_C_CONST;
+    }
+    if (node->enum_values) {
+        checks |= LGSP_C_ENUM;
+    }
+    if (node->n_all_of || node->n_any_of || node->n_one_of || node->not.node
+        || node->if_.node)
+    {
+        checks |= LGSP_C_IN_PLACE;
+    }
+    if (node->unevaluated_props.node || node->unevaluated_items.node) {
+        checks |= LGSP_C_OWN_EVAL;
+    }
+    /* a resource without dynamic anchors cannot change a $dynamicRef's
+     * target: the dynamic scope may leave it out */
+    if (dynamic_anchors) {
+        checks |= LGSP_C_SCOPE;
+    }
+
+    node->checks = checks;
+}
+
+
 /* the dynamic anchors of a resource, once one of its schemas is used */
 static int
 lgsp_compile_dynamic_anchors(lgsp_compiler_t *c, lgsp_cres_t *res)
@@ -2312,6 +2349,7 @@ lgsp_compile_node(lgsp_compiler_t *c, json_t *json, lgsp_cres_t *res,
     }
 
     if (res->dialect == LGSP_DIALECT_7 && node->ref.node != NULL) {
+        lgsp_mark_checks(node, res->n_dyn > 0);
         return node;
     }
 
@@ -2339,6 +2377,7 @@ lgsp_compile_node(lgsp_compiler_t *c, json_t *json, lgsp_cres_t *res,
     }
 
     lgsp_mark_required(node);
+    lgsp_mark_checks(node, res->n_dyn > 0);
 
     return node;
 }
@@ -2431,6 +2470,7 @@ lgsp_ref_only(const lgsp_node_t *node)
     memcpy(&rest, node, sizeof(lgsp_node_t));
     rest.ref.node = NULL;
     rest.ref.seg = NULL;
+    rest.checks = 0;
     rest.resource = NULL;
     rest.min_contains = 0;
     rest.format_name = NULL;

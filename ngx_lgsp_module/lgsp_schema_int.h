@@ -42,6 +42,16 @@
 #define LGSP_K_MAX_CONTAINS 0x00000100
 #define LGSP_K_MIN_CONTAINS 0x00000200
 
+/* what a visit of a node must look at besides its type: one word read,
+ * where the pointers would be a load each on every node visited */
+#define LGSP_C_REF          0x01
+#define LGSP_C_DYNAMIC_REF  0x02
+#define LGSP_C_CONST        0x04
+#define LGSP_C_ENUM         0x08
+#define LGSP_C_IN_PLACE     0x10    /* allOf, anyOf, oneOf, not, if */
+#define LGSP_C_OWN_EVAL     0x20    /* unevaluatedProperties or -Items */
+#define LGSP_C_SCOPE        0x40    /* its resource has dynamic anchors */
+
 
 typedef struct lgsp_node_s      lgsp_node_t;
 typedef struct lgsp_resource_s  lgsp_resource_t;
@@ -105,6 +115,7 @@ struct lgsp_resource_s {
 
 struct lgsp_node_s {
     uint32_t            has;            /* LGSP_K_* */
+    uint32_t            checks;         /* LGSP_C_* */
     uint8_t             is_boolean;
     uint8_t             truth;          /* the value of a boolean schema */
     uint8_t             types;          /* LGSP_T_* mask of "type" */

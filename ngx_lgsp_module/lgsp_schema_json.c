@@ -648,8 +648,13 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len,
             v = w ^ (LGSP_JSON_ONES * '\\');
             m |= (v - LGSP_JSON_ONES) & ~v;
             m |= ((w - LGSP_JSON_ONES * 0x20) & ~w) | w;
+            m &= LGSP_JSON_ONES * 0x80;
 
-            if (m & (LGSP_JSON_ONES * 0x80)) {
+            if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                /* borrows run upwards only: the lowest mark is exact */
+                q += __builtin_ctzll(m) >> 3;
+#endif
                 break;
             }
 

@@ -99,13 +99,14 @@ static void lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
 
 
 /*
- * What the budget's units weigh, measured (scripts/bench-schema -c): a
- * unit is about the work of a regex step, 2 ns here; a schema node
- * visited weighs 8, an item of "uniqueItems" (hashed and sorted) 64, and
- * every second byte of a string measured or format-checked one.
+ * What the budget's units weigh, measured with
+ * scripts/bench-schema/worst-case.pl: a unit is about the work of a regex
+ * step, 2 ns here; a schema node visited weighs 8, an item of
+ * "uniqueItems" (hashed and sorted) 96, and every second byte of a string
+ * measured or format-checked one.
  */
 #define LGSP_COST_NODE         8
-#define LGSP_COST_UNIQUE_ITEM  64
+#define LGSP_COST_UNIQUE_ITEM  96
 #define LGSP_COST_BYTES_SHIFT  1
 
 
@@ -1914,55 +1915,95 @@ lgsp_dynamic_target(const lgsp_node_t *n, const lgsp_scope_t *scope)
 }
 
 
+/* a value where the schema "false" stands */
 static int
-lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
-    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
-    lgsp_eval_t *ev)
+lgsp_validate_false(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
+    const lgsp_spath_t *sp)
+{
+    if (ip != NULL && ip->key != NULL) {
+        lgsp_error(v, ip, sp, NULL, "the property \"%.*s\" is not "
+                   "allowed here", (int) ip->len, ip->key);
+    } else if (ip != NULL) {
+        lgsp_error(v, ip, sp, NULL, "item %zu is not allowed here",
+                   ip->index);
+    } else {
+        lgsp_error(v, ip, sp, NULL, "no value is allowed here");
+    }
+
+    return 0;
+}
+
+
+static int
+lgsp_validate_type(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
+{
+    char  types[96];
+
+    if (!(n->has & LGSP_K_TYPE) || lgsp_type_matches(n->types, inst)) {
+        return 1;
+    }
+
+    lgsp_types_text(n->types, types, sizeof(types));
+    lgsp_error(v, ip, sp, "type", "must be %s (it is %s)", types,
+               lgsp_type_name(inst));
+
+    return 0;
+}
+
+
+/* the keywords of the value's own type: maxLength, properties... */
+static int
+lgsp_validate_kind(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
+    const lgsp_scope_t *scope, lgsp_eval_t *ev)
+{
+    switch (inst->type) {
+
+    case LGSP_JSON_INTEGER:
+    case LGSP_JSON_REAL:
+    case LGSP_JSON_DECIMAL:
+        return lgsp_validate_number(v, n, inst, ip, sp);
+
+    case LGSP_JSON_STRING:
+        return lgsp_validate_string(v, n, inst, ip, sp);
+
+    case LGSP_JSON_ARRAY:
+        return lgsp_validate_array(v, n, inst, ip, sp, scope, ev);
+
+    case LGSP_JSON_OBJECT:
+        return lgsp_validate_object(v, n, inst, ip, sp, scope, ev);
+
+    default:
+        return 1;
+    }
+}
+
+
+/* a node with references, const, enum, applicators in place... */
+static int
+lgsp_validate_applied(lgsp_vctx_t *v, const lgsp_node_t *n,
+    const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
+    const lgsp_scope_t *scope, lgsp_eval_t *ev)
 {
     int            valid, own_eval;
-    char           types[96];
     size_t         i;
     lgsp_spath_t   sub;
     lgsp_eval_t    local, *cev;
     lgsp_scope_t   here;
 
-    if (n->is_boolean) {
-        if (n->truth) {
-            return 1;
-        }
-        if (ip != NULL && ip->key != NULL) {
-            lgsp_error(v, ip, sp, NULL, "the property \"%.*s\" is not "
-                       "allowed here", (int) ip->len, ip->key);
-        } else if (ip != NULL) {
-            lgsp_error(v, ip, sp, NULL, "item %zu is not allowed here",
-                       ip->index);
-        } else {
-            lgsp_error(v, ip, sp, NULL, "no value is allowed here");
-        }
-        return 0;
-    }
-
-    if (v->depth >= LGSP_MAX_EVAL_DEPTH) {
-        lgsp_error(v, ip, sp, "$ref", "is nested too deeply to be checked");
-        return 0;
-    }
-
-    /* a boolean schema's answer is cheaper than its charge would be */
-    if (!lgsp_charge(v, LGSP_COST_NODE)) {
-        return 0;
-    }
-
-    v->depth++;
     valid = 1;
     sub.up = sp;
 
-    if (scope == NULL || scope->res != n->resource) {
+    if ((n->checks & LGSP_C_SCOPE)
+        && (scope == NULL || scope->res != n->resource))
+    {
         here.up = scope;
         here.res = n->resource;
         scope = &here;
     }
 
-    own_eval = n->unevaluated_props.node || n->unevaluated_items.node;
+    own_eval = n->checks & LGSP_C_OWN_EVAL;
     if (own_eval) {
         lgsp_eval_init(&local);
         cev = &local;
@@ -1970,14 +2011,14 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
         cev = ev;
     }
 
-    if (n->ref.node) {
+    if (n->checks & LGSP_C_REF) {
         sub.seg = n->ref.seg;
         if (!lgsp_validate(v, n->ref.node, inst, ip, &sub, scope, cev)) {
             LGSP_FAIL(v, valid);
         }
     }
 
-    if (n->dynamic_ref.node) {
+    if (n->checks & LGSP_C_DYNAMIC_REF) {
         sub.seg = n->dynamic_ref.seg;
         if (!lgsp_validate(v, lgsp_dynamic_target(n, scope), inst, ip, &sub,
                            scope, cev))
@@ -1986,19 +2027,17 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
         }
     }
 
-    if ((n->has & LGSP_K_TYPE) && !lgsp_type_matches(n->types, inst)) {
-        lgsp_types_text(n->types, types, sizeof(types));
-        lgsp_error(v, ip, sp, "type", "must be %s (it is %s)", types,
-                   lgsp_type_name(inst));
+    if (!lgsp_validate_type(v, n, inst, ip, sp)) {
         LGSP_FAIL(v, valid);
     }
 
-    if (n->const_value && !lgsp_json_equal(inst, n->const_value)) {
+    if ((n->checks & LGSP_C_CONST) && !lgsp_json_equal(inst, n->const_value))
+    {
         lgsp_error(v, ip, sp, "const", "must be %s", n->const_text);
         LGSP_FAIL(v, valid);
     }
 
-    if (n->enum_values) {
+    if (n->checks & LGSP_C_ENUM) {
         if (!lgsp_charge(v, n->enum_values->len)) {
             valid = 0;
             goto done;
@@ -2017,40 +2056,11 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
         }
     }
 
-    switch (inst->type) {
-
-    case LGSP_JSON_INTEGER:
-    case LGSP_JSON_REAL:
-    case LGSP_JSON_DECIMAL:
-        if (!lgsp_validate_number(v, n, inst, ip, sp)) {
-            LGSP_FAIL(v, valid);
-        }
-        break;
-
-    case LGSP_JSON_STRING:
-        if (!lgsp_validate_string(v, n, inst, ip, sp)) {
-            LGSP_FAIL(v, valid);
-        }
-        break;
-
-    case LGSP_JSON_ARRAY:
-        if (!lgsp_validate_array(v, n, inst, ip, sp, scope, cev)) {
-            LGSP_FAIL(v, valid);
-        }
-        break;
-
-    case LGSP_JSON_OBJECT:
-        if (!lgsp_validate_object(v, n, inst, ip, sp, scope, cev)) {
-            LGSP_FAIL(v, valid);
-        }
-        break;
-
-    default:
-        break;
+    if (!lgsp_validate_kind(v, n, inst, ip, sp, scope, cev)) {
+        LGSP_FAIL(v, valid);
     }
 
-    if ((n->n_all_of || n->n_any_of || n->n_one_of || n->not.node
-         || n->if_.node)
+    if ((n->checks & LGSP_C_IN_PLACE)
         && !lgsp_validate_in_place(v, n, inst, ip, sp, scope, cev))
     {
         LGSP_FAIL(v, valid);
@@ -2068,6 +2078,46 @@ done:
             lgsp_eval_merge(v, ev, &local);
         }
         lgsp_eval_free(&local);
+    }
+
+    return valid;
+}
+
+
+static int
+lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
+    const lgsp_ipath_t *ip, const lgsp_spath_t *sp, const lgsp_scope_t *scope,
+    lgsp_eval_t *ev)
+{
+    int  valid;
+
+    if (n->is_boolean) {
+        return n->truth || lgsp_validate_false(v, ip, sp);
+    }
+
+    if (v->depth >= LGSP_MAX_EVAL_DEPTH) {
+        lgsp_error(v, ip, sp, "$ref", "is nested too deeply to be checked");
+        return 0;
+    }
+
+    /* a boolean schema's answer is cheaper than its charge would be */
+    if (!lgsp_charge(v, LGSP_COST_NODE)) {
+        return 0;
+    }
+
+    v->depth++;
+
+    if (n->checks == 0) {
+        /* most nodes: a type and the keywords of that type, no more */
+        valid = lgsp_validate_type(v, n, inst, ip, sp);
+
+        if (valid || !lgsp_stop(v)) {
+            valid = lgsp_validate_kind(v, n, inst, ip, sp, scope, ev)
+                    && valid;
+        }
+
+    } else {
+        valid = lgsp_validate_applied(v, n, inst, ip, sp, scope, ev);
     }
 
     v->depth--;
