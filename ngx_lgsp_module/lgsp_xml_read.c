@@ -23,6 +23,9 @@
 #include "lgsp_schema_int.h"
 
 
+/* schema lookups remembered during a conversion, direct-mapped */
+#define LGSP_XML_CACHE  64
+
 /* a byte repeated in each of a word's eight */
 #define LGSP_XML_ONES  0x0101010101010101ULL
 
@@ -82,12 +85,27 @@ typedef struct {
 } lgsp_xml_parse_t;
 
 
+/* an element name's property in a schema object */
+typedef struct {
+    const lgsp_node_t  *node;
+    const char         *name;           /* from the dict */
+    const lgsp_node_t  *sub;
+    const char         *key;
+    size_t              key_len;
+} lgsp_xml_prop_cache_t;
+
+
 typedef struct {
     lgsp_sbuf_t        *out;
     lgsp_sbuf_t         text;           /* a typed value's text */
     /* with a schema: the document written, built here; else NULL */
     lgsp_arena_t       *arena;
     lgsp_xml_result_t  *res;
+    /* the same schema nodes type each element of an array: their types
+     * and properties are looked up once */
+    const lgsp_node_t  *typed[LGSP_XML_CACHE];
+    unsigned            types[LGSP_XML_CACHE];
+    lgsp_xml_prop_cache_t  props[LGSP_XML_CACHE];
     /* same-named siblings are grouped with an open-addressing table,
      * keyed by name, whose slots hold each group's last element; the
      * groups' first elements wait on a stack shared by every level */
@@ -100,6 +118,7 @@ typedef struct {
 
 
 static void lgsp_xml_parse_free(xmlParserCtxtPtr ctxt);
+static uint32_t lgsp_xml_name_hash(const char *name);
 static int lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
     const lgsp_node_t *node, lgsp_json_t *v);
 
@@ -941,6 +960,68 @@ lgsp_xml_additional(const lgsp_node_t *n)
 }
 
 
+/* lgsp_xml_types() of a schema node, remembered */
+static unsigned
+lgsp_xml_node_types(lgsp_xml_json_t *j, const lgsp_node_t *n)
+{
+    size_t  i;
+
+    if (n == NULL) {
+        return 0;
+    }
+
+    i = ((uintptr_t) n >> 4) & (LGSP_XML_CACHE - 1);
+
+    if (j->typed[i] != n) {
+        j->typed[i] = n;
+        j->types[i] = lgsp_xml_types(n, LGSP_XML_SCHEMA_HOPS);
+    }
+
+    return j->types[i];
+}
+
+
+/*
+ * The schema of the member an element name makes, remembered: *key and
+ * *key_len become the member's name (the schema's spelling, or the
+ * element's).
+ */
+static const lgsp_node_t *
+lgsp_xml_element_schema(lgsp_xml_json_t *j, const lgsp_node_t *node,
+    const char *name, const char **key, size_t *key_len)
+{
+    size_t                  i;
+    lgsp_xml_prop_cache_t  *c;
+
+    if (node == NULL) {
+        *key = name;
+        *key_len = strlen(name);
+        return NULL;
+    }
+
+    i = (((uintptr_t) node >> 4) ^ lgsp_xml_name_hash(name))
+        & (LGSP_XML_CACHE - 1);
+    c = &j->props[i];
+
+    if (c->node != node || c->name != name) {
+        c->node = node;
+        c->name = name;
+        c->key = name;
+        c->key_len = strlen(name);
+        c->sub = lgsp_xml_prop(node, &c->key, &c->key_len);
+
+        if (c->sub == NULL) {
+            c->sub = lgsp_xml_additional(node);
+        }
+    }
+
+    *key = c->key;
+    *key_len = c->key_len;
+
+    return c->sub;
+}
+
+
 /* [+-]digits as a JSON integer: "+007" is 7 */
 static int
 lgsp_xml_put_integer(lgsp_sbuf_t *out, const char *s, size_t len)
@@ -1050,7 +1131,7 @@ static int
 lgsp_xml_dom_number(lgsp_xml_json_t *j, size_t from, lgsp_json_t *v)
 {
     int                   kind;
-    char                 *copy, err[64];
+    char                 *copy, err[128];
     size_t                len;
     lgsp_json_t          *n;
     lgsp_json_options_t   opts;
@@ -1071,7 +1152,10 @@ lgsp_xml_dom_number(lgsp_xml_json_t *j, size_t from, lgsp_json_t *v)
 
     n = lgsp_json_parse_strict(copy, len, &opts, &kind, err, sizeof(err));
     if (n == NULL) {
-        return LGSP_XML_NOMEM;
+        /* JSON's grammar, yet not a number the validator reads */
+        return lgsp_xml_set(j->res, LGSP_XML_UNCONVERTIBLE,
+                            "the number %.40s%s is refused: %s", copy,
+                            len > 40 ? "..." : "", err);
     }
 
     *v = *n;
@@ -1476,7 +1560,7 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
         }
 
         rc = lgsp_xml_scalar(j, a->value, a->len,
-                             lgsp_xml_types(sub, LGSP_XML_SCHEMA_HOPS),
+                             lgsp_xml_node_types(j, sub),
                              lgsp_xml_member(v, m, key, key_len));
         if (rc != LGSP_XML_OK) {
             return rc;
@@ -1532,19 +1616,13 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
 
         first = 0;
 
-        key = head->name;
-        key_len = strlen(key);
-        sub = lgsp_xml_prop(node, &key, &key_len);
-        if (sub == NULL) {
-            sub = lgsp_xml_additional(node);
-        }
+        sub = lgsp_xml_element_schema(j, node, head->name, &key, &key_len);
 
         lgsp_xml_json_key(j->out, key, key_len);
 
         items = NULL;
 
-        if (sub && (lgsp_xml_types(sub, LGSP_XML_SCHEMA_HOPS)
-                    & LGSP_T_ARRAY))
+        if (lgsp_xml_node_types(j, sub) & LGSP_T_ARRAY)
         {
             items = lgsp_xml_items(sub, LGSP_XML_SCHEMA_HOPS);
 
@@ -1621,7 +1699,7 @@ lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
         return lgsp_xml_object(j, e, node, v);
     }
 
-    t = lgsp_xml_types(node, LGSP_XML_SCHEMA_HOPS);
+    t = lgsp_xml_node_types(j, node);
 
     if (e->text == NULL || e->text->next == NULL) {
         /* the text in one piece, as it mostly comes: no copy */

@@ -805,7 +805,7 @@ ngx_http_lgsp_convert_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_convert_module);
+    ctx = ngx_http_lgsp_convert_find_ctx(r);
 
     if (ctx && ctx->head.len) {
         /* the provider was asked GET for this HEAD: the request is HEAD
