@@ -96,6 +96,8 @@ typedef struct {
     /* the delivery module's state: a fallback redirect comes back to it */
     void                 *deliver;
 
+    /* the request reached a location an lgsp_* directive applies to */
+    unsigned              applied:1;
     unsigned              client_headers_checked:1;
 
     /* a request the delivery module made for an attempt: recorded, not
@@ -108,7 +110,25 @@ typedef struct {
     ngx_str_t             service;       /* lgsp_service CODE */
     ngx_str_t             service_title;
     ngx_str_t             tenant;        /* lgsp_tenant CODE */
+
+    /* an lgsp_* directive is set here or at a level above */
+    ngx_uint_t            applies;
 } ngx_http_lgsp_loc_conf_t;
+
+
+/*
+ * A header the LGSP sends upstream, named in the source: its lowercase
+ * form written there too, its hash computed on first use.
+ */
+typedef struct {
+    ngx_str_t             key;
+    u_char               *lowcase_key;
+    ngx_uint_t            hash;
+} ngx_http_lgsp_header_t;
+
+
+#define ngx_http_lgsp_header(key, lowcase_key)                               \
+    { ngx_string(key), (u_char *) lowcase_key, 0 }
 
 
 /* a rejection, sent as RFC 9457 application/problem+json */
@@ -124,6 +144,30 @@ typedef struct {
 
 /* the context of r->main, created with its txid on first use */
 ngx_http_lgsp_ctx_t *ngx_http_lgsp_get_ctx(ngx_http_request_t *r);
+
+/* the context of r->main if it has one; never creates it */
+ngx_http_lgsp_ctx_t *ngx_http_lgsp_find_ctx(ngx_http_request_t *r);
+
+/*
+ * Whether the LGSP applies to a request: an lgsp_* directive applies to
+ * its location, or to one it went through before an internal redirect.
+ * Elsewhere the modules' handlers and filters do nothing (only the
+ * removal of clients' X-LGSP-* headers is server-wide).
+ */
+ngx_uint_t ngx_http_lgsp_applies(ngx_http_request_t *r);
+
+/*
+ * Whether the http block has any lgsp_* directive: without one, the
+ * modules install no phase handler or filter (the core module's removal
+ * of clients' X-LGSP-* headers excepted), for nothing would use them.
+ */
+ngx_uint_t ngx_http_lgsp_configured(ngx_conf_t *cf);
+
+/*
+ * Whether one of a module's own directives is set: a module whose steps
+ * read only its own directives installs them only then.
+ */
+ngx_uint_t ngx_http_lgsp_module_used(ngx_conf_t *cf, ngx_module_t *module);
 
 /*
  * Discards the request body and sends the problem.  Returns what
@@ -193,6 +237,10 @@ ngx_str_t *ngx_http_lgsp_outcome_name(ngx_http_request_t *r);
  */
 ngx_int_t ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r,
     ngx_str_t *name, ngx_str_t *value);
+
+/* the same for a header named in the source: nothing computed per request */
+ngx_int_t ngx_http_lgsp_set_upstream(ngx_http_request_t *r,
+    ngx_http_lgsp_header_t *header, ngx_str_t *value);
 
 /*
  * A new header line named key, with an empty value, added to headers

@@ -2860,6 +2860,10 @@ ngx_http_lgsp_deliver_init(ngx_conf_t *cf)
     ngx_http_lgsp_deliver_addr.sin_family = AF_INET;
     ngx_http_lgsp_deliver_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
+    if (!ngx_http_lgsp_module_used(cf, &ngx_http_lgsp_deliver_module)) {
+        return NGX_OK;
+    }
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_lgsp_deliver_header_filter;
 

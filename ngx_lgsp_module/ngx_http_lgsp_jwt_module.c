@@ -44,17 +44,33 @@ typedef struct {
 } ngx_http_lgsp_jwt_claim_rule_t;
 
 
+/*
+ * What a verified token is cached under: the token itself, compared byte
+ * for byte (no digest of it to compute per request), and the policy it
+ * was verified under: the location's, and the remote key set's document.
+ */
 typedef struct {
-    ngx_rbtree_node_t            node;          /* key: digest's first word */
+    ngx_str_t                    token;
+    u_char                      *policy;        /* DIGEST_LEN bytes */
+    u_char                      *remote;        /* JWKS_DIGEST_LEN, or NULL */
+    ngx_rbtree_key_t             hash;
+} ngx_http_lgsp_jwt_cache_key_t;
+
+
+typedef struct {
+    ngx_rbtree_node_t            node;          /* key: the key's hash */
     ngx_queue_t                  queue;         /* most recent first */
-    u_char                       digest[NGX_HTTP_LGSP_DIGEST_LEN];
+    u_char                       policy[NGX_HTTP_LGSP_DIGEST_LEN];
+    u_char                       remote[NGX_HTTP_LGSP_JWKS_DIGEST_LEN];
+    unsigned                     has_remote:1;
     time_t                       exp;           /* -1: no exp claim */
     time_t                       expires;       /* when the entry goes */
+    u_short                      token_len;
     u_short                      agency_len;
     u_short                      payload_len;
     signed char                  bound;         /* lgsp_jwt_cnf_x5t() */
     u_char                       x5t[LGSP_JWT_X5T_LEN];
-    u_char                       data[1];       /* agency, payload */
+    u_char                       data[1];       /* token, agency, payload */
 } ngx_http_lgsp_jwt_cache_node_t;
 
 
@@ -110,7 +126,7 @@ static ngx_int_t ngx_http_lgsp_jwt_token(ngx_http_request_t *r,
     ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_str_t *token);
 static ngx_int_t ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     ngx_http_lgsp_jwt_loc_conf_t *jlcf, lgsp_jwk_set_t *remote,
-    ngx_str_t *token, u_char *digest, char *err, size_t errlen);
+    ngx_http_lgsp_jwt_cache_key_t *key, char *err, size_t errlen);
 static ngx_int_t ngx_http_lgsp_jwt_accept(ngx_http_request_t *r,
     ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_http_lgsp_jwt_identity_t *id,
     char *err, size_t errlen);
@@ -129,18 +145,19 @@ static ngx_int_t ngx_http_lgsp_jwt_check_rules(ngx_http_request_t *r,
 static ngx_int_t ngx_http_lgsp_jwt_agency(json_t *payload, ngx_str_t *name,
     ngx_str_t *agency);
 static ngx_int_t ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
-    ngx_http_lgsp_lru_t *cache, u_char *digest, time_t leeway,
-    ngx_http_lgsp_jwt_identity_t *id);
+    ngx_http_lgsp_lru_t *cache, ngx_http_lgsp_jwt_cache_key_t *key,
+    time_t leeway, ngx_http_lgsp_jwt_identity_t *id);
 static void ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_lru_t *cache,
-    u_char *digest, time_t exp, ngx_http_lgsp_jwt_identity_t *id);
+    ngx_http_lgsp_jwt_cache_key_t *key, time_t exp,
+    ngx_http_lgsp_jwt_identity_t *id);
 static ngx_http_lgsp_jwt_cache_node_t *ngx_http_lgsp_jwt_cache_find(
-    ngx_http_lgsp_lru_t *cache, u_char *digest);
+    ngx_http_lgsp_lru_t *cache, ngx_http_lgsp_jwt_cache_key_t *key);
+static ngx_int_t ngx_http_lgsp_jwt_cache_cmp(
+    ngx_http_lgsp_jwt_cache_key_t *key, ngx_http_lgsp_jwt_cache_node_t *cn);
 static void ngx_http_lgsp_jwt_cache_delete(ngx_http_lgsp_lru_t *cache,
     ngx_http_lgsp_jwt_cache_node_t *cn);
 static void ngx_http_lgsp_jwt_cache_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
-static ngx_int_t ngx_http_lgsp_jwt_digest(u_char *out, ngx_str_t *prefix,
-    ngx_str_t *data);
 static ngx_int_t ngx_http_lgsp_jwt_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static char *ngx_http_lgsp_jwt_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -181,7 +198,8 @@ static ngx_conf_enum_t  ngx_http_lgsp_jwt_modes[] = {
 };
 
 
-static ngx_str_t  ngx_http_lgsp_agency_header = ngx_string("X-LGSP-Agency");
+static ngx_http_lgsp_header_t  ngx_http_lgsp_agency_header =
+    ngx_http_lgsp_header("X-LGSP-Agency", "x-lgsp-agency");
 
 static ngx_str_t  ngx_http_lgsp_www_authenticate =
     ngx_string("WWW-Authenticate");
@@ -331,15 +349,12 @@ static ngx_int_t
 ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
 {
     char                            err[256];
-    u_char                          digest[NGX_HTTP_LGSP_DIGEST_LEN];
-    u_char                          prefix[NGX_HTTP_LGSP_DIGEST_LEN
-                                           + NGX_HTTP_LGSP_JWKS_DIGEST_LEN];
-    u_char                         *remote_digest;
+    size_t                          n;
     ngx_int_t                       rc;
-    ngx_str_t                       token, policy;
     lgsp_jwk_set_t                 *remote;
+    ngx_http_lgsp_lru_t            *cache;
     ngx_http_lgsp_jwt_identity_t    id;
-    ngx_http_lgsp_lru_t      *cache;
+    ngx_http_lgsp_jwt_cache_key_t   key;
     ngx_http_lgsp_jwt_main_conf_t  *jmcf;
     ngx_http_lgsp_jwt_loc_conf_t   *jlcf;
 
@@ -353,7 +368,7 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    rc = ngx_http_lgsp_jwt_token(r, jlcf, &token);
+    rc = ngx_http_lgsp_jwt_token(r, jlcf, &key.token);
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -367,39 +382,34 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
                                         "no bearer token", NULL);
     }
 
-    if (token.len > jlcf->max_size) {
+    if (key.token.len > jlcf->max_size) {
         ngx_snprintf((u_char *) err, sizeof(err), "token is larger than"
                      " %uz bytes%Z", jlcf->max_size);
         return ngx_http_lgsp_jwt_reject(r, NGX_HTTP_UNAUTHORIZED, "too_large",
                                         err, NULL);
     }
 
-    rc = ngx_http_lgsp_jwks_keys(r, 0, &remote, &remote_digest);
+    /* a remote key set is part of the policy: its document's digest */
+    rc = ngx_http_lgsp_jwks_keys(r, 0, &remote, &key.remote);
     if (rc != NGX_OK) {
         return (rc == NGX_AGAIN) ? NGX_AGAIN : NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    policy.len = NGX_HTTP_LGSP_DIGEST_LEN;
-    policy.data = jlcf->policy;
+    key.policy = jlcf->policy;
 
-    /* a remote key set is part of the policy: its document's digest */
-    if (remote_digest) {
-        ngx_memcpy(ngx_cpymem(prefix, jlcf->policy, NGX_HTTP_LGSP_DIGEST_LEN),
-                   remote_digest, NGX_HTTP_LGSP_JWKS_DIGEST_LEN);
-        policy.len = sizeof(prefix);
-        policy.data = prefix;
-    }
-
-    if (ngx_http_lgsp_jwt_digest(digest, &policy, &token) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /*
+     * The tree's key: a hash of the token's last bytes, its signature's,
+     * which an issuer's key makes unpredictable; entries of one hash are
+     * told apart by the whole token, compared byte for byte.
+     */
+    n = ngx_min(key.token.len, 32);
+    key.hash = ngx_murmur_hash2(key.token.data + key.token.len - n, n);
 
     jmcf = ngx_http_get_module_main_conf(r, ngx_http_lgsp_jwt_module);
     cache = jmcf->cache ? jmcf->cache->data : NULL;
 
     if (cache) {
-        rc = ngx_http_lgsp_jwt_cache_get(r, cache, digest, jlcf->leeway,
-                                         &id);
+        rc = ngx_http_lgsp_jwt_cache_get(r, cache, &key, jlcf->leeway, &id);
         if (rc == NGX_OK) {
             /* the binding is the connection's, not the token's: per request */
             return ngx_http_lgsp_jwt_accept(r, jlcf, &id, err, sizeof(err));
@@ -415,8 +425,7 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
         }
     }
 
-    return ngx_http_lgsp_jwt_verify(r, jlcf, remote, &token, digest, err,
-                                    sizeof(err));
+    return ngx_http_lgsp_jwt_verify(r, jlcf, remote, &key, err, sizeof(err));
 }
 
 
@@ -471,7 +480,7 @@ ngx_http_lgsp_jwt_token(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     ngx_http_lgsp_jwt_loc_conf_t *jlcf, lgsp_jwk_set_t *remote,
-    ngx_str_t *token, u_char *digest, char *err, size_t errlen)
+    ngx_http_lgsp_jwt_cache_key_t *key, char *err, size_t errlen)
 {
     char                            *issuer, *audience;
     u_char                          *remote_digest;
@@ -491,13 +500,13 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     ngx_cpystrn((u_char *) err, (u_char *) "no key for this token", errlen);
 
     if (jlcf->keys) {
-        st = lgsp_jwt_verify((const char *) token->data, token->len,
+        st = lgsp_jwt_verify((const char *) key->token.data, key->token.len,
                              jlcf->keys, jlcf->algorithms, &jwt, err, errlen);
     }
 
     if (st == LGSP_JWT_NO_KEY && remote) {
-        st = lgsp_jwt_verify((const char *) token->data, token->len, remote,
-                             jlcf->algorithms, &jwt, err, errlen);
+        st = lgsp_jwt_verify((const char *) key->token.data, key->token.len,
+                             remote, jlcf->algorithms, &jwt, err, errlen);
 
         /* a new kid: the provider may have rotated its keys; ask again */
         if (st == LGSP_JWT_NO_KEY) {
@@ -594,7 +603,7 @@ ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
     cache = jmcf->cache ? jmcf->cache->data : NULL;
 
     if (cache) {
-        ngx_http_lgsp_jwt_cache_put(cache, digest, exp, &id);
+        ngx_http_lgsp_jwt_cache_put(cache, key, exp, &id);
     }
 
     return ngx_http_lgsp_jwt_accept(r, jlcf, &id, err, errlen);
@@ -624,8 +633,8 @@ ngx_http_lgsp_jwt_accept(ngx_http_request_t *r,
     ctx->jwt_payload = id->payload;
     ctx->jwt_claims = NULL;
 
-    if (ngx_http_lgsp_set_upstream_header(r, &ngx_http_lgsp_agency_header,
-                                          &id->agency)
+    if (ngx_http_lgsp_set_upstream(r, &ngx_http_lgsp_agency_header,
+                                   &id->agency)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -924,8 +933,8 @@ ngx_http_lgsp_jwt_agency(json_t *payload, ngx_str_t *name, ngx_str_t *agency)
  */
 static ngx_int_t
 ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
-    ngx_http_lgsp_lru_t *cache, u_char *digest, time_t leeway,
-    ngx_http_lgsp_jwt_identity_t *id)
+    ngx_http_lgsp_lru_t *cache, ngx_http_lgsp_jwt_cache_key_t *key,
+    time_t leeway, ngx_http_lgsp_jwt_identity_t *id)
 {
     u_char                          *p;
     time_t                           now;
@@ -937,7 +946,7 @@ ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    cn = ngx_http_lgsp_jwt_cache_find(cache, digest);
+    cn = ngx_http_lgsp_jwt_cache_find(cache, key);
 
     if (cn == NULL) {
         rc = NGX_DECLINED;
@@ -958,7 +967,8 @@ ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
         rc = (p == NULL) ? NGX_ERROR : NGX_OK;
 
         if (p) {
-            ngx_memcpy(p, cn->data, cn->agency_len + cn->payload_len);
+            ngx_memcpy(p, cn->data + cn->token_len,
+                       cn->agency_len + cn->payload_len);
             id->agency.data = p;
             id->agency.len = cn->agency_len;
             id->payload.data = p + cn->agency_len;
@@ -975,26 +985,28 @@ ngx_http_lgsp_jwt_cache_get(ngx_http_request_t *r,
 
 
 static void
-ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_lru_t *cache, u_char *digest,
-    time_t exp, ngx_http_lgsp_jwt_identity_t *id)
+ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_lru_t *cache,
+    ngx_http_lgsp_jwt_cache_key_t *key, time_t exp,
+    ngx_http_lgsp_jwt_identity_t *id)
 {
+    u_char                          *p;
     size_t                           size;
     time_t                           now;
     ngx_uint_t                       n;
     ngx_queue_t                     *q;
     ngx_http_lgsp_jwt_cache_node_t  *cn;
 
-    if (id->payload.len > 0xffff) {
+    if (id->payload.len > 0xffff || key->token.len > 0xffff) {
         return;
     }
 
     now = ngx_time();
     size = offsetof(ngx_http_lgsp_jwt_cache_node_t, data)
-           + id->agency.len + id->payload.len;
+           + key->token.len + id->agency.len + id->payload.len;
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
-    if (ngx_http_lgsp_jwt_cache_find(cache, digest) != NULL) {
+    if (ngx_http_lgsp_jwt_cache_find(cache, key) != NULL) {
         goto done;
     }
 
@@ -1025,16 +1037,25 @@ ngx_http_lgsp_jwt_cache_put(ngx_http_lgsp_lru_t *cache, u_char *digest,
             ngx_queue_data(q, ngx_http_lgsp_jwt_cache_node_t, queue));
     }
 
-    ngx_memcpy(cn->digest, digest, NGX_HTTP_LGSP_DIGEST_LEN);
-    ngx_memcpy(&cn->node.key, digest, sizeof(ngx_rbtree_key_t));
+    cn->node.key = key->hash;
+    ngx_memcpy(cn->policy, key->policy, NGX_HTTP_LGSP_DIGEST_LEN);
+    cn->has_remote = (key->remote != NULL);
+
+    if (key->remote) {
+        ngx_memcpy(cn->remote, key->remote, NGX_HTTP_LGSP_JWKS_DIGEST_LEN);
+    }
+
     cn->exp = exp;
     cn->expires = (exp == -1) ? now + NGX_HTTP_LGSP_JWT_NO_EXP_TTL : exp;
+    cn->token_len = (u_short) key->token.len;
     cn->agency_len = (u_short) id->agency.len;
     cn->payload_len = (u_short) id->payload.len;
     cn->bound = (signed char) id->bound;
     ngx_memcpy(cn->x5t, id->x5t, LGSP_JWT_X5T_LEN);
-    ngx_memcpy(ngx_cpymem(cn->data, id->agency.data, id->agency.len),
-               id->payload.data, id->payload.len);
+
+    p = ngx_cpymem(cn->data, key->token.data, key->token.len);
+    p = ngx_cpymem(p, id->agency.data, id->agency.len);
+    ngx_memcpy(p, id->payload.data, id->payload.len);
 
     ngx_rbtree_insert(&cache->sh->rbtree, &cn->node);
     ngx_queue_insert_head(&cache->sh->queue, &cn->queue);
@@ -1047,27 +1068,24 @@ done:
 
 static ngx_http_lgsp_jwt_cache_node_t *
 ngx_http_lgsp_jwt_cache_find(ngx_http_lgsp_lru_t *cache,
-    u_char *digest)
+    ngx_http_lgsp_jwt_cache_key_t *key)
 {
     ngx_int_t                        rc;
-    ngx_rbtree_key_t                 key;
     ngx_rbtree_node_t               *node, *sentinel;
     ngx_http_lgsp_jwt_cache_node_t  *cn;
-
-    ngx_memcpy(&key, digest, sizeof(ngx_rbtree_key_t));
 
     node = cache->sh->rbtree.root;
     sentinel = cache->sh->rbtree.sentinel;
 
     while (node != sentinel) {
 
-        if (key != node->key) {
-            node = (key < node->key) ? node->left : node->right;
+        if (key->hash != node->key) {
+            node = (key->hash < node->key) ? node->left : node->right;
             continue;
         }
 
         cn = (ngx_http_lgsp_jwt_cache_node_t *) node;
-        rc = ngx_memcmp(digest, cn->digest, NGX_HTTP_LGSP_DIGEST_LEN);
+        rc = ngx_http_lgsp_jwt_cache_cmp(key, cn);
 
         if (rc == 0) {
             return cn;
@@ -1077,6 +1095,37 @@ ngx_http_lgsp_jwt_cache_find(ngx_http_lgsp_lru_t *cache,
     }
 
     return NULL;
+}
+
+
+/* the order of entries of one hash: token, then policy, then key set */
+static ngx_int_t
+ngx_http_lgsp_jwt_cache_cmp(ngx_http_lgsp_jwt_cache_key_t *key,
+    ngx_http_lgsp_jwt_cache_node_t *cn)
+{
+    ngx_int_t  rc;
+
+    if (key->token.len != cn->token_len) {
+        return (key->token.len < cn->token_len) ? -1 : 1;
+    }
+
+    rc = ngx_memcmp(key->token.data, cn->data, key->token.len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = ngx_memcmp(key->policy, cn->policy, NGX_HTTP_LGSP_DIGEST_LEN);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if ((key->remote != NULL) != cn->has_remote) {
+        return cn->has_remote ? -1 : 1;
+    }
+
+    return key->remote ? ngx_memcmp(key->remote, cn->remote,
+                                    NGX_HTTP_LGSP_JWKS_DIGEST_LEN)
+                       : 0;
 }
 
 
@@ -1095,7 +1144,15 @@ ngx_http_lgsp_jwt_cache_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
 {
     ngx_rbtree_node_t               **p;
-    ngx_http_lgsp_jwt_cache_node_t   *cn, *cnt;
+    ngx_http_lgsp_jwt_cache_key_t     key;
+    ngx_http_lgsp_jwt_cache_node_t   *cn;
+
+    cn = (ngx_http_lgsp_jwt_cache_node_t *) node;
+
+    key.token.len = cn->token_len;
+    key.token.data = cn->data;
+    key.policy = cn->policy;
+    key.remote = cn->has_remote ? cn->remote : NULL;
 
     for ( ;; ) {
 
@@ -1106,11 +1163,8 @@ ngx_http_lgsp_jwt_cache_insert_value(ngx_rbtree_node_t *temp,
             p = &temp->right;
 
         } else {
-            cn = (ngx_http_lgsp_jwt_cache_node_t *) node;
-            cnt = (ngx_http_lgsp_jwt_cache_node_t *) temp;
-
-            p = (ngx_memcmp(cn->digest, cnt->digest,
-                            NGX_HTTP_LGSP_DIGEST_LEN) < 0)
+            p = (ngx_http_lgsp_jwt_cache_cmp(&key,
+                     (ngx_http_lgsp_jwt_cache_node_t *) temp) < 0)
                 ? &temp->left : &temp->right;
         }
 
@@ -1126,26 +1180,6 @@ ngx_http_lgsp_jwt_cache_insert_value(ngx_rbtree_node_t *temp,
     node->left = sentinel;
     node->right = sentinel;
     ngx_rbt_red(node);
-}
-
-
-/* SHA-256 of prefix || data */
-static ngx_int_t
-ngx_http_lgsp_jwt_digest(u_char *out, ngx_str_t *prefix, ngx_str_t *data)
-{
-    EVP_MD_CTX  *ctx;
-
-    ctx = lgsp_sha256_start();
-
-    if (ctx == NULL
-        || EVP_DigestUpdate(ctx, prefix->data, prefix->len) != 1
-        || EVP_DigestUpdate(ctx, data->data, data->len) != 1
-        || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
 }
 
 
@@ -1518,7 +1552,7 @@ ngx_http_lgsp_jwt_free_keys(void *data)
 
 /*
  * Checks what lgsp_jwt on needs and digests the verification policy; the
- * digest prefixes the token in cache keys, so a token verified under one
+ * digest is part of every cache key, so a token verified under one
  * policy (keys, algorithms, issuer...) is never taken as verified under
  * another, also across reloads, while the cache zone lives on.
  */
@@ -1956,6 +1990,10 @@ ngx_http_lgsp_jwt_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
+
+    if (!ngx_http_lgsp_module_used(cf, &ngx_http_lgsp_jwt_module)) {
+        return NGX_OK;
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

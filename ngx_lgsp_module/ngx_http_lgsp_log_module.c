@@ -1447,7 +1447,7 @@ ngx_http_lgsp_log_preaccess(ngx_http_request_t *r)
     ngx_http_lgsp_ctx_t       *ctx;
     ngx_http_lgsp_loc_conf_t  *llcf;
 
-    if (r != r->main) {
+    if (r != r->main || !ngx_http_lgsp_applies(r)) {
         return NGX_DECLINED;
     }
 
@@ -1864,6 +1864,10 @@ ngx_http_lgsp_log_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
+
+    if (!ngx_http_lgsp_configured(cf)) {
+        return NGX_OK;
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

@@ -374,7 +374,9 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_lgsp_metrics_module);
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_metrics_module);
 
-    if (mmcf->sh == NULL || mlcf->handler || r != r->main) {
+    if (mmcf->sh == NULL || mlcf->handler || r != r->main
+        || !ngx_http_lgsp_applies(r))
+    {
         return NGX_OK;
     }
 

@@ -1,8 +1,10 @@
 /*
- * LGSP on nginx: the core module.  Gives every request its transaction id
- * (post-read phase), removes the X-LGSP-* headers clients send, returns
- * the id to the caller, names the service of a location, and sends the
- * problem+json answers of every LGSP module.
+ * LGSP on nginx: the core module.  Removes the X-LGSP-* headers clients
+ * send (post-read phase, every request); knows where the LGSP applies (the
+ * locations an lgsp_* directive applies to) and gives the requests there
+ * their transaction id (rewrite phase), which goes upstream and back to
+ * the caller; names the service of a location, and sends the problem+json
+ * answers of every LGSP module.
  */
 
 #include <ngx_config.h>
@@ -33,20 +35,37 @@ typedef struct {
 } ngx_http_lgsp_service_line_t;
 
 
+/* an lgsp_* directive, and its own handler */
+typedef struct {
+    ngx_command_t        *cmd;
+    char               *(*set)(ngx_conf_t *cf, ngx_command_t *cmd,
+                               void *conf);
+    ngx_module_t         *module;
+} ngx_http_lgsp_directive_t;
+
+
+/* more than the LGSP modules have (ngx_http_lgsp_note_directives()) */
+#define NGX_HTTP_LGSP_DIRECTIVES  128
+
+
 /* what lgsp_tenant and lgsp_service lines of the http block say */
 typedef struct {
     ngx_array_t           tenants;       /* ngx_http_lgsp_tenant_t */
     ngx_array_t           services;      /* ngx_http_lgsp_service_line_t */
+    ngx_uint_t            configured;    /* some lgsp_* directive is set */
+    u_char               *used;          /* by ctx_index: a module's is */
 } ngx_http_lgsp_main_conf_t;
 
 
 static ngx_int_t ngx_http_lgsp_post_read_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_rewrite_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_lgsp_header_filter(ngx_http_request_t *r);
 static ngx_table_elt_t *ngx_http_lgsp_find_header(ngx_list_t *headers,
     ngx_str_t *name);
 static void ngx_http_lgsp_txid(u_char *txid);
+static u_char *ngx_http_lgsp_hex(u_char *p, uint64_t v, ngx_uint_t digits);
 static void ngx_http_lgsp_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_lgsp_txid_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -66,7 +85,10 @@ static ngx_http_lgsp_tenant_t *ngx_http_lgsp_find_tenant(
     ngx_http_lgsp_main_conf_t *lmcf, ngx_str_t *code);
 static ngx_int_t ngx_http_lgsp_check_services(ngx_conf_t *cf);
 static void *ngx_http_lgsp_create_main_conf(ngx_conf_t *cf);
-static ngx_int_t ngx_http_lgsp_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_lgsp_preconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_lgsp_note_directives(ngx_conf_t *cf);
+static char *ngx_http_lgsp_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_lgsp_lru_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static void *ngx_http_lgsp_create_loc_conf(ngx_conf_t *cf);
@@ -77,17 +99,31 @@ static void ngx_http_lgsp_free_digests(void *data);
 static ngx_int_t ngx_http_lgsp_init_process(ngx_cycle_t *cycle);
 
 
-static ngx_str_t  ngx_http_lgsp_txid_header =
-    ngx_string("X-LGSP-Transaction-ID");
+static ngx_http_lgsp_header_t  ngx_http_lgsp_txid_header =
+    ngx_http_lgsp_header("X-LGSP-Transaction-ID", "x-lgsp-transaction-id");
 
 
-/* the UUIDv7 state of this worker: a random node part and a sequence */
+/*
+ * The UUIDv7 state of this worker: a random node part, written once as
+ * the id's last 18 characters, and a sequence
+ */
 static uint64_t   ngx_http_lgsp_node;
+static u_char     ngx_http_lgsp_node_text[sizeof("-8xxx-xxxxxxxxxxxx") - 1];
 static uint64_t   ngx_http_lgsp_last_ms;
 static ngx_uint_t ngx_http_lgsp_seq;
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+
+
+/*
+ * The LGSP modules' directives, whose handlers ngx_http_lgsp_directive()
+ * calls: the command arrays are the module's own, so the table lives as
+ * long as they do.
+ */
+static ngx_http_lgsp_directive_t  ngx_http_lgsp_directives[
+                                      NGX_HTTP_LGSP_DIRECTIVES];
+static ngx_uint_t                 ngx_http_lgsp_ndirectives;
 
 
 static ngx_command_t  ngx_http_lgsp_commands[] = {
@@ -111,7 +147,7 @@ static ngx_command_t  ngx_http_lgsp_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_lgsp_module_ctx = {
-    ngx_http_lgsp_add_variables,           /* preconfiguration */
+    ngx_http_lgsp_preconfiguration,        /* preconfiguration */
     ngx_http_lgsp_init,                    /* postconfiguration */
 
     ngx_http_lgsp_create_main_conf,        /* create main configuration */
@@ -160,7 +196,7 @@ static ngx_http_variable_t  ngx_http_lgsp_vars[] = {
 
 
 ngx_http_lgsp_ctx_t *
-ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
+ngx_http_lgsp_find_ctx(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t   *cln;
     ngx_http_lgsp_ctx_t  *ctx;
@@ -168,11 +204,12 @@ ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
     r = r->main;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_module);
-    if (ctx) {
+
+    /* only an internal redirect clears module contexts; the pool keeps ours */
+    if (ctx || !r->internal) {
         return ctx;
     }
 
-    /* an internal redirect clears module contexts; the pool keeps ours */
     for (cln = r->pool->cleanup; cln; cln = cln->next) {
         if (cln->handler == ngx_http_lgsp_ctx_cleanup) {
             ctx = cln->data;
@@ -180,6 +217,23 @@ ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
             return ctx;
         }
     }
+
+    return NULL;
+}
+
+
+ngx_http_lgsp_ctx_t *
+ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t   *cln;
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_find_ctx(r);
+    if (ctx) {
+        return ctx;
+    }
+
+    r = r->main;
 
     cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_lgsp_ctx_t));
     if (cln == NULL) {
@@ -194,6 +248,25 @@ ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
     ngx_http_set_ctx(r, ctx, ngx_http_lgsp_module);
 
     return ctx;
+}
+
+
+ngx_uint_t
+ngx_http_lgsp_applies(ngx_http_request_t *r)
+{
+    ngx_http_lgsp_ctx_t       *ctx;
+    ngx_http_lgsp_loc_conf_t  *llcf;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
+
+    if (llcf->applies) {
+        return 1;
+    }
+
+    /* an error_page may lead a request on where no directive applies */
+    ctx = ngx_http_lgsp_find_ctx(r);
+
+    return ctx && ctx->applied;
 }
 
 
@@ -481,27 +554,58 @@ ngx_int_t
 ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
-    ngx_table_elt_t  *h;
+    ngx_http_lgsp_header_t  header;
 
-    h = ngx_http_lgsp_find_header(&r->headers_in.headers, name);
-    if (h) {
-        h->value = *value;
-        return NGX_OK;
+    header.key = *name;
+    header.lowcase_key = ngx_pnalloc(r->pool, name->len);
+    if (header.lowcase_key == NULL) {
+        return NGX_ERROR;
     }
 
-    h = ngx_http_lgsp_push_header(&r->headers_in.headers, name);
+    header.hash = ngx_hash_strlow(header.lowcase_key, name->data, name->len);
+
+    return ngx_http_lgsp_set_upstream(r, &header, value);
+}
+
+
+ngx_int_t
+ngx_http_lgsp_set_upstream(ngx_http_request_t *r,
+    ngx_http_lgsp_header_t *header, ngx_str_t *value)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    /* proxy_set_header of the same name must still win: hash it right */
+    if (header->hash == 0) {
+        header->hash = ngx_hash_key(header->lowcase_key, header->key.len);
+    }
+
+    /* nginx hashed the request's own header names just so */
+    for (part = &r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            if (h[i].hash == header->hash
+                && h[i].key.len == header->key.len
+                && ngx_strncasecmp(h[i].key.data, header->key.data,
+                                   header->key.len)
+                   == 0)
+            {
+                h[i].value = *value;
+                return NGX_OK;
+            }
+        }
+    }
+
+    h = ngx_http_lgsp_push_header(&r->headers_in.headers, &header->key);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
     h->value = *value;
-    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* proxy_set_header of the same name must still win: hash it right */
-    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
+    h->lowcase_key = header->lowcase_key;
+    h->hash = header->hash;
 
     return NGX_OK;
 }
@@ -531,13 +635,36 @@ ngx_http_lgsp_push_header(ngx_list_t *headers, ngx_str_t *key)
 }
 
 
+/*
+ * Every request, before its location is known: no server may pass on a
+ * client's X-LGSP-* header (to a provider, or into its access log).
+ */
 static ngx_int_t
 ngx_http_lgsp_post_read_handler(ngx_http_request_t *r)
 {
-    ngx_str_t             txid;
-    ngx_http_lgsp_ctx_t  *ctx;
+    if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    if (r != r->main) {
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Where the LGSP applies, once the location is known (after every
+ * internal redirect too), and before a "return" may answer: the
+ * transaction id, which goes upstream.
+ */
+static ngx_int_t
+ngx_http_lgsp_rewrite_handler(ngx_http_request_t *r)
+{
+    ngx_str_t                  txid;
+    ngx_http_lgsp_ctx_t       *ctx;
+    ngx_http_lgsp_loc_conf_t  *llcf;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
+
+    if (!llcf->applies || r != r->main) {
         return NGX_DECLINED;
     }
 
@@ -546,17 +673,14 @@ ngx_http_lgsp_post_read_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
+    /* after the post-read phase: what the request has of X-LGSP-* is ours */
+    ctx->applied = 1;
     ctx->client_headers_checked = 1;
 
     txid.len = NGX_HTTP_LGSP_TXID_LEN;
     txid.data = ctx->txid;
 
-    if (ngx_http_lgsp_set_upstream_header(r, &ngx_http_lgsp_txid_header,
-                                          &txid)
+    if (ngx_http_lgsp_set_upstream(r, &ngx_http_lgsp_txid_header, &txid)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -669,33 +793,43 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
+    ctx = ngx_http_lgsp_find_ctx(r);
+
+    /*
+     * nginx may have refused the request before its phases: the access
+     * log comes next.  Where the LGSP does not apply, no X-LGSP-* header
+     * of ours was added, and a second look finds none of the client's.
+     */
+    if (ctx == NULL || !ctx->client_headers_checked) {
+        if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (!ngx_http_lgsp_applies(r)) {
+        return ngx_http_next_header_filter(r);
+    }
+
     ctx = ngx_http_lgsp_get_ctx(r);
     if (ctx == NULL) {
         return NGX_ERROR;
     }
 
-    /* nginx refused the request before its phases: the access log next */
-    if (!ctx->client_headers_checked) {
-        if (ngx_http_lgsp_strip_client_headers(r) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        ctx->client_headers_checked = 1;
-    }
+    ctx->applied = 1;
 
     txid.len = NGX_HTTP_LGSP_TXID_LEN;
     txid.data = ctx->txid;
 
     /* an upstream's own id gives way: the caller holds ours */
     h = ngx_http_lgsp_find_header(&r->headers_out.headers,
-                                  &ngx_http_lgsp_txid_header);
+                                  &ngx_http_lgsp_txid_header.key);
     if (h) {
         h->value = txid;
         return ngx_http_next_header_filter(r);
     }
 
     h = ngx_http_lgsp_push_header(&r->headers_out.headers,
-                                  &ngx_http_lgsp_txid_header);
+                                  &ngx_http_lgsp_txid_header.key);
     if (h == NULL) {
         return NGX_ERROR;
     }
@@ -738,7 +872,8 @@ ngx_http_lgsp_find_header(ngx_list_t *headers, ngx_str_t *name)
 static void
 ngx_http_lgsp_txid(u_char *txid)
 {
-    uint64_t     ms, hi, lo;
+    u_char      *p;
+    uint64_t     ms, hi;
     ngx_time_t  *tp;
 
     tp = ngx_timeofday();
@@ -755,11 +890,30 @@ ngx_http_lgsp_txid(u_char *txid)
     }
 
     hi = (ngx_http_lgsp_last_ms << 16) | 0x7000 | ngx_http_lgsp_seq;
-    lo = 0x8000000000000000ULL | ngx_http_lgsp_node;
 
-    ngx_sprintf(txid, "%08xL-%04xL-%04xL-%04xL-%012xL",
-                hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff,
-                lo >> 48, lo & 0xffffffffffffULL);
+    /* once per request: written out by hand, not by ngx_sprintf() */
+    p = ngx_http_lgsp_hex(txid, hi >> 32, 8);
+    *p++ = '-';
+    p = ngx_http_lgsp_hex(p, (hi >> 16) & 0xffff, 4);
+    *p++ = '-';
+    p = ngx_http_lgsp_hex(p, hi & 0xffff, 4);
+    ngx_memcpy(p, ngx_http_lgsp_node_text, sizeof(ngx_http_lgsp_node_text));
+}
+
+
+/* the digits lowest of v in lowercase hexadecimal */
+static u_char *
+ngx_http_lgsp_hex(u_char *p, uint64_t v, ngx_uint_t digits)
+{
+    u_char  *q;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    for (q = p + digits; q > p; v >>= 4) {
+        *--q = hex[v & 0xf];
+    }
+
+    return p + digits;
 }
 
 
@@ -1049,9 +1203,118 @@ ngx_http_lgsp_check_services(ngx_conf_t *cf)
 
 
 static ngx_int_t
-ngx_http_lgsp_add_variables(ngx_conf_t *cf)
+ngx_http_lgsp_preconfiguration(ngx_conf_t *cf)
 {
+    if (ngx_http_lgsp_note_directives(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_lgsp_register_variables(cf, ngx_http_lgsp_vars);
+}
+
+
+/*
+ * Where the LGSP applies is where one of its directives of server or
+ * location level is set or inherited: nginx calls ngx_http_lgsp_directive()
+ * for every lgsp_* directive, which notes it in the level's configuration,
+ * then calls the directive's own handler.  Directives of the http level
+ * only (zones, Redis) name what locations use, and apply nowhere by
+ * themselves.  Runs for every configuration read; a reload finds the
+ * table made.
+ */
+static ngx_int_t
+ngx_http_lgsp_note_directives(ngx_conf_t *cf)
+{
+    ngx_uint_t                  i;
+    ngx_module_t               *module;
+    ngx_command_t              *cmd;
+    ngx_http_lgsp_directive_t  *d;
+
+    for (i = 0; cf->cycle->modules[i]; i++) {
+        module = cf->cycle->modules[i];
+
+        if (module->type != NGX_HTTP_MODULE || module->commands == NULL
+            || ngx_strncmp(module->name, "ngx_http_lgsp_", 14) != 0)
+        {
+            continue;
+        }
+
+        for (cmd = module->commands; cmd->name.len; cmd++) {
+            if (cmd->set == ngx_http_lgsp_directive) {
+                continue;
+            }
+
+            if (ngx_http_lgsp_ndirectives == NGX_HTTP_LGSP_DIRECTIVES) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "lgsp: more than %d directives: raise"
+                              " NGX_HTTP_LGSP_DIRECTIVES",
+                              NGX_HTTP_LGSP_DIRECTIVES);
+                return NGX_ERROR;
+            }
+
+            d = &ngx_http_lgsp_directives[ngx_http_lgsp_ndirectives++];
+            d->cmd = cmd;
+            d->set = cmd->set;
+            d->module = module;
+
+            cmd->set = ngx_http_lgsp_directive;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_lgsp_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                       *rv;
+    ngx_uint_t                  i;
+    ngx_http_lgsp_loc_conf_t   *llcf;
+    ngx_http_lgsp_main_conf_t  *lmcf;
+
+    for (i = 0; ngx_http_lgsp_directives[i].cmd != cmd; i++) {
+        /* void: every directive so handled is in the table */
+    }
+
+    rv = ngx_http_lgsp_directives[i].set(cf, cmd, conf);
+
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
+    lmcf->configured = 1;
+    lmcf->used[ngx_http_lgsp_directives[i].module->ctx_index] = 1;
+
+    if (cmd->type & (NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF)) {
+        llcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_lgsp_module);
+        llcf->applies = 1;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_uint_t
+ngx_http_lgsp_configured(ngx_conf_t *cf)
+{
+    ngx_http_lgsp_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
+
+    return lmcf->configured;
+}
+
+
+ngx_uint_t
+ngx_http_lgsp_module_used(ngx_conf_t *cf, ngx_module_t *module)
+{
+    ngx_http_lgsp_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_lgsp_module);
+
+    return lmcf->used[module->ctx_index];
 }
 
 
@@ -1180,6 +1443,11 @@ ngx_http_lgsp_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    lmcf->used = ngx_pcalloc(cf->pool, ngx_http_max_module);
+    if (lmcf->used == NULL) {
+        return NULL;
+    }
+
     if (ngx_array_init(&lmcf->tenants, cf->pool, 4,
                        sizeof(ngx_http_lgsp_tenant_t))
         != NGX_OK
@@ -1210,6 +1478,7 @@ ngx_http_lgsp_create_loc_conf(ngx_conf_t *cf)
      *     conf->service = { 0, NULL };
      *     conf->service_title = { 0, NULL };
      *     conf->tenant = { 0, NULL };
+     *     conf->applies = 0;
      */
 
     return conf;
@@ -1221,6 +1490,8 @@ ngx_http_lgsp_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     ngx_http_lgsp_loc_conf_t *prev = parent;
     ngx_http_lgsp_loc_conf_t *conf = child;
+
+    conf->applies |= prev->applies;
 
     if (conf->tenant.data == NULL) {
         conf->tenant = prev->tenant;
@@ -1271,6 +1542,15 @@ ngx_http_lgsp_init(ngx_conf_t *cf)
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_lgsp_header_filter;
 
+    if (ngx_http_lgsp_configured(cf)) {
+        h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        *h = ngx_http_lgsp_rewrite_handler;
+    }
+
     cln = ngx_pool_cleanup_add(cf->cycle->pool, 0);
     if (cln == NULL) {
         return NGX_ERROR;
@@ -1299,6 +1579,9 @@ ngx_http_lgsp_free_digests(void *data)
 static ngx_int_t
 ngx_http_lgsp_init_process(ngx_cycle_t *cycle)
 {
+    u_char    *p;
+    uint64_t   lo;
+
     if (RAND_bytes((u_char *) &ngx_http_lgsp_node,
                    sizeof(ngx_http_lgsp_node))
         != 1)
@@ -1309,6 +1592,14 @@ ngx_http_lgsp_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_lgsp_node &= 0x3fffffffffffffffULL;
+
+    lo = 0x8000000000000000ULL | ngx_http_lgsp_node;
+
+    p = ngx_http_lgsp_node_text;
+    *p++ = '-';
+    p = ngx_http_lgsp_hex(p, lo >> 48, 4);
+    *p++ = '-';
+    ngx_http_lgsp_hex(p, lo & 0xffffffffffffULL, 12);
 
     return NGX_OK;
 }

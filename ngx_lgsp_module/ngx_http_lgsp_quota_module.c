@@ -1208,7 +1208,7 @@ ngx_http_lgsp_quota_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    ctx = ngx_http_lgsp_get_ctx(r);
+    ctx = ngx_http_lgsp_find_ctx(r);
     qctx = ctx ? ctx->quota : NULL;
 
     if (qctx == NULL || !qctx->decided || qctx->nlimits == 0) {
@@ -1748,6 +1748,10 @@ ngx_http_lgsp_quota_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
+
+    if (!ngx_http_lgsp_module_used(cf, &ngx_http_lgsp_quota_module)) {
+        return NGX_OK;
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

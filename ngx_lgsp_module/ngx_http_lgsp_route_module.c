@@ -44,7 +44,8 @@ static ngx_int_t ngx_http_lgsp_route_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_lgsp_route_init(ngx_conf_t *cf);
 
 
-static ngx_str_t  ngx_http_lgsp_service_header = ngx_string("X-LGSP-Service");
+static ngx_http_lgsp_header_t  ngx_http_lgsp_service_header =
+    ngx_http_lgsp_header("X-LGSP-Service", "x-lgsp-service");
 
 
 static ngx_http_lgsp_route_error_t  ngx_http_lgsp_route_errors[] = {
@@ -154,8 +155,8 @@ ngx_http_lgsp_route_access_handler(ngx_http_request_t *r)
 
     service = llcf->service;
 
-    if (ngx_http_lgsp_set_upstream_header(r, &ngx_http_lgsp_service_header,
-                                          &service)
+    if (ngx_http_lgsp_set_upstream(r, &ngx_http_lgsp_service_header,
+                                   &service)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -376,6 +377,10 @@ ngx_http_lgsp_route_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
+
+    if (!ngx_http_lgsp_configured(cf)) {
+        return NGX_OK;
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 

@@ -1038,6 +1038,10 @@ ngx_http_lgsp_schema_init(ngx_conf_t *cf)
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
 
+    if (!ngx_http_lgsp_module_used(cf, &ngx_http_lgsp_schema_module)) {
+        return NGX_OK;
+    }
+
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);

@@ -21,6 +21,11 @@ package LGSP::Test;
 #   my $r = $t->get('/', Authorization => "Bearer $token");
 #   is $r->{status}, 200;
 #
+# start() and config() take main => '...' (the main context's lines),
+# events => '...', workers => N, and load_module => 0: nginx without the
+# module (a benchmark's baseline; not with LGSP_STATIC, where it is built
+# in).
+#
 # In the configuration, %%PORT%% is the test's main port, %%PORT_n%% the
 # n-th extra free port, %%DIR%% the test's folder, %%REDIS_PORT%% the port
 # of the Redis server that start_redis() started.
@@ -150,7 +155,11 @@ sub config {
     # connection), and with reuseport the kernel would queue connections
     # on the sockets of workers that are not there.
 
-    my $load = static() ? '' : "load_module $self->{module};";
+    croak 'load_module => 0: this nginx has the module built in'
+        if static() && defined $opt{load_module} && !$opt{load_module};
+
+    my $load = static() || !($opt{load_module} // 1)
+               ? '' : "load_module $self->{module};";
 
     my $conf = <<"EOF";
 $load
