@@ -11,6 +11,7 @@
 #define LGSP_XML_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "lgsp_json.h"
 #include "lgsp_sbuf.h"
@@ -100,6 +101,27 @@ int lgsp_xml_fault(int soap, int client, const lgsp_json_t *problem,
     lgsp_sbuf_t *out, lgsp_xml_result_t *res);
 
 void lgsp_xml_result_free(lgsp_xml_result_t *res);
+
+
+/*
+ * lgsp_sbuf_put() inline while the buffer has room: the converters append
+ * a few bytes at a time, and a call each cost more than the copy.
+ */
+static inline void
+lgsp_xml_put(lgsp_sbuf_t *b, const char *s, size_t n)
+{
+    if (b->len + n < b->cap) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+
+    lgsp_sbuf_put(b, s, n);
+}
+
+
+#define lgsp_xml_puts(b, s)  lgsp_xml_put(b, s, sizeof(s) - 1)
 
 
 #endif /* LGSP_XML_H */

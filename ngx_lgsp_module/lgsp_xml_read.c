@@ -4,11 +4,13 @@
  * tree of this file's own in an arena (libxml2's DOM costs a malloc()
  * per node); a document type declaration stops the parser before any
  * entity can be declared, and so does the depth limit.  The tree is then
- * written as JSON, typed by a JSON Schema when one is given, and the
- * result validated against it.
+ * written as JSON, typed by a JSON Schema when one is given; with one,
+ * the document written is built alongside (lgsp_json.h, in an arena) and
+ * validated against it, not parsed again from the text.
  */
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,12 @@
 #include "lgsp_xml.h"
 #include "lgsp_schema_int.h"
 
+
+/* schema lookups remembered during a conversion, direct-mapped */
+#define LGSP_XML_CACHE  64
+
+/* a byte repeated in each of a word's eight */
+#define LGSP_XML_ONES  0x0101010101010101ULL
 
 /* schema keywords followed ($ref, allOf, anyOf, oneOf) at most this deep */
 #define LGSP_XML_SCHEMA_HOPS  8
@@ -77,9 +85,27 @@ typedef struct {
 } lgsp_xml_parse_t;
 
 
+/* an element name's property in a schema object */
+typedef struct {
+    const lgsp_node_t  *node;
+    const char         *name;           /* from the dict */
+    const lgsp_node_t  *sub;
+    const char         *key;
+    size_t              key_len;
+} lgsp_xml_prop_cache_t;
+
+
 typedef struct {
     lgsp_sbuf_t        *out;
     lgsp_sbuf_t         text;           /* a typed value's text */
+    /* with a schema: the document written, built here; else NULL */
+    lgsp_arena_t       *arena;
+    lgsp_xml_result_t  *res;
+    /* the same schema nodes type each element of an array: their types
+     * and properties are looked up once */
+    const lgsp_node_t  *typed[LGSP_XML_CACHE];
+    unsigned            types[LGSP_XML_CACHE];
+    lgsp_xml_prop_cache_t  props[LGSP_XML_CACHE];
     /* same-named siblings are grouped with an open-addressing table,
      * keyed by name, whose slots hold each group's last element; the
      * groups' first elements wait on a stack shared by every level */
@@ -92,8 +118,9 @@ typedef struct {
 
 
 static void lgsp_xml_parse_free(xmlParserCtxtPtr ctxt);
+static uint32_t lgsp_xml_name_hash(const char *name);
 static int lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
-    const lgsp_node_t *node);
+    const lgsp_node_t *node, lgsp_json_t *v);
 
 
 static int
@@ -555,10 +582,10 @@ lgsp_xml_gather_text(lgsp_sbuf_t *text, lgsp_xml_node_t *e)
     lgsp_xml_text_t  *t;
 
     text->len = 0;
-    lgsp_sbuf_put(text, "", 0);
+    lgsp_xml_put(text, "", 0);
 
     for (t = e->text; t; t = t->next) {
-        lgsp_sbuf_put(text, t->data, t->len);
+        lgsp_xml_put(text, t->data, t->len);
     }
 }
 
@@ -684,6 +711,35 @@ lgsp_xml_start(lgsp_xml_node_t *root, const lgsp_xml_read_t *rd,
 }
 
 
+/*
+ * How many bytes from s on JSON writes as they are: 8 at a time while
+ * none is a control byte, a quote or a backslash (a high bit in m: one
+ * perhaps is, and the bytes from there are looked at one by one).
+ */
+static size_t
+lgsp_xml_json_plain(const char *s, size_t len)
+{
+    size_t    i;
+    uint64_t  w, v, m;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+
+        v = w ^ (LGSP_XML_ONES * '"');
+        m = (v - LGSP_XML_ONES) & ~v;
+        v = w ^ (LGSP_XML_ONES * '\\');
+        m |= (v - LGSP_XML_ONES) & ~v;
+        m |= (w - LGSP_XML_ONES * 0x20) & ~w;
+
+        if (m & (LGSP_XML_ONES * 0x80)) {
+            break;
+        }
+    }
+
+    return i;
+}
+
+
 /* JSON string text, escaped (the bytes are UTF-8: libxml2 checked) */
 static void
 lgsp_xml_json_string(lgsp_sbuf_t *out, const char *s, size_t len)
@@ -694,38 +750,38 @@ lgsp_xml_json_string(lgsp_sbuf_t *out, const char *s, size_t len)
 
     from = 0;
 
-    for (i = 0; i < len; i++) {
+    for (i = lgsp_xml_json_plain(s, len); i < len; i++) {
         c = (unsigned char) s[i];
 
         if (c >= 0x20 && c != '"' && c != '\\') {
             continue;
         }
 
-        lgsp_sbuf_put(out, s + from, i - from);
+        lgsp_xml_put(out, s + from, i - from);
 
         if (c == '"' || c == '\\' || c == '\t' || c == '\n' || c == '\r') {
             esc[0] = '\\';
             esc[1] = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : c;
-            lgsp_sbuf_put(out, esc, 2);
+            lgsp_xml_put(out, esc, 2);
 
         } else {
             snprintf(esc, sizeof(esc), "\\u%04x", c);
-            lgsp_sbuf_put(out, esc, 6);
+            lgsp_xml_put(out, esc, 6);
         }
 
         from = i + 1;
     }
 
-    lgsp_sbuf_put(out, s + from, len - from);
+    lgsp_xml_put(out, s + from, len - from);
 }
 
 
 static void
 lgsp_xml_json_key(lgsp_sbuf_t *out, const char *s, size_t len)
 {
-    lgsp_sbuf_put(out, "\"", 1);
+    lgsp_xml_put(out, "\"", 1);
     lgsp_xml_json_string(out, s, len);
-    lgsp_sbuf_put(out, "\":", 2);
+    lgsp_xml_put(out, "\":", 2);
 }
 
 
@@ -904,6 +960,68 @@ lgsp_xml_additional(const lgsp_node_t *n)
 }
 
 
+/* lgsp_xml_types() of a schema node, remembered */
+static unsigned
+lgsp_xml_node_types(lgsp_xml_json_t *j, const lgsp_node_t *n)
+{
+    size_t  i;
+
+    if (n == NULL) {
+        return 0;
+    }
+
+    i = ((uintptr_t) n >> 4) & (LGSP_XML_CACHE - 1);
+
+    if (j->typed[i] != n) {
+        j->typed[i] = n;
+        j->types[i] = lgsp_xml_types(n, LGSP_XML_SCHEMA_HOPS);
+    }
+
+    return j->types[i];
+}
+
+
+/*
+ * The schema of the member an element name makes, remembered: *key and
+ * *key_len become the member's name (the schema's spelling, or the
+ * element's).
+ */
+static const lgsp_node_t *
+lgsp_xml_element_schema(lgsp_xml_json_t *j, const lgsp_node_t *node,
+    const char *name, const char **key, size_t *key_len)
+{
+    size_t                  i;
+    lgsp_xml_prop_cache_t  *c;
+
+    if (node == NULL) {
+        *key = name;
+        *key_len = strlen(name);
+        return NULL;
+    }
+
+    i = (((uintptr_t) node >> 4) ^ lgsp_xml_name_hash(name))
+        & (LGSP_XML_CACHE - 1);
+    c = &j->props[i];
+
+    if (c->node != node || c->name != name) {
+        c->node = node;
+        c->name = name;
+        c->key = name;
+        c->key_len = strlen(name);
+        c->sub = lgsp_xml_prop(node, &c->key, &c->key_len);
+
+        if (c->sub == NULL) {
+            c->sub = lgsp_xml_additional(node);
+        }
+    }
+
+    *key = c->key;
+    *key_len = c->key_len;
+
+    return c->sub;
+}
+
+
 /* [+-]digits as a JSON integer: "+007" is 7 */
 static int
 lgsp_xml_put_integer(lgsp_sbuf_t *out, const char *s, size_t len)
@@ -934,10 +1052,10 @@ lgsp_xml_put_integer(lgsp_sbuf_t *out, const char *s, size_t len)
     }
 
     if (neg && !(len == 1 && s[0] == '0')) {
-        lgsp_sbuf_put(out, "-", 1);
+        lgsp_xml_put(out, "-", 1);
     }
 
-    lgsp_sbuf_put(out, s, len);
+    lgsp_xml_put(out, s, len);
 
     return 1;
 }
@@ -999,20 +1117,67 @@ lgsp_xml_put_number(lgsp_sbuf_t *out, const char *s, size_t len)
         return 0;
     }
 
-    lgsp_sbuf_put(out, s, len);
+    lgsp_xml_put(out, s, len);
 
     return 1;
 }
 
 
-/* text typed as the schema says; a string when it does not fit */
-static void
-lgsp_xml_scalar(lgsp_sbuf_t *out, const char *text, size_t text_len,
-    unsigned t)
+/*
+ * The number just written (from out->data + from on) in the document:
+ * parsed as lgsp_json_parse_strict() would parse it in the text.
+ */
+static int
+lgsp_xml_dom_number(lgsp_xml_json_t *j, size_t from, lgsp_json_t *v)
 {
-    size_t       len;
-    const char  *s;
+    int                   kind;
+    char                 *copy, err[128];
+    size_t                len;
+    lgsp_json_t          *n;
+    lgsp_json_options_t   opts;
 
+    len = j->out->len - from;
+    copy = lgsp_arena_alloc(j->arena, len + 1);
+
+    if (copy == NULL || j->out->nomem) {
+        return LGSP_XML_NOMEM;
+    }
+
+    memcpy(copy, j->out->data + from, len);
+
+    opts.alloc = lgsp_arena_alloc;
+    opts.ctx = j->arena;
+    opts.max_depth = 1;
+    opts.borrow = 1;
+
+    n = lgsp_json_parse_strict(copy, len, &opts, &kind, err, sizeof(err));
+    if (n == NULL) {
+        /* JSON's grammar, yet not a number the validator reads */
+        return lgsp_xml_set(j->res, LGSP_XML_UNCONVERTIBLE,
+                            "the number %.40s%s is refused: %s", copy,
+                            len > 40 ? "..." : "", err);
+    }
+
+    *v = *n;
+
+    return LGSP_XML_OK;
+}
+
+
+/*
+ * Text typed as the schema says; a string when it does not fit.  With v,
+ * the value goes into the document too: text lives as long as the tree.
+ */
+static int
+lgsp_xml_scalar(lgsp_xml_json_t *j, const char *text, size_t text_len,
+    unsigned t, lgsp_json_t *v)
+{
+    size_t        len, from;
+    const char   *s;
+    lgsp_sbuf_t  *out;
+
+    out = j->out;
+    from = out->len;
     s = text;
     len = text_len;
 
@@ -1028,41 +1193,103 @@ lgsp_xml_scalar(lgsp_sbuf_t *out, const char *text, size_t text_len,
             len--;
         }
 
-        if ((t & LGSP_T_INTEGER) && lgsp_xml_put_integer(out, s, len)) {
-            return;
-        }
-
-        if ((t & LGSP_T_NUMBER) && lgsp_xml_put_number(out, s, len)) {
-            return;
+        if (((t & LGSP_T_INTEGER) && lgsp_xml_put_integer(out, s, len))
+            || ((t & LGSP_T_NUMBER) && lgsp_xml_put_number(out, s, len)))
+        {
+            return v ? lgsp_xml_dom_number(j, from, v) : LGSP_XML_OK;
         }
 
         if (t & LGSP_T_BOOLEAN) {
             if ((len == 4 && memcmp(s, "true", 4) == 0)
                 || (len == 1 && s[0] == '1'))
             {
-                lgsp_sbuf_puts(out, "true");
-                return;
+                lgsp_xml_puts(out, "true");
+
+                if (v) {
+                    v->type = LGSP_JSON_TRUE;
+                }
+
+                return LGSP_XML_OK;
             }
 
             if ((len == 5 && memcmp(s, "false", 5) == 0)
                 || (len == 1 && s[0] == '0'))
             {
-                lgsp_sbuf_puts(out, "false");
-                return;
+                lgsp_xml_puts(out, "false");
+
+                if (v) {
+                    v->type = LGSP_JSON_FALSE;
+                }
+
+                return LGSP_XML_OK;
             }
         }
 
         if (!(t & LGSP_T_STRING) && len == 0) {
-            lgsp_sbuf_puts(out, (t & LGSP_T_NULL) ? "null"
-                                : (t & LGSP_T_OBJECT) ? "{}"
-                                : (t & LGSP_T_ARRAY) ? "[]" : "\"\"");
-            return;
+            if (t & LGSP_T_NULL) {
+                lgsp_xml_puts(out, "null");
+
+                if (v) {
+                    v->type = LGSP_JSON_NULL;
+                }
+
+            } else if (t & LGSP_T_OBJECT) {
+                lgsp_xml_puts(out, "{}");
+
+                if (v) {
+                    v->type = LGSP_JSON_OBJECT;
+                }
+
+            } else if (t & LGSP_T_ARRAY) {
+                lgsp_xml_puts(out, "[]");
+
+                if (v) {
+                    v->type = LGSP_JSON_ARRAY;
+                }
+
+            } else {
+                lgsp_xml_puts(out, "\"\"");
+
+                if (v) {
+                    v->type = LGSP_JSON_STRING;
+                    v->u.str = "";
+                }
+            }
+
+            return LGSP_XML_OK;
         }
     }
 
-    lgsp_sbuf_put(out, "\"", 1);
+    lgsp_xml_put(out, "\"", 1);
     lgsp_xml_json_string(out, text, text_len);
-    lgsp_sbuf_put(out, "\"", 1);
+    lgsp_xml_put(out, "\"", 1);
+
+    if (v) {
+        v->type = LGSP_JSON_STRING;
+        v->u.str = text;
+        v->len = (uint32_t) text_len;
+    }
+
+    return LGSP_XML_OK;
+}
+
+
+/* the gathered text (j->text) kept for the document: an arena copy */
+static const char *
+lgsp_xml_dom_text(lgsp_xml_json_t *j)
+{
+    char  *copy;
+
+    if (j->arena == NULL) {
+        return j->text.data;
+    }
+
+    copy = lgsp_arena_alloc(j->arena, j->text.len + 1);
+    if (copy != NULL) {
+        memcpy(copy, j->text.data, j->text.len);
+    }
+
+    return copy;
 }
 
 
@@ -1140,20 +1367,143 @@ lgsp_xml_group(lgsp_xml_json_t *j, lgsp_xml_node_t *e, size_t *groups)
 }
 
 
+/*
+ * The next member of the object v being built, its key set: its value to
+ * fill; NULL when no document is built.  v->len counts the members.
+ */
+static lgsp_json_t *
+lgsp_xml_member(lgsp_json_t *v, lgsp_json_member_t *m, const char *key,
+    size_t key_len)
+{
+    if (v == NULL) {
+        return NULL;
+    }
+
+    m = &m[v->len++];
+    m->key = key;
+    m->key_len = (uint32_t) key_len;
+    m->key_hash = lgsp_json_key_hash(key, key_len);
+
+    return &m->value;
+}
+
+
+static int
+lgsp_xml_member_cmp(const void *a, const void *b)
+{
+    const lgsp_json_member_t  *x, *y;
+
+    x = *(const lgsp_json_member_t **) a;
+    y = *(const lgsp_json_member_t **) b;
+
+    if (x->key_hash != y->key_hash) {
+        return x->key_hash < y->key_hash ? -1 : 1;
+    }
+
+    if (x->key_len != y->key_len) {
+        return x->key_len < y->key_len ? -1 : 1;
+    }
+
+    return memcmp(x->key, y->key, x->key_len);
+}
+
+
+/*
+ * An object built must not have a key twice, as its text, parsed, would
+ * not: the schema's spellings can give two names one key ("Ten" and
+ * "ten", or an attribute and an element).  Few members are compared
+ * pairwise, more sorted.
+ */
+static int
+lgsp_xml_unique(lgsp_json_t *v, lgsp_xml_result_t *res)
+{
+    size_t                i, k;
+    lgsp_json_member_t   *m, **sorted;
+
+    if (v == NULL || v->len < 2) {
+        return LGSP_XML_OK;
+    }
+
+    m = v->u.members;
+
+    if (v->len <= 16) {
+        for (i = 0; i < v->len; i++) {
+            for (k = i + 1; k < v->len; k++) {
+                if (m[i].key_hash == m[k].key_hash
+                    && m[i].key_len == m[k].key_len
+                    && memcmp(m[i].key, m[k].key, m[i].key_len) == 0)
+                {
+                    return lgsp_xml_set(res, LGSP_XML_INVALID,
+                                        "two members named \"%.*s\"",
+                                        (int) m[i].key_len, m[i].key);
+                }
+            }
+        }
+
+        return LGSP_XML_OK;
+    }
+
+    sorted = malloc(v->len * sizeof(lgsp_json_member_t *));
+    if (sorted == NULL) {
+        return lgsp_xml_set(res, LGSP_XML_NOMEM, "out of memory");
+    }
+
+    for (i = 0; i < v->len; i++) {
+        sorted[i] = &m[i];
+    }
+
+    qsort(sorted, v->len, sizeof(lgsp_json_member_t *), lgsp_xml_member_cmp);
+
+    for (i = 1; i < v->len; i++) {
+        if (lgsp_xml_member_cmp(&sorted[i - 1], &sorted[i]) == 0) {
+            lgsp_xml_set(res, LGSP_XML_INVALID,
+                         "two members named \"%.*s\"",
+                         (int) sorted[i]->key_len, sorted[i]->key);
+            free(sorted);
+            return LGSP_XML_INVALID;
+        }
+    }
+
+    free(sorted);
+
+    return LGSP_XML_OK;
+}
+
+
 /* an element with attributes or children: a JSON object */
 static int
 lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
-    const lgsp_node_t *node)
+    const lgsp_node_t *node, lgsp_json_t *v)
 {
-    int                 first, rc;
-    size_t              groups, base, g, count, key_len;
-    const char         *key;
-    lgsp_xml_attr_t    *a, *b;
-    lgsp_xml_node_t    *c, *head;
-    const lgsp_node_t  *sub, *items;
+    int                  first, rc;
+    size_t               groups, base, g, count, key_len, n, k;
+    const char          *key, *text;
+    lgsp_json_t         *item;
+    lgsp_xml_attr_t     *a, *b;
+    lgsp_xml_node_t     *c, *head;
+    const lgsp_node_t   *sub, *items;
+    lgsp_json_member_t  *m;
 
-    lgsp_sbuf_put(j->out, "{", 1);
+    lgsp_xml_put(j->out, "{", 1);
     first = 1;
+    m = NULL;
+
+    if (v) {
+        /* at most a member an attribute, the text, and one a child */
+        n = 1 + e->n_children;
+
+        for (a = e->attrs; a; a = a->next) {
+            n++;
+        }
+
+        m = lgsp_arena_alloc(j->arena, n * sizeof(lgsp_json_member_t));
+        if (m == NULL) {
+            return LGSP_XML_NOMEM;
+        }
+
+        v->type = LGSP_JSON_OBJECT;
+        v->u.members = m;
+    }
 
     for (a = e->attrs; a; a = a->next) {
         /* one member per local name: the first attribute of a name */
@@ -1166,14 +1516,14 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
         }
 
         if (!first) {
-            lgsp_sbuf_put(j->out, ",", 1);
+            lgsp_xml_put(j->out, ",", 1);
         }
 
         first = 0;
 
         /* "@name" as the schema spells it, else "name", else "@name" */
         j->text.len = 0;
-        lgsp_sbuf_put(&j->text, "@", 1);
+        lgsp_xml_put(&j->text, "@", 1);
         lgsp_sbuf_puts(&j->text, a->name);
 
         if (j->text.nomem) {
@@ -1197,32 +1547,53 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
         }
 
         lgsp_xml_json_key(j->out, key, key_len);
-        lgsp_xml_scalar(j->out, a->value, a->len,
-                        lgsp_xml_types(sub, LGSP_XML_SCHEMA_HOPS));
+
+        if (m && key >= j->text.data && key < j->text.data + j->text.len) {
+            /* "@name" or "name" as written in j->text: kept */
+            text = key;
+            key = lgsp_arena_alloc(j->arena, key_len + 1);
+            if (key == NULL) {
+                return LGSP_XML_NOMEM;
+            }
+
+            memcpy((char *) key, text, key_len);
+        }
+
+        rc = lgsp_xml_scalar(j, a->value, a->len,
+                             lgsp_xml_node_types(j, sub),
+                             lgsp_xml_member(v, m, key, key_len));
+        if (rc != LGSP_XML_OK) {
+            return rc;
+        }
     }
 
     /* text beside attributes or elements */
     if (e->has_text) {
         if (!first) {
-            lgsp_sbuf_put(j->out, ",", 1);
+            lgsp_xml_put(j->out, ",", 1);
         }
 
         first = 0;
         lgsp_xml_json_key(j->out, "#text", 5);
         lgsp_xml_gather_text(&j->text, e);
 
-        if (j->text.nomem) {
+        text = j->text.nomem ? NULL : lgsp_xml_dom_text(j);
+        if (text == NULL) {
             return LGSP_XML_NOMEM;
         }
 
-        lgsp_xml_scalar(j->out, j->text.data, j->text.len, LGSP_T_STRING);
+        rc = lgsp_xml_scalar(j, text, j->text.len, LGSP_T_STRING,
+                             lgsp_xml_member(v, m, "#text", 5));
+        if (rc != LGSP_XML_OK) {
+            return rc;
+        }
     }
 
     base = j->n_heads;
 
     if (e->children == NULL) {
-        lgsp_sbuf_put(j->out, "}", 1);
-        return LGSP_XML_OK;
+        lgsp_xml_put(j->out, "}", 1);
+        return lgsp_xml_unique(v, j->res);
     }
 
     if (lgsp_xml_group(j, e, &groups) != 0) {
@@ -1240,24 +1611,18 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
         }
 
         if (!first) {
-            lgsp_sbuf_put(j->out, ",", 1);
+            lgsp_xml_put(j->out, ",", 1);
         }
 
         first = 0;
 
-        key = head->name;
-        key_len = strlen(key);
-        sub = lgsp_xml_prop(node, &key, &key_len);
-        if (sub == NULL) {
-            sub = lgsp_xml_additional(node);
-        }
+        sub = lgsp_xml_element_schema(j, node, head->name, &key, &key_len);
 
         lgsp_xml_json_key(j->out, key, key_len);
 
         items = NULL;
 
-        if (sub && (lgsp_xml_types(sub, LGSP_XML_SCHEMA_HOPS)
-                    & LGSP_T_ARRAY))
+        if (lgsp_xml_node_types(j, sub) & LGSP_T_ARRAY)
         {
             items = lgsp_xml_items(sub, LGSP_XML_SCHEMA_HOPS);
 
@@ -1266,7 +1631,8 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
             items = sub;
 
         } else {
-            rc = lgsp_xml_value(j, head, sub);
+            rc = lgsp_xml_value(j, head, sub,
+                                lgsp_xml_member(v, m, key, key_len));
             if (rc != LGSP_XML_OK) {
                 return rc;
             }
@@ -1274,83 +1640,92 @@ lgsp_xml_object(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
             continue;
         }
 
-        lgsp_sbuf_put(j->out, "[", 1);
+        lgsp_xml_put(j->out, "[", 1);
 
-        for (c = head; c; c = c->group) {
-            rc = lgsp_xml_value(j, c, items);
+        item = lgsp_xml_member(v, m, key, key_len);
+
+        if (item) {
+            item->type = LGSP_JSON_ARRAY;
+            item->len = (uint32_t) count;
+            item->u.items = lgsp_arena_alloc(j->arena,
+                                             count * sizeof(lgsp_json_t));
+            if (item->u.items == NULL) {
+                return LGSP_XML_NOMEM;
+            }
+
+            item = item->u.items;
+        }
+
+        for (c = head, k = 0; c; c = c->group, k++) {
+            rc = lgsp_xml_value(j, c, items, item ? &item[k] : NULL);
             if (rc != LGSP_XML_OK) {
                 return rc;
             }
 
             if (c->group) {
-                lgsp_sbuf_put(j->out, ",", 1);
+                lgsp_xml_put(j->out, ",", 1);
             }
         }
 
-        lgsp_sbuf_put(j->out, "]", 1);
+        lgsp_xml_put(j->out, "]", 1);
     }
 
     j->n_heads = base;
-    lgsp_sbuf_put(j->out, "}", 1);
+    lgsp_xml_put(j->out, "}", 1);
 
-    return LGSP_XML_OK;
+    return lgsp_xml_unique(v, j->res);
 }
 
 
 /* one element's value: null, an object, or its text typed */
 static int
 lgsp_xml_value(lgsp_xml_json_t *j, lgsp_xml_node_t *e,
-    const lgsp_node_t *node)
+    const lgsp_node_t *node, lgsp_json_t *v)
 {
+    unsigned     t;
+    const char  *text;
+
     if (e->nil) {
-        lgsp_sbuf_puts(j->out, "null");
+        lgsp_xml_puts(j->out, "null");
+
+        if (v) {
+            v->type = LGSP_JSON_NULL;
+        }
+
         return LGSP_XML_OK;
     }
 
     if (e->attrs || e->children) {
-        return lgsp_xml_object(j, e, node);
+        return lgsp_xml_object(j, e, node, v);
+    }
+
+    t = lgsp_xml_node_types(j, node);
+
+    if (e->text == NULL || e->text->next == NULL) {
+        /* the text in one piece, as it mostly comes: no copy */
+        return lgsp_xml_scalar(j, e->text ? e->text->data : "",
+                               e->text ? e->text->len : 0, t, v);
     }
 
     lgsp_xml_gather_text(&j->text, e);
 
-    if (j->text.nomem) {
+    text = j->text.nomem ? NULL : lgsp_xml_dom_text(j);
+    if (text == NULL) {
         return LGSP_XML_NOMEM;
     }
 
-    lgsp_xml_scalar(j->out, j->text.data, j->text.len,
-                    lgsp_xml_types(node, LGSP_XML_SCHEMA_HOPS));
-
-    return LGSP_XML_OK;
+    return lgsp_xml_scalar(j, text, j->text.len, t, v);
 }
 
 
 /* the JSON made, checked against the schema: the first error named */
 static int
-lgsp_xml_check(const char *json, size_t len, const lgsp_schema_t *schema,
+lgsp_xml_check(const lgsp_json_t *doc, const lgsp_schema_t *schema,
     lgsp_xml_result_t *res)
 {
-    int                   kind, valid;
-    char                  err[256];
-    lgsp_json_t          *doc;
-    lgsp_arena_t          arena;
-    lgsp_json_options_t   opts;
+    int                   valid;
     lgsp_schema_error_t  *e;
     lgsp_schema_errors_t  errors;
-
-    memset(&arena, 0, sizeof(lgsp_arena_t));
-    opts.alloc = lgsp_arena_alloc;
-    opts.ctx = &arena;
-    opts.max_depth = 2 * LGSP_XML_MAX_DEPTH + 2;
-    opts.borrow = 1;
-
-    doc = lgsp_json_parse_strict(json, len, &opts, &kind, err, sizeof(err));
-
-    if (doc == NULL) {
-        lgsp_arena_free(&arena);
-        return lgsp_xml_set(res, kind == LGSP_JSON_DUPLICATE_KEY
-                                 ? LGSP_XML_INVALID : LGSP_XML_NOMEM,
-                            "the JSON made from the XML is refused: %s", err);
-    }
 
     errors.errors = NULL;
     errors.n = 0;
@@ -1366,7 +1741,6 @@ lgsp_xml_check(const char *json, size_t len, const lgsp_schema_t *schema,
     }
 
     lgsp_schema_errors_free(&errors);
-    lgsp_arena_free(&arena);
 
     if (valid < 0) {
         return lgsp_xml_set(res, LGSP_XML_NOMEM, "out of memory");
@@ -1381,7 +1755,8 @@ lgsp_xml_to_json(const char *xml, size_t len, const lgsp_xml_read_t *rd,
     lgsp_sbuf_t *out, lgsp_xml_result_t *res)
 {
     int                rc;
-    size_t             from;
+    lgsp_json_t       *doc;
+    lgsp_arena_t       arena;
     lgsp_xml_json_t    j;
     lgsp_xml_node_t   *start;
     lgsp_xml_parse_t   ps;
@@ -1403,22 +1778,37 @@ lgsp_xml_to_json(const char *xml, size_t len, const lgsp_xml_read_t *rd,
         return res->kind;
     }
 
-    /* where the converted document starts in out */
-    from = out->len;
+    memset(&arena, 0, sizeof(lgsp_arena_t));
+    doc = NULL;
 
     rc = lgsp_xml_start(ps.root, rd, res, &start);
 
     if (rc == LGSP_XML_OK) {
         memset(&j, 0, sizeof(lgsp_xml_json_t));
         j.out = out;
-        root = rd->schema ? rd->schema->root : NULL;
+        j.res = res;
+        root = NULL;
 
-        if (start == NULL) {
+        if (rd->schema) {
+            root = rd->schema->root;
+            j.arena = &arena;
+            doc = lgsp_arena_alloc(&arena, sizeof(lgsp_json_t));
+            rc = doc ? LGSP_XML_OK : LGSP_XML_NOMEM;
+        }
+
+        if (rc != LGSP_XML_OK) {
+            /* void */
+
+        } else if (start == NULL) {
             /* an empty SOAP Body */
             lgsp_sbuf_puts(out, "{}");
 
+            if (doc) {
+                doc->type = LGSP_JSON_OBJECT;
+            }
+
         } else {
-            rc = lgsp_xml_value(&j, start, root);
+            rc = lgsp_xml_value(&j, start, root, doc);
         }
 
         free(j.text.data);
@@ -1429,18 +1819,19 @@ lgsp_xml_to_json(const char *xml, size_t len, const lgsp_xml_read_t *rd,
             rc = LGSP_XML_NOMEM;
         }
 
-        if (rc != LGSP_XML_OK) {
+        if (rc == LGSP_XML_NOMEM) {
             lgsp_xml_set(res, rc, "out of memory");
+        }
+
+        /* the names in the document are the parser's until it is freed */
+        if (rc == LGSP_XML_OK && doc) {
+            rc = lgsp_xml_check(doc, rd->schema, res);
         }
     }
 
     lgsp_xml_parse_free(ctxt);
     lgsp_arena_free(&ps.arena);
-
-    if (rc == LGSP_XML_OK && rd->schema) {
-        return lgsp_xml_check(out->data + from, out->len - from, rd->schema,
-                              res);
-    }
+    lgsp_arena_free(&arena);
 
     return rc;
 }

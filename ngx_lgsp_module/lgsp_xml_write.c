@@ -120,13 +120,13 @@ lgsp_xml_write_text(lgsp_xml_writer_t *w, const char *s, size_t len,
         }
 
         if (ref) {
-            lgsp_sbuf_put(w->out, s + from, i - from);
+            lgsp_xml_put(w->out, s + from, i - from);
             lgsp_sbuf_puts(w->out, ref);
             from = i + 1;
         }
     }
 
-    lgsp_sbuf_put(w->out, s + from, len - from);
+    lgsp_xml_put(w->out, s + from, len - from);
 
     return LGSP_XML_OK;
 }
@@ -212,17 +212,17 @@ lgsp_xml_path_push(lgsp_xml_writer_t *w, const char *seg, size_t len)
 {
     size_t  i;
 
-    lgsp_sbuf_put(&w->path, "/", 1);
+    lgsp_xml_put(&w->path, "/", 1);
 
     for (i = 0; i < len; i++) {
         if (seg[i] == '~') {
-            lgsp_sbuf_put(&w->path, "~0", 2);
+            lgsp_xml_put(&w->path, "~0", 2);
 
         } else if (seg[i] == '/') {
-            lgsp_sbuf_put(&w->path, "~1", 2);
+            lgsp_xml_put(&w->path, "~1", 2);
 
         } else {
-            lgsp_sbuf_put(&w->path, &seg[i], 1);
+            lgsp_xml_put(&w->path, &seg[i], 1);
         }
     }
 }
@@ -269,10 +269,10 @@ lgsp_xml_write_scalar(lgsp_xml_writer_t *w, const lgsp_json_t *v, int attr)
 {
     switch (v->type) {
     case LGSP_JSON_TRUE:
-        lgsp_sbuf_puts(w->out, "true");
+        lgsp_xml_puts(w->out, "true");
         return LGSP_XML_OK;
     case LGSP_JSON_FALSE:
-        lgsp_sbuf_puts(w->out, "false");
+        lgsp_xml_puts(w->out, "false");
         return LGSP_XML_OK;
     case LGSP_JSON_INTEGER:
     case LGSP_JSON_REAL:
@@ -319,16 +319,16 @@ lgsp_xml_write_attributes(lgsp_xml_writer_t *w, const lgsp_json_t *obj)
                                  " a boolean");
         }
 
-        lgsp_sbuf_put(w->out, " ", 1);
-        lgsp_sbuf_put(w->out, m->key + 1, m->key_len - 1);
-        lgsp_sbuf_put(w->out, "=\"", 2);
+        lgsp_xml_put(w->out, " ", 1);
+        lgsp_xml_put(w->out, m->key + 1, m->key_len - 1);
+        lgsp_xml_put(w->out, "=\"", 2);
 
         rc = lgsp_xml_write_scalar(w, &m->value, 1);
         if (rc != LGSP_XML_OK) {
             return rc;
         }
 
-        lgsp_sbuf_put(w->out, "\"", 1);
+        lgsp_xml_put(w->out, "\"", 1);
         lgsp_xml_path_pop(w, at);
     }
 
@@ -419,13 +419,13 @@ lgsp_xml_write_value(lgsp_xml_writer_t *w, const char *name,
                              (int) name_len, name);
     }
 
-    lgsp_sbuf_put(w->out, "<", 1);
-    lgsp_sbuf_put(w->out, name, name_len);
+    lgsp_xml_put(w->out, "<", 1);
+    lgsp_xml_put(w->out, name, name_len);
 
     switch (v->type) {
 
     case LGSP_JSON_NULL:
-        lgsp_sbuf_puts(w->out, " xsi:nil=\"true\"/>");
+        lgsp_xml_puts(w->out, " xsi:nil=\"true\"/>");
         return LGSP_XML_OK;
 
     case LGSP_JSON_OBJECT:
@@ -434,7 +434,7 @@ lgsp_xml_write_value(lgsp_xml_writer_t *w, const char *name,
             return rc;
         }
 
-        lgsp_sbuf_put(w->out, ">", 1);
+        lgsp_xml_put(w->out, ">", 1);
 
         rc = lgsp_xml_write_content(w, v);
         if (rc != LGSP_XML_OK) {
@@ -444,7 +444,7 @@ lgsp_xml_write_value(lgsp_xml_writer_t *w, const char *name,
         break;
 
     default:
-        lgsp_sbuf_put(w->out, ">", 1);
+        lgsp_xml_put(w->out, ">", 1);
 
         rc = lgsp_xml_write_scalar(w, v, 0);
         if (rc != LGSP_XML_OK) {
@@ -452,9 +452,9 @@ lgsp_xml_write_value(lgsp_xml_writer_t *w, const char *name,
         }
     }
 
-    lgsp_sbuf_put(w->out, "</", 2);
-    lgsp_sbuf_put(w->out, name, name_len);
-    lgsp_sbuf_put(w->out, ">", 1);
+    lgsp_xml_put(w->out, "</", 2);
+    lgsp_xml_put(w->out, name, name_len);
+    lgsp_xml_put(w->out, ">", 1);
 
     return LGSP_XML_OK;
 }
@@ -499,8 +499,8 @@ lgsp_xml_from_json(const lgsp_json_t *json, const lgsp_xml_wrap_t *wrap,
         lgsp_xml_open_envelope(out, wrap->soap);
     }
 
-    lgsp_sbuf_put(out, "<", 1);
-    lgsp_sbuf_put(out, wrap->name, wrap->name_len);
+    lgsp_xml_put(out, "<", 1);
+    lgsp_xml_put(out, wrap->name, wrap->name_len);
 
     if (wrap->ns_len) {
         /* the default namespace: the children are qualified too */
@@ -509,7 +509,7 @@ lgsp_xml_from_json(const lgsp_json_t *json, const lgsp_xml_wrap_t *wrap,
         if (rc != LGSP_XML_OK) {
             goto done;
         }
-        lgsp_sbuf_put(out, "\"", 1);
+        lgsp_xml_put(out, "\"", 1);
     }
 
     lgsp_sbuf_puts(out, " xmlns:xsi=\"" LGSP_XSI_NS "\"");
@@ -519,16 +519,16 @@ lgsp_xml_from_json(const lgsp_json_t *json, const lgsp_xml_wrap_t *wrap,
         goto done;
     }
 
-    lgsp_sbuf_put(out, ">", 1);
+    lgsp_xml_put(out, ">", 1);
 
     rc = lgsp_xml_write_content(&w, json);
     if (rc != LGSP_XML_OK) {
         goto done;
     }
 
-    lgsp_sbuf_put(out, "</", 2);
-    lgsp_sbuf_put(out, wrap->name, wrap->name_len);
-    lgsp_sbuf_put(out, ">", 1);
+    lgsp_xml_put(out, "</", 2);
+    lgsp_xml_put(out, wrap->name, wrap->name_len);
+    lgsp_xml_put(out, ">", 1);
 
     if (wrap->soap) {
         lgsp_sbuf_puts(out, "</soap:Body></soap:Envelope>");

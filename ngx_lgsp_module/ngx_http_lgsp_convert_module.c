@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_lgsp.h"
+#include "ngx_http_lgsp_convert.h"
 #include "lgsp_body.h"
 #include "lgsp_xml.h"
 
@@ -57,6 +58,8 @@ typedef enum {
 
 
 typedef struct {
+    ngx_http_request_t           *request;   /* whose: found again after an
+                                                internal redirect */
     ngx_int_t                     status;    /* for the resumed phase */
     ngx_http_lgsp_convert_state_e state;
     /* the answer's conversion: NONE, JSON_TO_SOAP or XML_TO_JSON */
@@ -64,6 +67,9 @@ typedef struct {
     int                           fault_soap; /* problems as Faults: 11, 12 */
     ngx_str_t                     refusal;   /* why, at the headers */
     lgsp_sbuf_t                   body;      /* the answer, malloc()ed */
+    ngx_str_t                     head;      /* a HEAD's method name, while
+                                                the provider is asked GET */
+    ngx_str_t                     original;  /* the body before conversion */
 } ngx_http_lgsp_convert_ctx_t;
 
 
@@ -76,9 +82,13 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_lgsp_convert_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_convert_ours(ngx_http_request_t *r);
+static ngx_int_t ngx_http_lgsp_convert_head(ngx_http_request_t *r,
+    ngx_http_lgsp_convert_loc_conf_t *clcf);
 static void ngx_http_lgsp_convert_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_convert_request(ngx_http_request_t *r,
     ngx_http_lgsp_convert_loc_conf_t *clcf);
+static ngx_int_t ngx_http_lgsp_convert_own_headers(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_convert_set_body(ngx_http_request_t *r,
     lgsp_sbuf_t *out, char *type);
 static void ngx_http_lgsp_convert_refuse(ngx_http_request_t *r,
@@ -86,6 +96,8 @@ static void ngx_http_lgsp_convert_refuse(ngx_http_request_t *r,
 static char *ngx_http_lgsp_convert_xml_type(int soap);
 static int ngx_http_lgsp_convert_request_soap(ngx_http_request_t *r);
 static ngx_http_lgsp_convert_ctx_t *ngx_http_lgsp_convert_get_ctx(
+    ngx_http_request_t *r);
+static ngx_http_lgsp_convert_ctx_t *ngx_http_lgsp_convert_find_ctx(
     ngx_http_request_t *r);
 static void ngx_http_lgsp_convert_free(void *data);
 static ngx_int_t ngx_http_lgsp_convert_header_filter(ngx_http_request_t *r);
@@ -231,11 +243,15 @@ ngx_http_lgsp_convert_handler(ngx_http_request_t *r)
     ngx_http_lgsp_convert_ctx_t       *ctx;
     ngx_http_lgsp_convert_loc_conf_t  *clcf;
 
-    if (r != r->main) {
+    if (!ngx_http_lgsp_convert_ours(r)) {
         return NGX_DECLINED;
     }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_convert_module);
+
+    if (ngx_http_lgsp_convert_head(r, clcf) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (clcf->request.mode <= NGX_HTTP_LGSP_CONVERT_OFF) {
         return NGX_DECLINED;
@@ -247,7 +263,8 @@ ngx_http_lgsp_convert_handler(ngx_http_request_t *r)
     }
 
     if (ctx->status != NGX_OK) {
-        /* the phases resumed after the body was converted */
+        /* the phases resumed after the body was converted, or an internal
+         * redirect brought the converted body here: converted once */
         return ctx->status;
     }
 
@@ -302,6 +319,69 @@ ngx_http_lgsp_convert_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The requests whose bodies and answers are converted: the main request,
+ * and the subrequest by which guaranteed delivery makes an attempt: the
+ * queued request, as its caller sent it, goes to the provider through
+ * this location, conversions included.
+ */
+static ngx_int_t
+ngx_http_lgsp_convert_ours(ngx_http_request_t *r)
+{
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    if (r == r->main) {
+        return 1;
+    }
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_lgsp_module);
+
+    return ctx != NULL && ctx->delivery_attempt && r->parent == r->main;
+}
+
+
+/*
+ * A HEAD to a location that converts answers: its provider is asked GET
+ * (an answer to HEAD has no body to convert), so that the caller gets the
+ * headers GET would give, Content-Length included; the header filter
+ * gives the request its method name back, and nginx sends no body.
+ */
+static ngx_int_t
+ngx_http_lgsp_convert_head(ngx_http_request_t *r,
+    ngx_http_lgsp_convert_loc_conf_t *clcf)
+{
+    ngx_http_lgsp_convert_ctx_t  *ctx;
+
+    if (r->method != NGX_HTTP_HEAD || r != r->main) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_lgsp_convert_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (clcf->response.mode != NGX_HTTP_LGSP_CONVERT_XML_TO_JSON
+        && clcf->response.mode != NGX_HTTP_LGSP_CONVERT_JSON_TO_SOAP)
+    {
+        if (ctx->head.len) {
+            /* redirected here from a location that converts answers */
+            r->method_name = ctx->head;
+            ngx_str_null(&ctx->head);
+        }
+
+        return NGX_OK;
+    }
+
+    if (ctx->head.len == 0) {
+        ctx->head = r->method_name;
+        r->method_name = ngx_http_core_get_method;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_lgsp_convert_body_handler(ngx_http_request_t *r)
 {
@@ -338,15 +418,16 @@ static ngx_int_t
 ngx_http_lgsp_convert_request(ngx_http_request_t *r,
     ngx_http_lgsp_convert_loc_conf_t *clcf)
 {
-    int                       rc;
-    char                      err[NGX_HTTP_LGSP_CONVERT_ERR_LEN], *type;
-    u_char                   *p;
-    ngx_str_t                 body, name, value;
-    lgsp_json_t              *json;
-    lgsp_sbuf_t               out;
-    lgsp_xml_read_t           rd;
-    lgsp_xml_result_t         res;
-    ngx_http_lgsp_convert_t  *cv;
+    int                           rc;
+    char                          err[NGX_HTTP_LGSP_CONVERT_ERR_LEN], *type;
+    u_char                       *p;
+    ngx_str_t                     body, name, value;
+    lgsp_json_t                  *json;
+    lgsp_sbuf_t                   out;
+    lgsp_xml_read_t               rd;
+    lgsp_xml_result_t             res;
+    ngx_http_lgsp_convert_t      *cv;
+    ngx_http_lgsp_convert_ctx_t  *ctx;
 
     cv = &clcf->request;
 
@@ -360,6 +441,10 @@ ngx_http_lgsp_convert_request(ngx_http_request_t *r,
                                      "too_large", "the request body is"
                                      " longer than lgsp_convert_max_size");
         return NGX_DONE;
+    }
+
+    if (r != r->main && ngx_http_lgsp_convert_own_headers(r) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     ngx_memzero(&out, sizeof(lgsp_sbuf_t));
@@ -413,6 +498,9 @@ ngx_http_lgsp_convert_request(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_convert_module);
+    ctx->original = body;
+
     if (cv->wrap.soap == 12 && cv->action.len) {
         /* SOAP 1.2 carries the action in the media type */
         value.len = r->headers_in.content_type->value.len
@@ -443,6 +531,70 @@ ngx_http_lgsp_convert_request(ngx_http_request_t *r,
             return NGX_ERROR;
         }
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A subrequest's header list is a copy of its parent's whose last part is
+ * the parent's own: a header pushed onto it would not be seen.  The
+ * delivery's subrequest gets a list of its own before its headers change.
+ */
+static ngx_int_t
+ngx_http_lgsp_convert_own_headers(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_t        old;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *copy;
+
+    old = r->headers_in.headers;
+
+    if (ngx_list_init(&r->headers_in.headers, r->pool, 8,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (part = &old.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            copy = ngx_list_push(&r->headers_in.headers);
+            if (copy == NULL) {
+                return NGX_ERROR;
+            }
+
+            *copy = h[i];
+
+            if (r->headers_in.content_type == &h[i]) {
+                r->headers_in.content_type = copy;
+            }
+
+            if (r->headers_in.content_length == &h[i]) {
+                r->headers_in.content_length = copy;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_lgsp_convert_original_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    ngx_http_lgsp_convert_ctx_t  *ctx;
+
+    ctx = ngx_http_lgsp_convert_find_ctx(r);
+
+    if (ctx == NULL || ctx->original.data == NULL) {
+        return NGX_DECLINED;
+    }
+
+    *body = ctx->original;
 
     return NGX_OK;
 }
@@ -575,7 +727,7 @@ ngx_http_lgsp_convert_get_ctx(ngx_http_request_t *r)
     ngx_pool_cleanup_t           *cln;
     ngx_http_lgsp_convert_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_convert_module);
+    ctx = ngx_http_lgsp_convert_find_ctx(r);
     if (ctx) {
         return ctx;
     }
@@ -587,12 +739,41 @@ ngx_http_lgsp_convert_get_ctx(ngx_http_request_t *r)
 
     ctx = cln->data;
     ngx_memzero(ctx, sizeof(ngx_http_lgsp_convert_ctx_t));
+    ctx->request = r;
     ctx->status = NGX_OK;
 
     cln->handler = ngx_http_lgsp_convert_free;
     ngx_http_set_ctx(r, ctx, ngx_http_lgsp_convert_module);
 
     return ctx;
+}
+
+
+/* the request's context, if it has one */
+static ngx_http_lgsp_convert_ctx_t *
+ngx_http_lgsp_convert_find_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_lgsp_convert_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_convert_module);
+    if (ctx) {
+        return ctx;
+    }
+
+    /* an internal redirect clears module contexts; the pool keeps ours */
+    for (cln = r->pool->cleanup; r->internal && cln; cln = cln->next) {
+        if (cln->handler == ngx_http_lgsp_convert_free) {
+            ctx = cln->data;
+
+            if (ctx->request == r) {
+                ngx_http_set_ctx(r, ctx, ngx_http_lgsp_convert_module);
+                return ctx;
+            }
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -620,7 +801,20 @@ ngx_http_lgsp_convert_header_filter(ngx_http_request_t *r)
     ngx_http_lgsp_convert_mode_e       answer;
     ngx_http_lgsp_convert_loc_conf_t  *clcf;
 
-    if (r != r->main || r->header_only
+    if (!ngx_http_lgsp_convert_ours(r)) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_lgsp_convert_find_ctx(r);
+
+    if (ctx && ctx->head.len) {
+        /* the provider was asked GET for this HEAD: the request is HEAD
+         * again, and nginx sends the answer's headers alone */
+        r->method_name = ctx->head;
+        ngx_str_null(&ctx->head);
+    }
+
+    if (r->header_only
         || r->headers_out.status == NGX_HTTP_NO_CONTENT
         || r->headers_out.status == NGX_HTTP_NOT_MODIFIED)
     {
@@ -706,7 +900,7 @@ ngx_http_lgsp_convert_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_convert_module);
 
     if (ctx == NULL || ctx->state == NGX_HTTP_LGSP_CONVERT_PASS
-        || r != r->main)
+        || !ngx_http_lgsp_convert_ours(r))
     {
         return ngx_http_next_body_filter(r, in);
     }
@@ -743,7 +937,10 @@ ngx_http_lgsp_convert_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         cl->buf->pos = cl->buf->last;
         cl->buf->file_pos = cl->buf->file_last;
 
-        if (cl->buf->last_buf) {
+        /* a subrequest's answer ends with last_in_chain */
+        if (cl->buf->last_buf
+            || (cl->buf->last_in_chain && r != r->main))
+        {
             last = 1;
         }
     }
@@ -1081,7 +1278,8 @@ ngx_http_lgsp_convert_send(ngx_http_request_t *r,
     }
 
     b->last = ngx_cpymem(b->pos, data, len);
-    b->last_buf = 1;
+    b->last_buf = (r == r->main);
+    b->last_in_chain = 1;
 
     r->headers_out.status = status;
     r->headers_out.status_line.len = 0;

@@ -28,6 +28,7 @@
 #include "ngx_http_lgsp_redis.h"
 #include "ngx_http_lgsp_quota.h"
 #include "ngx_http_lgsp_metrics.h"
+#include "ngx_http_lgsp_convert.h"
 #include "lgsp_deliver.h"
 
 
@@ -707,6 +708,9 @@ ngx_http_lgsp_deliver_queue(ngx_http_request_t *r,
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /* fallback: queued as the caller sent it, converted when delivered */
+    (void) ngx_http_lgsp_convert_original_body(r, &body);
 
     if (body.len > dlcf->max_body) {
 

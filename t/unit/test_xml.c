@@ -432,6 +432,15 @@ test_schema_typed(void)
        "!8: /soDinhDanh: must be a string (it is an array)",
        "a repeated element the schema wants single");
 
+    EQ(to_json("<r><NamSinh>1</NamSinh><namsinh>2</namsinh></r>", 0, s),
+       "!8: two members named \"namSinh\"",
+       "two names the schema spells alike: one key twice, refused");
+
+    EQ(to_json("<r><diem>1e1234567890123456789</diem></r>", 0, s),
+       "!9: the number 1e1234567890123456789 is refused: malformed JSON at"
+       " byte 1: exponent of more than 18 digits",
+       "a number the validator cannot read is refused, not a 500");
+
     lgsp_schema_free(s);
 }
 
