@@ -47,12 +47,7 @@ sub records {
 # answer: waits (a bounded while) until the log holds n lines
 sub wait_lines {
     my ($t, $file, $n) = @_;
-    for (1 .. 100) {
-        my $lines = () = $t->read_file($file) =~ /\n/g;
-        return 1 if $lines >= $n;
-        select undef, undef, undef, 0.05;
-    }
-    return 0;
+    return $t->log_lines($file, $n) >= $n;
 }
 
 # the same for a line of the error log

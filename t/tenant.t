@@ -130,7 +130,7 @@ is call($byt, '/khambenh/4', '000.00.00.G10')->{status}, 200,
 
 # records
 my @records = map { decode_json($_) }
-              split /\n/, $t->read_file('logs/transactions.jsonl');
+              $t->log_lines('logs/transactions.jsonl', 9);
 my %by_tenant;
 $by_tenant{$_->{tenant} // 'null'}++ for @records;
 is_deeply \%by_tenant, { H29 => 5, BYT => 4 },
@@ -187,7 +187,9 @@ my $st = $t->request('GET', '/my/status?format=json', port => $ops,
 is $st->{tenant}, 'BYT', 'a BYT viewer: the view names BYT';
 is $st->{total}, 4, 'its 4 transactions';
 is $st->{today}, 4, 'today: 4';
-is $st->{per_minute}[-1], 4, 'this minute: 4';
+# the 4 may straddle a minute's end
+is $st->{per_minute}[-1] + $st->{per_minute}[-2], 4,
+   'the last two minutes: 4';
 is $st->{rejected}, 1, 'its one rejection';
 is_deeply [map { $_->{name} } @{ $st->{services} }], ['BYT.KHAMBENH'],
           'its own services only';

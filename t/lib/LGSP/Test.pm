@@ -139,6 +139,23 @@ sub read_file {
 }
 
 
+# the lines of a log once it has at least $n: a request's record and
+# metrics are written in the log phase, after its answer has left, so the
+# client can read the log before the last one is there
+sub log_lines {
+    my ($self, $name, $n) = @_;
+    my @lines;
+
+    for (1 .. 100) {
+        @lines = split /\n/, $self->read_file($name);
+        last if @lines >= $n;
+        select undef, undef, undef, 0.05;
+    }
+
+    return @lines;
+}
+
+
 # the full nginx.conf around the http { } body a test gives
 sub config {
     my ($self, $http, %opt) = @_;
