@@ -243,6 +243,12 @@ ngx_int_t ngx_http_lgsp_set_upstream(ngx_http_request_t *r,
     ngx_http_lgsp_header_t *header, ngx_str_t *value);
 
 /*
+ * A subrequest's own header list, made before its headers change (its
+ * parent's otherwise); nothing to do for a main request or one that has it.
+ */
+ngx_int_t ngx_http_lgsp_own_headers(ngx_http_request_t *r);
+
+/*
  * A new header line named key, with an empty value, added to headers
  * (r->headers_out.headers or r->headers_in.headers); NULL without memory.
  */

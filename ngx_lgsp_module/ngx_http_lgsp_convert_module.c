@@ -88,7 +88,6 @@ static ngx_int_t ngx_http_lgsp_convert_head(ngx_http_request_t *r,
 static void ngx_http_lgsp_convert_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_convert_request(ngx_http_request_t *r,
     ngx_http_lgsp_convert_loc_conf_t *clcf);
-static ngx_int_t ngx_http_lgsp_convert_own_headers(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_convert_set_body(ngx_http_request_t *r,
     lgsp_sbuf_t *out, char *type);
 static void ngx_http_lgsp_convert_refuse(ngx_http_request_t *r,
@@ -443,7 +442,8 @@ ngx_http_lgsp_convert_request(ngx_http_request_t *r,
         return NGX_DONE;
     }
 
-    if (r != r->main && ngx_http_lgsp_convert_own_headers(r) != NGX_OK) {
+    /* the delivery's subrequest: its Content-Type changes below */
+    if (ngx_http_lgsp_own_headers(r) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -529,53 +529,6 @@ ngx_http_lgsp_convert_request(ngx_http_request_t *r,
 
         if (ngx_http_lgsp_set_upstream_header(r, &name, &value) != NGX_OK) {
             return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * A subrequest's header list is a copy of its parent's whose last part is
- * the parent's own: a header pushed onto it would not be seen.  The
- * delivery's subrequest gets a list of its own before its headers change.
- */
-static ngx_int_t
-ngx_http_lgsp_convert_own_headers(ngx_http_request_t *r)
-{
-    ngx_uint_t        i;
-    ngx_list_t        old;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *copy;
-
-    old = r->headers_in.headers;
-
-    if (ngx_list_init(&r->headers_in.headers, r->pool, 8,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    for (part = &old.part; part; part = part->next) {
-        h = part->elts;
-
-        for (i = 0; i < part->nelts; i++) {
-            copy = ngx_list_push(&r->headers_in.headers);
-            if (copy == NULL) {
-                return NGX_ERROR;
-            }
-
-            *copy = h[i];
-
-            if (r->headers_in.content_type == &h[i]) {
-                r->headers_in.content_type = copy;
-            }
-
-            if (r->headers_in.content_length == &h[i]) {
-                r->headers_in.content_length = copy;
-            }
         }
     }
 

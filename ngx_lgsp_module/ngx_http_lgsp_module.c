@@ -568,6 +568,61 @@ ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r, ngx_str_t *name,
 }
 
 
+/*
+ * A subrequest's header list is a copy of its parent's whose parts are the
+ * parent's: a header pushed onto it would not be seen, one changed would
+ * change the parent's.  Before its headers change, a subrequest gets a
+ * list of its own, once.
+ */
+ngx_int_t
+ngx_http_lgsp_own_headers(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_t        old;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *copy;
+
+    if (r == r->main
+        || r->headers_in.headers.part.elts
+           != r->parent->headers_in.headers.part.elts)
+    {
+        return NGX_OK;
+    }
+
+    old = r->headers_in.headers;
+
+    if (ngx_list_init(&r->headers_in.headers, r->pool, 8,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (part = &old.part; part; part = part->next) {
+        h = part->elts;
+
+        for (i = 0; i < part->nelts; i++) {
+            copy = ngx_list_push(&r->headers_in.headers);
+            if (copy == NULL) {
+                return NGX_ERROR;
+            }
+
+            *copy = h[i];
+
+            if (r->headers_in.content_type == &h[i]) {
+                r->headers_in.content_type = copy;
+            }
+
+            if (r->headers_in.content_length == &h[i]) {
+                r->headers_in.content_length = copy;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_lgsp_set_upstream(ngx_http_request_t *r,
     ngx_http_lgsp_header_t *header, ngx_str_t *value)
@@ -575,6 +630,10 @@ ngx_http_lgsp_set_upstream(ngx_http_request_t *r,
     ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
+
+    if (ngx_http_lgsp_own_headers(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     /* proxy_set_header of the same name must still win: hash it right */
     if (header->hash == 0) {
