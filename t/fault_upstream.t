@@ -55,14 +55,13 @@ sub call { $t->get($_[0], Authorization => $auth) }
 # the record of a transaction, once the log phase has written it
 sub record_of {
     my ($txid) = @_;
-    for (1 .. 40) {
+    return $t->wait_for(sub {
         for (split /\n/, $t->read_file('logs/transactions.jsonl')) {
             my $rec = eval { decode_json($_) } or next;
             return $rec if ($rec->{txid} // '') eq $txid;
         }
-        select undef, undef, undef, 0.05;
-    }
-    return {};
+        return undef;
+    }) // {};
 }
 
 sub failed {

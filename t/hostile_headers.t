@@ -177,11 +177,10 @@ subtest 'a request nginx refuses before its phases' => sub {
 
     # the line is written after the answer has left: wait for it
     my $log = '';
-    for (1 .. 50) {
+    $t->wait_for(sub {
         $log = $t->read_file('logs/access.log');
-        last if $log =~ /^\Q$txid\E /m;
-        select undef, undef, undef, 0.05;
-    }
+        return $log =~ /^\Q$txid\E /m;
+    });
 
     like $log, qr/^\Q$txid\E agency="-"$/m,
         'its access log line shows no agency header';

@@ -85,22 +85,6 @@ EOF
 
 my ($api, $plain, $svc) = (0, 0, 0);
 
-sub metrics {
-    my ($n) = @_;
-    my $text = '';
-
-    # counted in the log phase, just after the answer: a bounded wait
-    for (1 .. 100) {
-        $text = $t->get('/metrics')->{content} // '';
-        my $sum = 0;
-        $sum += $1 while $text =~ /^lgsp_requests_total\{.*\} (\d+)$/mg;
-        return $text if $sum >= $n;
-        select undef, undef, undef, 0.05;
-    }
-
-    return $text;
-}
-
 subtest 'a location no directive applies to: no transaction id' => sub {
     my $r = $t->request('GET', '/plain', port => $t->extra_port(2),
                         headers => { 'X-LGSP-Agency' => 'FAKE.AGENCY',
@@ -168,7 +152,7 @@ subtest 'an error_page from such a location keeps the transaction' => sub {
 };
 
 subtest 'records and metrics: only where the LGSP applies' => sub {
-    my $text = metrics($api + $svc);
+    my $text = $t->metrics_after($api + $svc);
 
     like $text, qr/^lgsp_requests_total\{service="MOJ\.IDLE\.API",.*\} 1$/m,
         'the service\'s request counted';

@@ -34,21 +34,6 @@ sub sample {
     return $text =~ /^\Q$line\E (\S+)$/m ? $1 : undef;
 }
 
-# metrics are counted in the log phase, just after the caller's answer:
-# waits (a bounded while) until lgsp_requests_total adds up to n
-sub metrics_after {
-    my ($t, $n, %headers) = @_;
-    my $text = '';
-    for (1 .. 100) {
-        $text = $t->get('/metrics', %headers)->{content};
-        my $sum = 0;
-        $sum += $1 while $text =~ /^lgsp_requests_total\{.*\} (\d+)$/mg;
-        return $text if $sum >= $n;
-        select undef, undef, undef, 0.05;
-    }
-    return $text;
-}
-
 my $t = LGSP::Test->new(workers => 2);
 $t->write_file('hs.key', $secret);
 $t->extra_port(2);
@@ -114,7 +99,7 @@ my @metered = map { $t->get('/metered/x', %{ $as{'H29.A'} })->{status} }
 is_deeply \@metered, [200, 429], 'the quota lets one through a minute';
 is $t->get('/down/x', %{ $as{'H29.A'} })->{status}, 502, 'a provider down';
 
-my $m = metrics_after($t, 11, %operator);
+my $m = $t->metrics_after(11, %operator);
 
 # a series of lgsp_requests_total
 sub rq {
@@ -263,7 +248,7 @@ EOF
         $t->get('/hotich/x', Authorization => 'Bearer ' . token("H29.A$n"));
     }
 
-    my $m = metrics_after($t, 30);
+    my $m = $t->metrics_after(30);
 
     my $sum = 0;
     $sum += $1 while $m =~ /^lgsp_requests_total\{.*\} (\d+)$/mg;

@@ -53,11 +53,7 @@ sub wait_lines {
 # the same for a line of the error log
 sub wait_error_log {
     my ($t, $re) = @_;
-    for (1 .. 100) {
-        return 1 if $t->error_log =~ $re;
-        select undef, undef, undef, 0.05;
-    }
-    return 0;
+    return $t->wait_for(sub { $t->error_log =~ $re }) ? 1 : 0;
 }
 
 # no alert, emergency or crash (a full disk is a [crit], on purpose)

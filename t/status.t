@@ -71,11 +71,10 @@ $t->get('/baohiem/x', bearer('H29.UBND.HANAM'));
 
 # counted in the log phase, just after the answer: wait, boundedly
 my $d;
-for (1 .. 100) {
+$t->wait_for(sub {
     $d = $t->get('/status?format=json')->{json};
-    last if $d && $d->{total} >= 20;
-    select undef, undef, undef, 0.05;
-}
+    return $d && $d->{total} >= 20;
+});
 
 is $d->{total}, 20, 'JSON: transactions in all';
 is $d->{today}, 20, 'JSON: transactions today';

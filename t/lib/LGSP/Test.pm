@@ -139,20 +139,49 @@ sub read_file {
 }
 
 
-# the lines of a log once it has at least $n: a request's record and
-# metrics are written in the log phase, after its answer has left, so the
-# client can read the log before the last one is there
+# asks $test again (a bounded while: 5 s) until it answers true; returns
+# its last answer.  What the log phase does (records, metrics) happens
+# after the answer has left, so a client can look before it is there.
+sub wait_for {
+    my ($self, $test) = @_;
+    my $answer;
+
+    for (1 .. 100) {
+        last if $answer = $test->();
+        select undef, undef, undef, 0.05;
+    }
+
+    return $answer;
+}
+
+
+# the lines of a log once it has at least $n
 sub log_lines {
     my ($self, $name, $n) = @_;
     my @lines;
 
-    for (1 .. 100) {
+    $self->wait_for(sub {
         @lines = split /\n/, $self->read_file($name);
-        last if @lines >= $n;
-        select undef, undef, undef, 0.05;
-    }
+        return @lines >= $n;
+    });
 
     return @lines;
+}
+
+
+# /metrics once its lgsp_requests_total add up to $n
+sub metrics_after {
+    my ($self, $n, %headers) = @_;
+    my $text = '';
+
+    $self->wait_for(sub {
+        my $sum = 0;
+        $text = $self->get('/metrics', %headers)->{content} // '';
+        $sum += $1 while $text =~ /^lgsp_requests_total\{.*\} (\d+)$/mg;
+        return $sum >= $n;
+    });
+
+    return $text;
 }
 
 
