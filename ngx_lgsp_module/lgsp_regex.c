@@ -769,30 +769,41 @@ lgsp_step_count(lgsp_regex_step_t *st, const char *p, const char *end)
 }
 
 
-/* one ASCII character set, taken once: a group's element; 0: not one */
+/* a set, an escape or a literal: the bytes used, 0 if not one of them */
 static size_t
-lgsp_step_element(lgsp_regex_step_t *st, const char *p, const char *end)
+lgsp_step_atom(lgsp_regex_step_t *st, const char *p, const char *end)
 {
-    int     c;
-    size_t  used;
+    int  c;
 
     memset(st, 0, sizeof(lgsp_regex_step_t));
     c = (unsigned char) *p;
 
     if (c == '[') {
-        used = lgsp_step_class(st, p, end);
-
-    } else if (c == '\\') {
-        used = (p + 1 < end && lgsp_step_escape(st, (unsigned char) p[1]))
-               ? 2 : 0;
-
-    } else if (c >= 0x80 || strchr("^$.*+?()[]{}|", c) != NULL) {
-        used = 0;
-
-    } else {
-        lgsp_step_add(st, c);
-        used = 1;
+        return lgsp_step_class(st, p, end);
     }
+
+    if (c == '\\') {
+        return (p + 1 < end && lgsp_step_escape(st, (unsigned char) p[1]))
+               ? 2 : 0;
+    }
+
+    if (c >= 0x80 || strchr("^$.*+?()[]{}|", c) != NULL) {
+        return 0;
+    }
+
+    lgsp_step_add(st, c);
+
+    return 1;
+}
+
+
+/* one ASCII character set, taken once: a group's element; 0: not one */
+static size_t
+lgsp_step_element(lgsp_regex_step_t *st, const char *p, const char *end)
+{
+    size_t  used;
+
+    used = lgsp_step_atom(st, p, end);
 
     if (used == 0 || st->non_ascii
         || (p + used < end && strchr("?*+{", p[used]) != NULL))
@@ -895,7 +906,7 @@ lgsp_step_advance(lgsp_regex_step_t *st)
 static lgsp_regex_step_t *
 lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
 {
-    int                  i, c;
+    int                  i;
     size_t               n, used, k, n_elts;
     const char          *p, *end;
     lgsp_regex_step_t    steps[LGSP_REGEX_STEPS_MAX], *st, *copy;
@@ -918,36 +929,19 @@ lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
         }
 
         st = &steps[n];
-        memset(st, 0, sizeof(lgsp_regex_step_t));
-        c = (unsigned char) *p;
 
-        if (c == '[') {
-            used = lgsp_step_class(st, p, end);
-            if (used == 0) {
-                return NULL;
-            }
-            p += used;
-
-        } else if (c == '(') {
+        if (*p == '(') {
+            memset(st, 0, sizeof(lgsp_regex_step_t));
             used = lgsp_step_group(st, p, end, elts, &n_elts);
-            if (used == 0) {
-                return NULL;
-            }
-            p += used;
-
-        } else if (c == '\\') {
-            if (p + 1 >= end || !lgsp_step_escape(st, (unsigned char) p[1])) {
-                return NULL;
-            }
-            p += 2;
-
-        } else if (c >= 0x80 || strchr("^$.*+?()[]{}|", c) != NULL) {
-            return NULL;
-
         } else {
-            lgsp_step_add(st, c);
-            p++;
+            used = lgsp_step_atom(st, p, end);
         }
+
+        if (used == 0) {
+            return NULL;
+        }
+
+        p += used;
 
         used = lgsp_step_count(st, p, end);
         if (used == (size_t) -1) {
