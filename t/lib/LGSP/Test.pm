@@ -393,7 +393,10 @@ sub wait_exit {
         sleep 0.05;
     }
 
-    kill 'KILL', $pid;
+    # an nginx master that would not go: its workers with it, or they
+    # would live on, orphaned, holding the test's ports
+    my @children = map { /^\s*(\d+)/ ? $1 : () } `ps -o pid= --ppid $pid`;
+    kill 'KILL', $pid, @children;
     waitpid($pid, 0);
 }
 
