@@ -141,4 +141,33 @@ sub fullpath_cases {
     });
 }
 
-(fullpath_cases(1), fullpath_cases(2));
+# the full path with one step left out, each against the bare proxy: what
+# each step costs among the others (the steps alone are in the files
+# before this one)
+my %without = (
+    'quota' => qr/^\s*lgsp_quota .*\n/m,
+    'schema' => qr/^\s*lgsp_schema_request .*\n/m,
+    'records' => qr/^\s*lgsp_transaction_log [^;]*;\n/m,
+);
+
+sub without_cases {
+    my @cases;
+
+    for my $step (sort keys %without) {
+        (my $http = $full) =~ s/$without{$step}//g;
+
+        push @cases, {
+            name => "full path without $step",
+            http => $http,
+            upstream => $upstream,
+            path => '/khaisinh',
+            lua => $lua,
+            prepare => \&prepare_full,
+            baseline => 'bare proxy POST',
+        };
+    }
+
+    return @cases;
+}
+
+(fullpath_cases(1), without_cases(), fullpath_cases(2));
