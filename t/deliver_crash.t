@@ -91,21 +91,14 @@ sub first_seen {
     return (\@order, [ grep { $n{$_} > 1 } keys %n ]);
 }
 
-# the nginx master and its workers, for kill -9
-sub processes {
-    my ($t) = @_;
-    my $master = $t->{nginx};
-    my @workers = map { /^(\d+)/ ? $1 : () }
-                  `ps -o pid= --ppid $master`;
-    return ($master, @workers);
-}
-
+# kill -9 the nginx master and its workers at once: its process group
+# (a list of workers read from ps missed them when ps padded their pids,
+# and they lived on, orphaned, serving the test's port)
 sub kill_hard {
     my ($t) = @_;
-    my @pids = processes($t);
-    kill 'KILL', @pids;
-    LGSP::Test::wait_exit($pids[0]);
-    delete $t->{nginx};
+    my $master = delete $t->{nginx};
+    kill 'KILL', -$master;
+    LGSP::Test::wait_exit($master);
     sleep 0.2;
 }
 

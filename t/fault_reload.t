@@ -62,12 +62,6 @@ my %auth = (Authorization => 'Bearer '
 sub load { LGSP::Load->start($t, clients => 4, path => '/hotich',
                              headers => \%auth) }
 
-sub workers {
-    my $master = $t->read_file('logs/nginx.pid') =~ s/\s+//gr;
-    return grep { /\d/ } map { s/\s+//gr }
-           split /\n/, `ps -o pid= --ppid $master`;
-}
-
 sub remaining {
     my $r = $t->get('/hotich', %auth);
     my ($left) = ($r->{headers}{ratelimit} // '') =~ /r=(\d+)/;
@@ -107,7 +101,7 @@ subtest 'reopen (USR1) under load: no request fails' => sub {
 };
 
 subtest 'a worker killed with SIGKILL under load' => sub {
-    my @before = workers();
+    my @before = $t->workers;
     is scalar @before, 2, 'two workers';
 
     my (undef, $left_before) = remaining();
@@ -121,7 +115,7 @@ subtest 'a worker killed with SIGKILL under load' => sub {
 
     my @after;
     for (1 .. 40) {
-        @after = workers();
+        @after = $t->workers;
         last if @after == 2 && !grep { $_ == $before[0] } @after;
         sleep 0.05;
     }
@@ -209,9 +203,7 @@ EOF
 
     $call->() for 1 .. 3;
 
-    my $master = $k->read_file('logs/nginx.pid') =~ s/\s+//gr;
-    my ($worker) = grep { /\d/ } map { s/\s+//gr }
-                   split /\n/, `ps -o pid= --ppid $master`;
+    my ($worker) = $k->workers;
     my ($fd) = map { m{/(\d+)$} } grep { (readlink($_) // '') =~ /killed/ }
                glob("/proc/$worker/fd/*");
 
@@ -254,8 +246,7 @@ EOF
     $res{killed} = $gdb_log->() =~ /terminated with signal SIGKILL/;
 
     for (1 .. 100) {
-        my @w = grep { /\d/ } map { s/\s+//gr }
-                split /\n/, `ps -o pid= --ppid $master`;
+        my @w = $k->workers;
         last if @w && $w[0] != $worker;
         sleep 0.1;
     }

@@ -19,11 +19,6 @@ my $http = <<'EOF';
     }
 EOF
 
-sub workers_of {
-    my ($master) = @_;
-    return map { /(\d+)/ ? $1 : () } `ps -o pid= --ppid $master`;
-}
-
 # alive and not a zombie
 sub alive {
     my ($pid) = @_;
@@ -42,7 +37,7 @@ subtest 'a worker whose master was killed' => sub {
     $t->start($http);
 
     my $master = $t->{nginx};
-    my @workers = workers_of($master);
+    my @workers = $t->workers;
     is scalar @workers, 2, 'two workers';
 
     kill 'KILL', $master;

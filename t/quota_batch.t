@@ -51,10 +51,8 @@ EOF
 
 # the process that serves: the worker, or nginx itself without a master
 sub server_pid {
-    my $master = $t->read_file('logs/nginx.pid') =~ s/\s+//gr;
-    my ($worker) = grep { /\d/ } map { s/\s+//gr }
-                   split /\n/, `ps -o pid= --ppid $master`;
-    return $worker // $master;
+    my ($worker) = $t->workers;
+    return $worker // $t->{nginx};
 }
 
 # EVALSHA and EVAL calls Redis has run since the last call of this

@@ -391,6 +391,15 @@ sub stop {
 }
 
 
+# the pids of the running nginx's workers (ps pads them with blanks)
+sub workers {
+    my ($self) = @_;
+    my $master = $self->{nginx} or return ();
+
+    return map { /(\d+)/ ? $1 : () } `ps -o pid= --ppid $master`;
+}
+
+
 sub wait_exit {
     my ($pid) = @_;
 
