@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lgsp_redis.h"
+#include "lgsp_uint.h"
 
 
 typedef enum {
@@ -433,17 +434,7 @@ lgsp_redis_command_write(char *p, int argc, const char **argv,
 static char *
 lgsp_redis_decimal(char *p, size_t n)
 {
-    char   digits[20], *d;
-
-    d = digits + sizeof(digits);
-
-    do {
-        *--d = (char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
-
-    memcpy(p, d, digits + sizeof(digits) - d);
-    p += digits + sizeof(digits) - d;
+    p = lgsp_uint(p, n);
     *p++ = '\r';
     *p++ = '\n';
 

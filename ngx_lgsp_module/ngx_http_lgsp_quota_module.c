@@ -16,6 +16,7 @@
 #include "ngx_http_lgsp_quota.h"
 #include "lgsp_quota.h"
 #include "lgsp_quota_reply.h"
+#include "lgsp_uint.h"
 #include "ngx_http_lgsp_catalog.h"
 
 
@@ -508,11 +509,25 @@ ngx_http_lgsp_quota_limits(ngx_http_request_t *r,
          * per=key: one counter for every agency, e.g. a tenant's ceiling;
          * the key's own hash tag, beside the agency's of the others
          */
-        p = rules[i].per_key
-            ? ngx_sprintf(limit->key.data, "lgsp:quota:all:{%V}:%V:%uL",
-                          &key, &limit->name, limit->limit.period)
-            : ngx_sprintf(limit->key.data, "lgsp:quota:{%V}:%V:%V:%uL",
-                          &agency, &key, &limit->name, limit->limit.period);
+        if (rules[i].per_key) {
+            p = ngx_cpymem(limit->key.data, "lgsp:quota:all:{",
+                           sizeof("lgsp:quota:all:{") - 1);
+            p = ngx_cpymem(p, key.data, key.len);
+            *p++ = '}';
+
+        } else {
+            p = ngx_cpymem(limit->key.data, "lgsp:quota:{",
+                           sizeof("lgsp:quota:{") - 1);
+            p = ngx_cpymem(p, agency.data, agency.len);
+            p = ngx_cpymem(p, "}:", 2);
+            p = ngx_cpymem(p, key.data, key.len);
+        }
+
+        /* by hand, not by ngx_sprintf(): once per request and limit */
+        *p++ = ':';
+        p = ngx_cpymem(p, limit->name.data, limit->name.len);
+        *p++ = ':';
+        p = (u_char *) lgsp_uint((char *) p, limit->limit.period);
         limit->key.len = p - limit->key.data;
 
         qctx->nlimits++;
@@ -553,7 +568,7 @@ ngx_http_lgsp_quota_send(ngx_http_request_t *r,
     arg = qctx->args;
 
     arg->data = p;
-    p = ngx_sprintf(p, "%ui", qctx->nlimits);
+    p = (u_char *) lgsp_uint((char *) p, qctx->nlimits);
     arg->len = p - arg->data;
 
     for (i = 0; i < qctx->nlimits; i++) {
@@ -604,15 +619,15 @@ static u_char *
 ngx_http_lgsp_quota_args(u_char *p, lgsp_quota_limit_t *l, ngx_str_t *args)
 {
     args[0].data = p;
-    p = ngx_sprintf(p, "%uL", l->quota);
+    p = (u_char *) lgsp_uint((char *) p, l->quota);
     args[0].len = p - args[0].data;
 
     args[1].data = p;
-    p = ngx_sprintf(p, "%uL", l->period);
+    p = (u_char *) lgsp_uint((char *) p, l->period);
     args[1].len = p - args[1].data;
 
     args[2].data = p;
-    p = ngx_sprintf(p, "%uL", l->burst);
+    p = (u_char *) lgsp_uint((char *) p, l->burst);
     args[2].len = p - args[2].data;
 
     return p;
