@@ -54,6 +54,26 @@ static int lgsp_redis_digit(lgsp_redis_reader_t *rr, char c);
 static void lgsp_redis_item(lgsp_redis_reader_t *rr);
 static int lgsp_redis_fail(lgsp_redis_reader_t *rr, const char *error);
 static char *lgsp_redis_decimal(char *p, size_t n);
+static redisReply *lgsp_redis_object(const redisReadTask *task, int type);
+static void *lgsp_redis_string(const redisReadTask *task, char *str,
+    size_t len);
+static void *lgsp_redis_array(const redisReadTask *task, int elements);
+static void *lgsp_redis_integer(const redisReadTask *task, long long value);
+static void *lgsp_redis_nil(const redisReadTask *task);
+
+
+/*
+ * hiredis's reply objects as its own make them, for freeReplyObject(), but
+ * by malloc(): glibc's calloc() bypasses the thread cache that malloc()
+ * takes small blocks from, and a quota reply is six such objects.
+ */
+static redisReplyObjectFunctions  lgsp_redis_objects = {
+    lgsp_redis_string,
+    lgsp_redis_array,
+    lgsp_redis_integer,
+    lgsp_redis_nil,
+    freeReplyObject
+};
 
 
 lgsp_redis_reader_t *
@@ -70,7 +90,7 @@ lgsp_redis_reader_create(const lgsp_redis_limits_t *limits)
         return NULL;
     }
 
-    rr->reader = redisReaderCreate();
+    rr->reader = redisReaderCreateWithFunctions(&lgsp_redis_objects);
     if (rr->reader == NULL) {
         free(rr);
         return NULL;
@@ -439,4 +459,106 @@ lgsp_redis_decimal(char *p, size_t n)
     *p++ = '\n';
 
     return p;
+}
+
+
+/* an object of the reply, in its place in the array it is an element of */
+static redisReply *
+lgsp_redis_object(const redisReadTask *task, int type)
+{
+    redisReply  *r, *parent;
+
+    r = malloc(sizeof(redisReply));
+    if (r == NULL) {
+        return NULL;
+    }
+
+    memset(r, 0, sizeof(redisReply));
+    r->type = type;
+
+    if (task->parent) {
+        parent = task->parent->obj;
+        parent->element[task->idx] = r;
+    }
+
+    return r;
+}
+
+
+static void *
+lgsp_redis_string(const redisReadTask *task, char *str, size_t len)
+{
+    char        *buf;
+    redisReply  *r;
+
+    /* the copy first: an object in its array holds no string yet */
+    buf = malloc(len + 1);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    r = lgsp_redis_object(task, task->type);
+    if (r == NULL) {
+        free(buf);
+        return NULL;
+    }
+
+    memcpy(buf, str, len);
+    buf[len] = '\0';
+    r->str = buf;
+    r->len = len;
+
+    return r;
+}
+
+
+static void *
+lgsp_redis_array(const redisReadTask *task, int elements)
+{
+    redisReply  **element;
+    redisReply   *r;
+
+    element = NULL;
+
+    if (elements > 0) {
+        /* NULLs until read: freeReplyObject() may see it half filled */
+        element = malloc(elements * sizeof(redisReply *));
+        if (element == NULL) {
+            return NULL;
+        }
+
+        memset(element, 0, elements * sizeof(redisReply *));
+    }
+
+    r = lgsp_redis_object(task, REDIS_REPLY_ARRAY);
+    if (r == NULL) {
+        free(element);
+        return NULL;
+    }
+
+    r->element = element;
+    r->elements = elements;
+
+    return r;
+}
+
+
+static void *
+lgsp_redis_integer(const redisReadTask *task, long long value)
+{
+    redisReply  *r;
+
+    r = lgsp_redis_object(task, REDIS_REPLY_INTEGER);
+    if (r) {
+        r->integer = value;
+    }
+
+    return r;
+}
+
+
+static void *
+lgsp_redis_nil(const redisReadTask *task)
+{
+    return lgsp_redis_object(task, REDIS_REPLY_NIL);
 }
