@@ -65,7 +65,9 @@ static void *lgsp_redis_nil(const redisReadTask *task);
 /*
  * hiredis's reply objects as its own make them, for freeReplyObject(), but
  * by malloc(): glibc's calloc() bypasses the thread cache that malloc()
- * takes small blocks from, and a quota reply is six such objects.
+ * takes small blocks from, and a quota reply is five such objects.  An
+ * array's elements stay a calloc(): gcc makes one of malloc() and
+ * memset() anyway.
  */
 static redisReplyObjectFunctions  lgsp_redis_objects = {
     lgsp_redis_string,
@@ -522,12 +524,10 @@ lgsp_redis_array(const redisReadTask *task, int elements)
 
     if (elements > 0) {
         /* NULLs until read: freeReplyObject() may see it half filled */
-        element = malloc(elements * sizeof(redisReply *));
+        element = calloc(elements, sizeof(redisReply *));
         if (element == NULL) {
             return NULL;
         }
-
-        memset(element, 0, elements * sizeof(redisReply *));
     }
 
     r = lgsp_redis_object(task, REDIS_REPLY_ARRAY);

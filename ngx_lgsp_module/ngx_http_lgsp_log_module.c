@@ -39,6 +39,9 @@
 /* room before a record's members for {"seq":N, */
 #define NGX_HTTP_LGSP_LOG_SEQ_ROOM   (sizeof("{\"seq\":,") - 1 + NGX_INT64_LEN)
 
+/* a record line this long or shorter is made on the stack */
+#define NGX_HTTP_LGSP_LOG_LINE       4096
+
 #define NGX_HTTP_LGSP_LOG_TIME_LEN   (sizeof("1970-01-01T00:00:00.000Z") - 1)
 
 /* changes of the chain, made under the lock */
@@ -310,6 +313,7 @@ ngx_http_lgsp_log_request(ngx_http_request_t *r, ngx_http_lgsp_log_t *log,
     ngx_http_upstream_state_t     *state;
     ngx_http_core_srv_conf_t      *cscf;
     u_char                         body_hash[LGSP_CHAIN_HASH_HEX];
+    u_char                         line[NGX_HTTP_LGSP_LOG_LINE];
 
     ctx = ngx_http_lgsp_get_ctx(r);
     if (ctx == NULL) {
@@ -360,9 +364,16 @@ ngx_http_lgsp_log_request(ngx_http_request_t *r, ngx_http_lgsp_log_t *log,
           + LGSP_CHAIN_HASH_HEX + 2 + sizeof("upstream") - 1
           + LGSP_CHAIN_SEAL_LEN;
 
-    buf = ngx_pnalloc(r->pool, len);
-    if (buf == NULL) {
-        return NGX_ERROR;
+    /* a line is copied out under the lock: it needs no room in the pool,
+     * whose growth (a new block) cost more than the line's formatting */
+    if (len <= sizeof(line)) {
+        buf = line;
+
+    } else {
+        buf = ngx_pnalloc(r->pool, len);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     if (ngx_http_lgsp_log_body_hash(r, body_hash) != NGX_OK) {
