@@ -37,6 +37,8 @@ struct lgsp_redis_reader_s {
     unsigned              negative:1;
     unsigned              digits;
     uint64_t              value;        /* of the line's number so far */
+    uint64_t              max_tens;     /* its bound: value * 10 + d may */
+    uint64_t              max_units;    /* not pass max_tens * 10 + units */
     uint64_t              bulk;         /* a bulk string's bytes to come */
     size_t                size;         /* bytes of this reply so far */
     size_t                elements;     /* elements of this reply so far */
@@ -286,24 +288,31 @@ lgsp_redis_digit(lgsp_redis_reader_t *rr, char c)
         return lgsp_redis_fail(rr, "a number with a leading zero");
     }
 
-    rr->digits++;
+    /* the line's bound, once: no division per digit */
+    if (rr->digits++ == 0) {
+        /* -INT64_MAX .. INT64_MAX: hiredis's conversion never overflows */
+        max = INT64_MAX;
 
-    /* -INT64_MAX .. INT64_MAX: hiredis's own conversion never overflows */
-    max = INT64_MAX;
+        if (rr->negative && rr->type != ':') {
+            max = 1;                        /* nil: -1 */
 
-    if (rr->negative && rr->type != ':') {
-        max = 1;                            /* nil: -1 */
+        } else if (rr->type == '$') {
+            max = rr->limits.max_size;
 
-    } else if (rr->type == '$') {
-        max = rr->limits.max_size;
+        } else if (rr->type == '*') {
+            max = rr->limits.max_elements;
+        }
 
-    } else if (rr->type == '*') {
-        max = rr->limits.max_elements;
+        rr->max_tens = max / 10;
+        rr->max_units = max % 10;
     }
 
     d = c - '0';
 
-    if (d > max || rr->value > (max - d) / 10) {
+    /* value * 10 + d > max, without overflowing */
+    if (rr->value > rr->max_tens
+        || (rr->value == rr->max_tens && d > rr->max_units))
+    {
         return lgsp_redis_fail(rr, (rr->type == ':')
                                    ? "integer out of range"
                                    : rr->negative
