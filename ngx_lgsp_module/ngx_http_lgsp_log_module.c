@@ -307,8 +307,10 @@ ngx_http_lgsp_log_request(ngx_http_request_t *r, ngx_http_lgsp_log_t *log,
     ngx_uint_t early)
 {
     u_char                        *buf, *p;
-    size_t                         len;
+    size_t                         len, size;
     ngx_str_t                      service, tenant, path, addr, *server;
+    ngx_str_t                     *strings[8];
+    ngx_uint_t                     i;
     ngx_http_lgsp_ctx_t           *ctx;
     ngx_http_upstream_state_t     *state;
     ngx_http_core_srv_conf_t      *cscf;
@@ -352,24 +354,39 @@ ngx_http_lgsp_log_request(ngx_http_request_t *r, ngx_http_lgsp_log_t *log,
                    "\"bytes_out\":,\"request_time\":,\"upstream_time\":,"
                    "\"body_sha256\":,\"outcome\":\"\",\"reason\":") - 1
           + NGX_HTTP_LGSP_LOG_TIME_LEN + NGX_HTTP_LGSP_TXID_LEN
-          + ngx_http_lgsp_log_string_len(server)
-          + ngx_http_lgsp_log_string_len(&tenant)
-          + ngx_http_lgsp_log_string_len(&ctx->agency)
-          + ngx_http_lgsp_log_string_len(&service)
-          + ngx_http_lgsp_log_string_len(&r->method_name)
-          + ngx_http_lgsp_log_string_len(&path)
-          + ngx_http_lgsp_log_string_len(&addr)
-          + ngx_http_lgsp_log_string_len(&ctx->reason)
           + 2 * NGX_INT_T_LEN + 2 * NGX_OFF_T_LEN + 2 * (NGX_TIME_T_LEN + 4)
           + LGSP_CHAIN_HASH_HEX + 2 + sizeof("upstream") - 1
           + LGSP_CHAIN_SEAL_LEN;
 
-    /* a line is copied out under the lock: it needs no room in the pool,
-     * whose growth (a new block) cost more than the line's formatting */
-    if (len <= sizeof(line)) {
+    strings[0] = server;
+    strings[1] = &tenant;
+    strings[2] = &ctx->agency;
+    strings[3] = &service;
+    strings[4] = &r->method_name;
+    strings[5] = &path;
+    strings[6] = &addr;
+    strings[7] = &ctx->reason;
+
+    /*
+     * A line is copied out under the lock: it needs no room in the pool,
+     * whose growth (a new block) cost more than the line's formatting.
+     * It fits on the stack when it would with every byte of its strings
+     * escaped (\u00XX); only a longer one has them measured.
+     */
+    size = len;
+
+    for (i = 0; i < 8; i++) {
+        size += 4 + 6 * strings[i]->len;
+    }
+
+    if (size <= sizeof(line)) {
         buf = line;
 
     } else {
+        for (i = 0; i < 8; i++) {
+            len += ngx_http_lgsp_log_string_len(strings[i]);
+        }
+
         buf = ngx_pnalloc(r->pool, len);
         if (buf == NULL) {
             return NGX_ERROR;
