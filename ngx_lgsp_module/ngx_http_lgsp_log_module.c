@@ -178,7 +178,7 @@ static void ngx_http_lgsp_log_follow(ngx_http_lgsp_log_t *log,
 static u_char *ngx_http_lgsp_log_time(u_char *p, time_t sec,
     ngx_msec_t msec);
 static u_char *ngx_http_lgsp_log_uint(u_char *p, uint64_t n);
-static u_char *ngx_http_lgsp_log_off(u_char *p, off_t n);
+static u_char *ngx_http_lgsp_log_int(u_char *p, int64_t n);
 static u_char *ngx_http_lgsp_log_seq(u_char *p, uint64_t seq);
 static u_char *ngx_http_lgsp_log_msec(u_char *p, ngx_msec_t ms);
 static u_char *ngx_http_lgsp_log_string(u_char *p, ngx_str_t *s);
@@ -482,14 +482,14 @@ ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
     ms = ngx_max((ngx_msec_int_t) ms, 0);
 
     p = ngx_cpymem(p, ",\"bytes_in\":", sizeof(",\"bytes_in\":") - 1);
-    p = ngx_http_lgsp_log_off(p, r->request_length);
+    p = ngx_http_lgsp_log_int(p, r->request_length);
     p = ngx_cpymem(p, ",\"bytes_out\":", sizeof(",\"bytes_out\":") - 1);
 
     if (early) {
         p = ngx_cpymem(p, "null", 4);
 
     } else {
-        p = ngx_http_lgsp_log_off(p, r->connection->sent);
+        p = ngx_http_lgsp_log_int(p, r->connection->sent);
     }
 
     p = ngx_cpymem(p, ",\"request_time\":", sizeof(",\"request_time\":") - 1);
@@ -1443,7 +1443,7 @@ ngx_http_lgsp_log_uint(u_char *p, uint64_t n)
 
 
 static u_char *
-ngx_http_lgsp_log_off(u_char *p, off_t n)
+ngx_http_lgsp_log_int(u_char *p, int64_t n)
 {
     if (n < 0) {
         *p++ = '-';
@@ -1466,11 +1466,14 @@ ngx_http_lgsp_log_seq(u_char *p, uint64_t seq)
 }
 
 
-/* milliseconds as seconds with three decimals: 1.005 */
+/*
+ * milliseconds as seconds with three decimals, 1.005; the seconds signed,
+ * as "%T.%03M" printed them (a sum of unknown upstream times wraps)
+ */
 static u_char *
 ngx_http_lgsp_log_msec(u_char *p, ngx_msec_t ms)
 {
-    p = ngx_http_lgsp_log_uint(p, ms / 1000);
+    p = ngx_http_lgsp_log_int(p, (time_t) ms / 1000);
     *p++ = '.';
     *p++ = (u_char) ('0' + ms / 100 % 10);
     *p++ = (u_char) ('0' + ms / 10 % 10);
