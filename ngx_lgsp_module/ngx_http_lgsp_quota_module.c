@@ -36,7 +36,7 @@
 #define NGX_HTTP_LGSP_QUOTA_SPARE    4
 #define NGX_HTTP_LGSP_QUOTA_AGENCY   64
 
-/* the keys of a batch that go on the stack, not in an allocation */
+/* a call's keys and arguments, at most, that go on the stack */
 #define NGX_HTTP_LGSP_QUOTA_KEYS     64
 
 /* a batch's reply, as its ARGV: per request its count, 3 per limit */
