@@ -4,9 +4,14 @@
  * here is a change there.
  */
 
-#include <stdio.h>
+#include <string.h>
 
 #include "lgsp_quota.h"
+#include "lgsp_uint.h"
+
+
+static size_t lgsp_quota_item(char *buf, size_t size, const char *name,
+    size_t name_len, const char *a, uint64_t x, const char *b, uint64_t y);
 
 
 int
@@ -154,13 +159,8 @@ size_t
 lgsp_quota_policy_item(char *buf, size_t size, const char *name,
     size_t name_len, const lgsp_quota_limit_t *limit)
 {
-    int  n;
-
-    n = snprintf(buf, size, "\"%.*s\";q=%llu;w=%llu", (int) name_len, name,
-                 (unsigned long long) limit->quota,
-                 (unsigned long long) limit->period);
-
-    return (n < 0) ? 0 : ((size_t) n < size ? (size_t) n : size - 1);
+    return lgsp_quota_item(buf, size, name, name_len, "\";q=",
+                           limit->quota, ";w=", limit->period);
 }
 
 
@@ -168,11 +168,50 @@ size_t
 lgsp_quota_status_item(char *buf, size_t size, const char *name,
     size_t name_len, const lgsp_quota_state_t *state)
 {
-    int  n;
+    return lgsp_quota_item(buf, size, name, name_len, "\";r=",
+                           lgsp_quota_remaining(state), ";t=",
+                           lgsp_quota_seconds(state->reset_ms));
+}
 
-    n = snprintf(buf, size, "\"%.*s\";r=%llu;t=%llu", (int) name_len, name,
-                 (unsigned long long) lgsp_quota_remaining(state),
-                 (unsigned long long) lgsp_quota_seconds(state->reset_ms));
 
-    return (n < 0) ? 0 : ((size_t) n < size ? (size_t) n : size - 1);
+/*
+ * "NAME"A=X;B=Y cut to size - 1 bytes and NUL-terminated; written on
+ * every answer, so without a format string to parse
+ */
+static size_t
+lgsp_quota_item(char *buf, size_t size, const char *name, size_t name_len,
+    const char *a, uint64_t x, const char *b, uint64_t y)
+{
+    char         nx[LGSP_UINT_LEN], ny[LGSP_UINT_LEN];
+    size_t       i, n, len[6];
+    const char  *part[6];
+
+    if (size == 0) {
+        return 0;
+    }
+
+    part[0] = "\"";
+    len[0] = 1;
+    part[1] = name;
+    len[1] = name_len;
+    part[2] = a;
+    len[2] = strlen(a);
+    part[3] = nx;
+    len[3] = lgsp_uint(nx, x) - nx;
+    part[4] = b;
+    len[4] = strlen(b);
+    part[5] = ny;
+    len[5] = lgsp_uint(ny, y) - ny;
+
+    n = 0;
+
+    for (i = 0; i < 6 && n < size - 1; i++) {
+        len[i] = (len[i] < size - 1 - n) ? len[i] : size - 1 - n;
+        memcpy(buf + n, part[i], len[i]);
+        n += len[i];
+    }
+
+    buf[n] = '\0';
+
+    return n;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lgsp_redis.h"
+#include "lgsp_uint.h"
 
 
 typedef enum {
@@ -36,6 +37,8 @@ struct lgsp_redis_reader_s {
     unsigned              negative:1;
     unsigned              digits;
     uint64_t              value;        /* of the line's number so far */
+    uint64_t              max_tens;     /* its bound: value * 10 + d may */
+    uint64_t              max_units;    /* not pass max_tens * 10 + units */
     uint64_t              bulk;         /* a bulk string's bytes to come */
     size_t                size;         /* bytes of this reply so far */
     size_t                elements;     /* elements of this reply so far */
@@ -53,6 +56,28 @@ static int lgsp_redis_digit(lgsp_redis_reader_t *rr, char c);
 static void lgsp_redis_item(lgsp_redis_reader_t *rr);
 static int lgsp_redis_fail(lgsp_redis_reader_t *rr, const char *error);
 static char *lgsp_redis_decimal(char *p, size_t n);
+static redisReply *lgsp_redis_object(const redisReadTask *task, int type);
+static void *lgsp_redis_string(const redisReadTask *task, char *str,
+    size_t len);
+static void *lgsp_redis_array(const redisReadTask *task, int elements);
+static void *lgsp_redis_integer(const redisReadTask *task, long long value);
+static void *lgsp_redis_nil(const redisReadTask *task);
+
+
+/*
+ * hiredis's reply objects as its own make them, for freeReplyObject(), but
+ * by malloc(): glibc's calloc() bypasses the thread cache that malloc()
+ * takes small blocks from, and a quota reply is five such objects.  An
+ * array's elements stay a calloc(): gcc makes one of malloc() and
+ * memset() anyway.
+ */
+static redisReplyObjectFunctions  lgsp_redis_objects = {
+    lgsp_redis_string,
+    lgsp_redis_array,
+    lgsp_redis_integer,
+    lgsp_redis_nil,
+    freeReplyObject
+};
 
 
 lgsp_redis_reader_t *
@@ -69,7 +94,7 @@ lgsp_redis_reader_create(const lgsp_redis_limits_t *limits)
         return NULL;
     }
 
-    rr->reader = redisReaderCreate();
+    rr->reader = redisReaderCreateWithFunctions(&lgsp_redis_objects);
     if (rr->reader == NULL) {
         free(rr);
         return NULL;
@@ -263,24 +288,31 @@ lgsp_redis_digit(lgsp_redis_reader_t *rr, char c)
         return lgsp_redis_fail(rr, "a number with a leading zero");
     }
 
-    rr->digits++;
+    /* the line's bound, once: no division per digit */
+    if (rr->digits++ == 0) {
+        /* -INT64_MAX .. INT64_MAX: hiredis's conversion never overflows */
+        max = INT64_MAX;
 
-    /* -INT64_MAX .. INT64_MAX: hiredis's own conversion never overflows */
-    max = INT64_MAX;
+        if (rr->negative && rr->type != ':') {
+            max = 1;                        /* nil: -1 */
 
-    if (rr->negative && rr->type != ':') {
-        max = 1;                            /* nil: -1 */
+        } else if (rr->type == '$') {
+            max = rr->limits.max_size;
 
-    } else if (rr->type == '$') {
-        max = rr->limits.max_size;
+        } else if (rr->type == '*') {
+            max = rr->limits.max_elements;
+        }
 
-    } else if (rr->type == '*') {
-        max = rr->limits.max_elements;
+        rr->max_tens = max / 10;
+        rr->max_units = max % 10;
     }
 
     d = c - '0';
 
-    if (d > max || rr->value > (max - d) / 10) {
+    /* value * 10 + d > max, without overflowing */
+    if (rr->value > rr->max_tens
+        || (rr->value == rr->max_tens && d > rr->max_units))
+    {
         return lgsp_redis_fail(rr, (rr->type == ':')
                                    ? "integer out of range"
                                    : rr->negative
@@ -433,19 +465,109 @@ lgsp_redis_command_write(char *p, int argc, const char **argv,
 static char *
 lgsp_redis_decimal(char *p, size_t n)
 {
-    char   digits[20], *d;
-
-    d = digits + sizeof(digits);
-
-    do {
-        *--d = (char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
-
-    memcpy(p, d, digits + sizeof(digits) - d);
-    p += digits + sizeof(digits) - d;
+    p = lgsp_uint(p, n);
     *p++ = '\r';
     *p++ = '\n';
 
     return p;
+}
+
+
+/* an object of the reply, in its place in the array it is an element of */
+static redisReply *
+lgsp_redis_object(const redisReadTask *task, int type)
+{
+    redisReply  *r, *parent;
+
+    r = malloc(sizeof(redisReply));
+    if (r == NULL) {
+        return NULL;
+    }
+
+    memset(r, 0, sizeof(redisReply));
+    r->type = type;
+
+    if (task->parent) {
+        parent = task->parent->obj;
+        parent->element[task->idx] = r;
+    }
+
+    return r;
+}
+
+
+static void *
+lgsp_redis_string(const redisReadTask *task, char *str, size_t len)
+{
+    char        *buf;
+    redisReply  *r;
+
+    /* the copy first: an object in its array holds no string yet */
+    buf = malloc(len + 1);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    r = lgsp_redis_object(task, task->type);
+    if (r == NULL) {
+        free(buf);
+        return NULL;
+    }
+
+    memcpy(buf, str, len);
+    buf[len] = '\0';
+    r->str = buf;
+    r->len = len;
+
+    return r;
+}
+
+
+static void *
+lgsp_redis_array(const redisReadTask *task, int elements)
+{
+    redisReply  **element;
+    redisReply   *r;
+
+    element = NULL;
+
+    if (elements > 0) {
+        /* NULLs until read: freeReplyObject() may see it half filled */
+        element = calloc(elements, sizeof(redisReply *));
+        if (element == NULL) {
+            return NULL;
+        }
+    }
+
+    r = lgsp_redis_object(task, REDIS_REPLY_ARRAY);
+    if (r == NULL) {
+        free(element);
+        return NULL;
+    }
+
+    r->element = element;
+    r->elements = elements;
+
+    return r;
+}
+
+
+static void *
+lgsp_redis_integer(const redisReadTask *task, long long value)
+{
+    redisReply  *r;
+
+    r = lgsp_redis_object(task, REDIS_REPLY_INTEGER);
+    if (r) {
+        r->integer = value;
+    }
+
+    return r;
+}
+
+
+static void *
+lgsp_redis_nil(const redisReadTask *task)
+{
+    return lgsp_redis_object(task, REDIS_REPLY_NIL);
 }

@@ -27,6 +27,7 @@
 #include "ngx_http_lgsp_metrics.h"
 #include "lgsp_chain.h"
 #include "lgsp_sha256.h"
+#include "lgsp_uint.h"
 
 
 /* buffer= at most: the zone keeps one size across reloads */
@@ -37,6 +38,9 @@
 
 /* room before a record's members for {"seq":N, */
 #define NGX_HTTP_LGSP_LOG_SEQ_ROOM   (sizeof("{\"seq\":,") - 1 + NGX_INT64_LEN)
+
+/* a record line this long or shorter is made on the stack */
+#define NGX_HTTP_LGSP_LOG_LINE       4096
 
 #define NGX_HTTP_LGSP_LOG_TIME_LEN   (sizeof("1970-01-01T00:00:00.000Z") - 1)
 
@@ -173,6 +177,10 @@ static void ngx_http_lgsp_log_follow(ngx_http_lgsp_log_t *log,
     ngx_log_t *elog);
 static u_char *ngx_http_lgsp_log_time(u_char *p, time_t sec,
     ngx_msec_t msec);
+static u_char *ngx_http_lgsp_log_uint(u_char *p, uint64_t n);
+static u_char *ngx_http_lgsp_log_int(u_char *p, int64_t n);
+static u_char *ngx_http_lgsp_log_seq(u_char *p, uint64_t seq);
+static u_char *ngx_http_lgsp_log_msec(u_char *p, ngx_msec_t ms);
 static u_char *ngx_http_lgsp_log_string(u_char *p, ngx_str_t *s);
 static size_t ngx_http_lgsp_log_string_len(ngx_str_t *s);
 static void ngx_http_lgsp_log_timer(ngx_event_t *ev);
@@ -299,12 +307,15 @@ ngx_http_lgsp_log_request(ngx_http_request_t *r, ngx_http_lgsp_log_t *log,
     ngx_uint_t early)
 {
     u_char                        *buf, *p;
-    size_t                         len;
+    size_t                         len, size;
     ngx_str_t                      service, tenant, path, addr, *server;
+    ngx_str_t                     *strings[8];
+    ngx_uint_t                     i;
     ngx_http_lgsp_ctx_t           *ctx;
     ngx_http_upstream_state_t     *state;
     ngx_http_core_srv_conf_t      *cscf;
     u_char                         body_hash[LGSP_CHAIN_HASH_HEX];
+    u_char                         line[NGX_HTTP_LGSP_LOG_LINE];
 
     ctx = ngx_http_lgsp_get_ctx(r);
     if (ctx == NULL) {
@@ -343,21 +354,43 @@ ngx_http_lgsp_log_request(ngx_http_request_t *r, ngx_http_lgsp_log_t *log,
                    "\"bytes_out\":,\"request_time\":,\"upstream_time\":,"
                    "\"body_sha256\":,\"outcome\":\"\",\"reason\":") - 1
           + NGX_HTTP_LGSP_LOG_TIME_LEN + NGX_HTTP_LGSP_TXID_LEN
-          + ngx_http_lgsp_log_string_len(server)
-          + ngx_http_lgsp_log_string_len(&tenant)
-          + ngx_http_lgsp_log_string_len(&ctx->agency)
-          + ngx_http_lgsp_log_string_len(&service)
-          + ngx_http_lgsp_log_string_len(&r->method_name)
-          + ngx_http_lgsp_log_string_len(&path)
-          + ngx_http_lgsp_log_string_len(&addr)
-          + ngx_http_lgsp_log_string_len(&ctx->reason)
           + 2 * NGX_INT_T_LEN + 2 * NGX_OFF_T_LEN + 2 * (NGX_TIME_T_LEN + 4)
           + LGSP_CHAIN_HASH_HEX + 2 + sizeof("upstream") - 1
           + LGSP_CHAIN_SEAL_LEN;
 
-    buf = ngx_pnalloc(r->pool, len);
-    if (buf == NULL) {
-        return NGX_ERROR;
+    strings[0] = server;
+    strings[1] = &tenant;
+    strings[2] = &ctx->agency;
+    strings[3] = &service;
+    strings[4] = &r->method_name;
+    strings[5] = &path;
+    strings[6] = &addr;
+    strings[7] = &ctx->reason;
+
+    /*
+     * A line is copied out under the lock: it needs no room in the pool,
+     * whose growth (a new block) cost more than the line's formatting.
+     * It fits on the stack when it would with every byte of its strings
+     * escaped (\u00XX); only a longer one has them measured.
+     */
+    size = len;
+
+    for (i = 0; i < 8; i++) {
+        size += 4 + 6 * strings[i]->len;
+    }
+
+    if (size <= sizeof(line)) {
+        buf = line;
+
+    } else {
+        for (i = 0; i < 8; i++) {
+            len += ngx_http_lgsp_log_string_len(strings[i]);
+        }
+
+        buf = ngx_pnalloc(r->pool, len);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     if (ngx_http_lgsp_log_body_hash(r, body_hash) != NGX_OK) {
@@ -381,6 +414,7 @@ ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
     ngx_str_t *tenant, ngx_str_t *service, ngx_str_t *path,
     ngx_str_t *upstream_addr, u_char *body_hash, ngx_uint_t early)
 {
+    ngx_str_t                  *outcome;
     ngx_uint_t                  i, status;
     ngx_msec_t                  ms, ums;
     ngx_time_t                 *tp;
@@ -407,7 +441,10 @@ ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
     p = ngx_http_lgsp_log_string(p, path);
 
     status = r->err_status ? r->err_status : r->headers_out.status;
-    p = ngx_sprintf(p, ",\"status\":%ui,\"upstream_status\":", status);
+    p = ngx_cpymem(p, ",\"status\":", sizeof(",\"status\":") - 1);
+    p = ngx_http_lgsp_log_uint(p, status);
+    p = ngx_cpymem(p, ",\"upstream_status\":",
+                   sizeof(",\"upstream_status\":") - 1);
 
     ums = 0;
     state = NULL;
@@ -427,7 +464,7 @@ ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
     }
 
     if (state && state->status) {
-        p = ngx_sprintf(p, "%ui", state->status);
+        p = ngx_http_lgsp_log_uint(p, state->status);
 
     } else {
         p = ngx_cpymem(p, "null", 4);
@@ -444,20 +481,24 @@ ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
                        + (tp->msec - r->start_msec));
     ms = ngx_max((ngx_msec_int_t) ms, 0);
 
-    p = ngx_sprintf(p, ",\"bytes_in\":%O,\"bytes_out\":", r->request_length);
+    p = ngx_cpymem(p, ",\"bytes_in\":", sizeof(",\"bytes_in\":") - 1);
+    p = ngx_http_lgsp_log_int(p, r->request_length);
+    p = ngx_cpymem(p, ",\"bytes_out\":", sizeof(",\"bytes_out\":") - 1);
 
     if (early) {
         p = ngx_cpymem(p, "null", 4);
 
     } else {
-        p = ngx_sprintf(p, "%O", r->connection->sent);
+        p = ngx_http_lgsp_log_int(p, r->connection->sent);
     }
 
-    p = ngx_sprintf(p, ",\"request_time\":%T.%03M,\"upstream_time\":",
-                    (time_t) ms / 1000, ms % 1000);
+    p = ngx_cpymem(p, ",\"request_time\":", sizeof(",\"request_time\":") - 1);
+    p = ngx_http_lgsp_log_msec(p, ms);
+    p = ngx_cpymem(p, ",\"upstream_time\":",
+                   sizeof(",\"upstream_time\":") - 1);
 
     if (state) {
-        p = ngx_sprintf(p, "%T.%03M", (time_t) ums / 1000, ums % 1000);
+        p = ngx_http_lgsp_log_msec(p, ums);
 
     } else {
         p = ngx_cpymem(p, "null", 4);
@@ -474,8 +515,10 @@ ngx_http_lgsp_log_record(ngx_http_request_t *r, u_char *p, ngx_str_t *server,
         p = ngx_cpymem(p, "null", 4);
     }
 
-    p = ngx_sprintf(p, ",\"outcome\":\"%V\",\"reason\":",
-                    ngx_http_lgsp_outcome_name(r));
+    outcome = ngx_http_lgsp_outcome_name(r);
+    p = ngx_cpymem(p, ",\"outcome\":\"", sizeof(",\"outcome\":\"") - 1);
+    p = ngx_cpymem(p, outcome->data, outcome->len);
+    p = ngx_cpymem(p, "\",\"reason\":", sizeof("\",\"reason\":") - 1);
 
     return ngx_http_lgsp_log_string(p, &ctx->reason);
 }
@@ -1113,7 +1156,7 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
 
     sh = log->sh;
 
-    prefix = ngx_sprintf(seq, "{\"seq\":%uL,", sh->seq + 1) - seq;
+    prefix = ngx_http_lgsp_log_seq(seq, sh->seq + 1) - seq;
     n = prefix + len + LGSP_CHAIN_SEAL_LEN;
 
     /*
@@ -1129,7 +1172,7 @@ ngx_http_lgsp_log_write(ngx_http_lgsp_log_t *log, u_char *members,
             return NGX_ERROR;
         }
 
-        prefix = ngx_sprintf(seq, "{\"seq\":%uL,", sh->seq + 1) - seq;
+        prefix = ngx_http_lgsp_log_seq(seq, sh->seq + 1) - seq;
     }
 
     start = ngx_cpymem(members - prefix, seq, prefix) - prefix;
@@ -1383,6 +1426,58 @@ ngx_http_lgsp_log_time(u_char *p, time_t sec, ngx_msec_t msec)
     *p++ = (u_char) ('0' + msec / 10 % 10);
     *p++ = (u_char) ('0' + msec % 10);
     *p++ = 'Z';
+
+    return p;
+}
+
+
+/*
+ * The numbers of a record, without ngx_sprintf(): its format string,
+ * parsed for every number, cost more than the rest of the line.
+ */
+static u_char *
+ngx_http_lgsp_log_uint(u_char *p, uint64_t n)
+{
+    return (u_char *) lgsp_uint((char *) p, n);
+}
+
+
+static u_char *
+ngx_http_lgsp_log_int(u_char *p, int64_t n)
+{
+    if (n < 0) {
+        *p++ = '-';
+        return ngx_http_lgsp_log_uint(p, -(uint64_t) n);
+    }
+
+    return ngx_http_lgsp_log_uint(p, n);
+}
+
+
+/* {"seq":N, */
+static u_char *
+ngx_http_lgsp_log_seq(u_char *p, uint64_t seq)
+{
+    p = ngx_cpymem(p, "{\"seq\":", sizeof("{\"seq\":") - 1);
+    p = ngx_http_lgsp_log_uint(p, seq);
+    *p++ = ',';
+
+    return p;
+}
+
+
+/*
+ * milliseconds as seconds with three decimals, 1.005; the seconds signed,
+ * as "%T.%03M" printed them (a sum of unknown upstream times wraps)
+ */
+static u_char *
+ngx_http_lgsp_log_msec(u_char *p, ngx_msec_t ms)
+{
+    p = ngx_http_lgsp_log_int(p, (time_t) ms / 1000);
+    *p++ = '.';
+    *p++ = (u_char) ('0' + ms / 100 % 10);
+    *p++ = (u_char) ('0' + ms / 10 % 10);
+    *p++ = (u_char) ('0' + ms % 10);
 
     return p;
 }

@@ -358,7 +358,7 @@ static char  *ngx_http_lgsp_metrics_le[] = {
 static ngx_int_t
 ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
 {
-    u_char                             *p, *last;
+    u_char                             *p, *last, *service_end;
     ngx_msec_t                          ms, ums;
     ngx_str_t                           service, tenant, status, *outcome;
     ngx_uint_t                          i, code, metric;
@@ -410,8 +410,11 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
 
     last = labels + sizeof(labels);
 
+    /* tenant and service: the durations' labels, the others' start */
     p = ngx_http_lgsp_metrics_tenant_label(labels, last, &tenant);
     p = ngx_http_lgsp_metrics_label(p, last, "service", &service);
+    service_end = p;
+
     p = ngx_http_lgsp_metrics_label(p, last, "agency", &ctx->agency);
     p = ngx_http_lgsp_metrics_label(p, last, "status", &status);
     p = ngx_http_lgsp_metrics_label(p, last, "outcome", outcome);
@@ -422,8 +425,7 @@ ngx_http_lgsp_metrics_log_handler(ngx_http_request_t *r)
         (void) ngx_atomic_fetch_add(&s->values[0], 1);
     }
 
-    p = ngx_http_lgsp_metrics_tenant_label(labels, last, &tenant);
-    p = ngx_http_lgsp_metrics_label(p, last, "service", &service);
+    p = service_end;
 
     tp = ngx_timeofday();
     ms = (ngx_msec_t) ((tp->sec - r->start_sec) * 1000

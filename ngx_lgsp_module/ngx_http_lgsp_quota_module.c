@@ -16,6 +16,7 @@
 #include "ngx_http_lgsp_quota.h"
 #include "lgsp_quota.h"
 #include "lgsp_quota_reply.h"
+#include "lgsp_uint.h"
 #include "ngx_http_lgsp_catalog.h"
 
 
@@ -30,6 +31,13 @@
 
 /* a batch's reply is bounded; each request takes at least 4 of it */
 #define NGX_HTTP_LGSP_QUOTA_BATCH    (LGSP_QUOTA_REPLY_MAX_ELEMENTS / 4)
+
+/* batches a worker keeps for reuse once answered, and their agency room */
+#define NGX_HTTP_LGSP_QUOTA_SPARE    4
+#define NGX_HTTP_LGSP_QUOTA_AGENCY   64
+
+/* a call's keys and arguments, at most, that go on the stack */
+#define NGX_HTTP_LGSP_QUOTA_KEYS     64
 
 /* a batch's reply, as its ARGV: per request its count, 3 per limit */
 #define ngx_http_lgsp_quota_batch_elements(batch)                            \
@@ -65,6 +73,13 @@ typedef struct {
     /* this worker's batches not sent yet, and the event that sends them */
     ngx_queue_t                     batches;
     ngx_event_t                     flush;
+
+    /*
+     * answered batches kept for the next ones: a batch is a 4 KB
+     * allocation, too large for malloc()'s thread cache
+     */
+    ngx_queue_t                     spare;
+    ngx_uint_t                      nspare;
 } ngx_http_lgsp_quota_main_conf_t;
 
 
@@ -123,6 +138,7 @@ struct ngx_http_lgsp_quota_batch_s {
     ngx_queue_t                     queue;      /* while not sent */
     ngx_http_lgsp_quota_main_conf_t *qmcf;
     ngx_str_t                       agency;
+    size_t                          agency_room;
     ngx_uint_t                      nkeys;
     ngx_uint_t                      nmembers;
     ngx_http_lgsp_quota_member_t    members[NGX_HTTP_LGSP_QUOTA_BATCH];
@@ -143,6 +159,8 @@ static void ngx_http_lgsp_quota_flush(ngx_event_t *ev);
 static void ngx_http_lgsp_quota_send_batch(
     ngx_http_lgsp_quota_batch_t *batch);
 static void ngx_http_lgsp_quota_redis_done(void *data, redisReply *reply);
+static void ngx_http_lgsp_quota_batch_free(
+    ngx_http_lgsp_quota_batch_t *batch);
 static ngx_int_t ngx_http_lgsp_quota_redis_reply(
     ngx_http_lgsp_quota_ctx_t *qctx, redisReply *reply, size_t offset);
 static void ngx_http_lgsp_quota_resume(ngx_event_t *ev);
@@ -508,11 +526,25 @@ ngx_http_lgsp_quota_limits(ngx_http_request_t *r,
          * per=key: one counter for every agency, e.g. a tenant's ceiling;
          * the key's own hash tag, beside the agency's of the others
          */
-        p = rules[i].per_key
-            ? ngx_sprintf(limit->key.data, "lgsp:quota:all:{%V}:%V:%uL",
-                          &key, &limit->name, limit->limit.period)
-            : ngx_sprintf(limit->key.data, "lgsp:quota:{%V}:%V:%V:%uL",
-                          &agency, &key, &limit->name, limit->limit.period);
+        if (rules[i].per_key) {
+            p = ngx_cpymem(limit->key.data, "lgsp:quota:all:{",
+                           sizeof("lgsp:quota:all:{") - 1);
+            p = ngx_cpymem(p, key.data, key.len);
+            *p++ = '}';
+
+        } else {
+            p = ngx_cpymem(limit->key.data, "lgsp:quota:{",
+                           sizeof("lgsp:quota:{") - 1);
+            p = ngx_cpymem(p, agency.data, agency.len);
+            p = ngx_cpymem(p, "}:", 2);
+            p = ngx_cpymem(p, key.data, key.len);
+        }
+
+        /* by hand, not by ngx_sprintf(): once per request and limit */
+        *p++ = ':';
+        p = ngx_cpymem(p, limit->name.data, limit->name.len);
+        *p++ = ':';
+        p = (u_char *) lgsp_uint((char *) p, limit->limit.period);
         limit->key.len = p - limit->key.data;
 
         qctx->nlimits++;
@@ -553,7 +585,7 @@ ngx_http_lgsp_quota_send(ngx_http_request_t *r,
     arg = qctx->args;
 
     arg->data = p;
-    p = ngx_sprintf(p, "%ui", qctx->nlimits);
+    p = (u_char *) lgsp_uint((char *) p, qctx->nlimits);
     arg->len = p - arg->data;
 
     for (i = 0; i < qctx->nlimits; i++) {
@@ -604,15 +636,15 @@ static u_char *
 ngx_http_lgsp_quota_args(u_char *p, lgsp_quota_limit_t *l, ngx_str_t *args)
 {
     args[0].data = p;
-    p = ngx_sprintf(p, "%uL", l->quota);
+    p = (u_char *) lgsp_uint((char *) p, l->quota);
     args[0].len = p - args[0].data;
 
     args[1].data = p;
-    p = ngx_sprintf(p, "%uL", l->period);
+    p = (u_char *) lgsp_uint((char *) p, l->period);
     args[1].len = p - args[1].data;
 
     args[2].data = p;
-    p = ngx_sprintf(p, "%uL", l->burst);
+    p = (u_char *) lgsp_uint((char *) p, l->burst);
     args[2].len = p - args[2].data;
 
     return p;
@@ -628,6 +660,7 @@ static ngx_http_lgsp_quota_batch_t *
 ngx_http_lgsp_quota_batch(ngx_http_lgsp_quota_main_conf_t *qmcf,
     ngx_str_t *agency, ngx_uint_t elements)
 {
+    size_t                        room;
     ngx_queue_t                  *q;
     ngx_http_lgsp_quota_batch_t  *batch;
 
@@ -657,10 +690,33 @@ ngx_http_lgsp_quota_batch(ngx_http_lgsp_quota_main_conf_t *qmcf,
         break;
     }
 
-    batch = ngx_alloc(sizeof(ngx_http_lgsp_quota_batch_t) + agency->len,
-                      ngx_cycle->log);
+    batch = NULL;
+
+    for (q = ngx_queue_head(&qmcf->spare);
+         q != ngx_queue_sentinel(&qmcf->spare);
+         q = ngx_queue_next(q))
+    {
+        batch = ngx_queue_data(q, ngx_http_lgsp_quota_batch_t, queue);
+
+        if (batch->agency_room >= agency->len) {
+            ngx_queue_remove(q);
+            qmcf->nspare--;
+            break;
+        }
+
+        batch = NULL;
+    }
+
     if (batch == NULL) {
-        return NULL;
+        room = ngx_max(agency->len, NGX_HTTP_LGSP_QUOTA_AGENCY);
+
+        batch = ngx_alloc(sizeof(ngx_http_lgsp_quota_batch_t) + room,
+                          ngx_cycle->log);
+        if (batch == NULL) {
+            return NULL;
+        }
+
+        batch->agency_room = room;
     }
 
     batch->qmcf = qmcf;
@@ -702,9 +758,10 @@ ngx_http_lgsp_quota_send_batch(ngx_http_lgsp_quota_batch_t *batch)
 {
     ngx_int_t                      rc;
     ngx_str_t                     *keys, *args;
-    ngx_uint_t                     i, j, n, nkeys, nargs;
+    ngx_uint_t                     i, j, n, nkeys, nargs, size;
     ngx_http_lgsp_quota_ctx_t     *qctx;
     ngx_http_lgsp_quota_member_t  *m;
+    ngx_str_t                      stack[NGX_HTTP_LGSP_QUOTA_KEYS];
 
     /* requests that went away before it left are not in it */
     n = 0;
@@ -724,15 +781,21 @@ ngx_http_lgsp_quota_send_batch(ngx_http_lgsp_quota_batch_t *batch)
     batch->nmembers = n;
 
     if (n == 0) {
-        ngx_free(batch);
+        ngx_http_lgsp_quota_batch_free(batch);
         return;
     }
 
-    keys = ngx_alloc((batch->nkeys + ngx_http_lgsp_quota_batch_elements(batch))
-                     * sizeof(ngx_str_t), ngx_cycle->log);
-    if (keys == NULL) {
-        ngx_http_lgsp_quota_redis_done(batch, NULL);
-        return;
+    size = batch->nkeys + ngx_http_lgsp_quota_batch_elements(batch);
+
+    if (size <= NGX_HTTP_LGSP_QUOTA_KEYS) {
+        keys = stack;
+
+    } else {
+        keys = ngx_alloc(size * sizeof(ngx_str_t), ngx_cycle->log);
+        if (keys == NULL) {
+            ngx_http_lgsp_quota_redis_done(batch, NULL);
+            return;
+        }
     }
 
     args = keys + batch->nkeys;
@@ -755,7 +818,9 @@ ngx_http_lgsp_quota_send_batch(ngx_http_lgsp_quota_batch_t *batch)
                                   keys, nkeys, args, nargs,
                                   ngx_http_lgsp_quota_redis_done, batch);
 
-    ngx_free(keys);
+    if (keys != stack) {
+        ngx_free(keys);
+    }
 
     if (rc != NGX_AGAIN) {
         /* Redis went away since the requests came: they fall back */
@@ -807,7 +872,24 @@ ngx_http_lgsp_quota_redis_done(void *data, redisReply *reply)
         offset += 1 + 3 * batch->members[i].nlimits;
     }
 
-    ngx_free(batch);
+    ngx_http_lgsp_quota_batch_free(batch);
+}
+
+
+static void
+ngx_http_lgsp_quota_batch_free(ngx_http_lgsp_quota_batch_t *batch)
+{
+    ngx_http_lgsp_quota_main_conf_t  *qmcf;
+
+    qmcf = batch->qmcf;
+
+    if (qmcf->nspare == NGX_HTTP_LGSP_QUOTA_SPARE) {
+        ngx_free(batch);
+        return;
+    }
+
+    ngx_queue_insert_head(&qmcf->spare, &batch->queue);
+    qmcf->nspare++;
 }
 
 
@@ -1730,9 +1812,11 @@ ngx_http_lgsp_quota_create_main_conf(ngx_conf_t *cf)
      *     conf->zone = NULL;
      *     conf->script = { 0 };
      *     conf->flush = { 0 };
+     *     conf->nspare = 0;
      */
 
     ngx_queue_init(&conf->batches);
+    ngx_queue_init(&conf->spare);
 
     conf->flush.handler = ngx_http_lgsp_quota_flush;
     conf->flush.data = conf;

@@ -19,6 +19,7 @@
 #include "ngx_http_lgsp_metrics.h"
 #include "ngx_http_lgsp_redis.h"
 #include "lgsp_redis.h"
+#include "lgsp_uint.h"
 
 
 #define NGX_HTTP_LGSP_REDIS_PORT         6379
@@ -341,7 +342,7 @@ ngx_http_lgsp_redis_eval(ngx_http_lgsp_redis_t *rd,
 
     p = (u_char *) (cmd->argvlen + cmd->argc);
     cmd->argv[2] = (char *) p;
-    p = ngx_sprintf(p, "%ui", nkeys);
+    p = (u_char *) lgsp_uint((char *) p, nkeys);
     cmd->argvlen[2] = p - (u_char *) cmd->argv[2];
 
     for (i = 0; i < nkeys + nargs; i++) {

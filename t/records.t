@@ -177,6 +177,53 @@ EOF
 }
 
 # ---------------------------------------------------------------------
+# long paths: a line too long for the stack is made in the request's
+# pool, escapes and all, and chains like any other
+
+{
+    my $t = LGSP::Test->new;
+    $t->write_file('hs.key', $secret);
+    $t->extra_port(2);
+
+    $t->start(<<"EOF");
+    lgsp_transaction_log %%DIR%%/logs/transactions.jsonl;
+$servers
+EOF
+
+    my $auth = 'Authorization: Bearer ' . token('H29.UBND.HANAM');
+    my %path = (
+        plain   => '/hotich/' . ('a' x 1000),
+        escaped => '/hotich/' . ("\xff" x 700) . '"\\',
+        short   => '/hotich/k',
+    );
+
+    for my $name (qw(plain escaped short)) {
+        my $answer = $t->raw("GET $path{$name}?q=1 HTTP/1.0\r\n"
+                             . "Host: tenant-a.lgsp.test\r\n$auth\r\n\r\n");
+        like $answer, qr{^HTTP/1\.1 200 }, "$name path: answered";
+    }
+
+    wait_lines($t, 'logs/transactions.jsonl', 3);
+    my @rec = records($t, 'logs/transactions.jsonl');
+    is scalar @rec, 3, 'a record for each';
+
+    is $rec[0]{path}, $path{plain}, 'a 1000-byte path, whole';
+    is $rec[1]{path}, $path{escaped},
+        'bytes that are not UTF-8, a quote and a backslash: read back';
+    like $t->read_file('logs/transactions.jsonl'),
+        qr{"path":"/hotich/(?:\\u00ff){700}\\"\\\\"},
+        'as the line spells them';
+    is $rec[2]{path}, $path{short}, 'a short path after them';
+    is $rec[2]{prev}, $rec[1]{hash}, 'and the chain goes on';
+
+    my ($rc, $out) = verify("$t->{dir}/logs/transactions.jsonl");
+    is $rc, 0, 'the verifier passes the log' or diag $out;
+
+    ok clean($t), 'no crash or alert';
+}
+
+
+# ---------------------------------------------------------------------
 # two workers under concurrent load: one chain, no gap, no fork
 
 my $loaded_log;

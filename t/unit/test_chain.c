@@ -115,7 +115,8 @@ test_seal(void)
 static void
 test_escape(void)
 {
-    unsigned char  out[64];
+    int            c;
+    unsigned char  out[64], run[18], *end;
     size_t         n;
 
     const unsigned char  in[] = "a\"b\\c\n\x01\xc3\xa9\xff/";
@@ -131,6 +132,29 @@ test_escape(void)
     n = lgsp_json_escape_len((const unsigned char *) "\xc0\xaf\xed\xa0\x80",
                              5);
     UNIT_EQ_INT(n, 30, "overlong and surrogate bytes escaped");
+
+    /* every byte between plain runs: length and form agree */
+    for (c = 0; c < 256; c++) {
+        memcpy(run, "plain text ", 11);
+        run[11] = (unsigned char) c;
+        memcpy(run + 12, " more\x7f", 6);
+
+        n = lgsp_json_escape_len(run, 18);
+        end = lgsp_json_escape(out, run, 18);
+
+        if ((size_t) (end - out) != n
+            || memcmp(out, "plain text ", 11) != 0
+            || memcmp(end - 6, " more\x7f", 6) != 0
+            || (c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
+                && (n != 18 || out[11] != c))
+            || ((c < 0x20 || c >= 0x80) && c != '\n' && c != '\r'
+                && c != '\t' && n != 18 + 5))
+        {
+            break;
+        }
+    }
+
+    UNIT_EQ_INT(c, 256, "each byte between plain runs escaped as alone");
 }
 
 

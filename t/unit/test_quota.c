@@ -199,6 +199,18 @@ test_items(void)
 
     n = lgsp_quota_status_item(buf, 8, "minute", 6, &s);
     UNIT_EQ_INT(n, 7, "a short buffer is cut, not overrun");
+    UNIT_EQ_STR(buf, "\"minute", "a cut item keeps its start");
+
+    n = lgsp_quota_status_item(buf, 13, "minute", 6, &s);
+    UNIT_EQ_STR(buf, "\"minute\";r=4", "a number is cut too");
+    UNIT_EQ_INT(n, 12, "cut length returned");
+
+    l.quota = UINT64_MAX;
+    l.period = 0;
+    n = lgsp_quota_policy_item(buf, sizeof(buf), "day", 3, &l);
+    UNIT_EQ_STR(buf, "\"day\";q=18446744073709551615;w=0",
+                "the largest and the smallest numbers");
+    UNIT_EQ_INT(n, strlen(buf), "their length returned");
 
     UNIT_EQ_INT(lgsp_quota_seconds(0), 1, "Retry-After is at least 1");
     UNIT_EQ_INT(lgsp_quota_seconds(1001), 2, "seconds round up");

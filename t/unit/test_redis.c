@@ -91,7 +91,8 @@ replies(const char *resp, int *type, long long *integer, const char **error)
 static void
 test_reader_replies(void)
 {
-    int          type;
+    int          type, i;
+    char         bound[512], *p;
     long long    v;
     const char  *e;
 
@@ -106,6 +107,18 @@ test_reader_replies(void)
                 "-INT64_MAX");
     UNIT_EQ_INT(v, -9223372036854775807LL, "read exactly too");
     UNIT_EQ_INT(replies(":0\r\n", &type, &v, &e), 1, "zero");
+
+    /* an array of exactly the elements allowed */
+    p = bound;
+    p += sprintf(p, "*64\r\n");
+
+    for (i = 0; i < 64; i++) {
+        p += sprintf(p, ":%d\r\n", i);
+    }
+
+    UNIT_EQ_INT(replies(bound, &type, &v, &e), 1,
+                "64 elements, the bound");
+    UNIT_EQ_INT(type, REDIS_REPLY_ARRAY, "an array");
 
     UNIT_EQ_INT(replies("+OK\r\n-ERR no\r\n$3\r\nabc\r\n$0\r\n\r\n", &type,
                         &v, &e), 4, "status, error, bulk, empty bulk");
@@ -146,6 +159,9 @@ test_reader_refuses(void)
     refused("$4090\r\n", "reply too large", "a bulk past the reply's size");
     refused("*40\r\n*40\r\n", "too many elements",
             "elements counted at every level");
+    refused("*65\r\n", "too many elements", "one element over the bound");
+    refused("$4097\r\n", "bulk string too long", "one byte over the bound");
+    refused("$-2\r\n", "not a nil length", "a length below -1");
     refused("*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n", "arrays nested too deep",
             "nested too deep");
     refused(":9223372036854775808\r\n", "integer out of range",
