@@ -877,6 +877,156 @@ test_strict_parser_agrees_with_jansson(void)
 }
 
 
+/*
+ * One string of a test of the string reader: parsed alone (its end the
+ * text's) and as the key and the value of an object followed by blanks
+ * (16 bytes and more are read at once), borrowed and copied.  Each must
+ * agree with jansson; a refused one must name the byte at (1-based) or,
+ * at == 0, just be refused.
+ */
+static int
+string_case(const char *s, size_t n, size_t at)
+{
+    int           kind, borrow, ok;
+    char          text[160], err[256], want[32];
+    size_t        len, pad, i;
+    json_t       *theirs;
+    lgsp_json_t  *ours, *str;
+
+    ok = 1;
+
+    for (i = 0; i < 3 && ok; i++) {
+        pad = i == 0 ? 0 : 20;
+        len = 0;
+
+        if (i == 1) {
+            text[len++] = '[';
+        }
+        if (i == 2) {
+            len += sprintf(text, "{\"");
+        } else {
+            text[len++] = '"';
+        }
+
+        memcpy(text + len, s, n);
+        len += n;
+        text[len++] = '"';
+
+        if (i == 1) {
+            text[len++] = ']';
+        }
+        if (i == 2) {
+            len += sprintf(text + len, ":1}");
+        }
+
+        memset(text + len, ' ', pad);
+        len += pad;
+
+        theirs = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                            NULL);
+
+        for (borrow = 0; borrow < 2; borrow++) {
+            ours = parse(text, len, 64, borrow, &kind, err, sizeof(err));
+
+            if (theirs == NULL || ours == NULL) {
+                /* a NUL in a key: jansson takes it, we refuse it */
+                ok = ours == NULL
+                     && (theirs == NULL
+                         || strstr(err, "NUL in an object key") != NULL);
+                if (ok && at) {
+                    snprintf(want, sizeof(want), "at byte %zu:",
+                             at + (i == 0 ? 1 : 2));
+                    ok = strstr(err, want) != NULL;
+                }
+                if (!ok) {
+                    printf("#   %s\n", ours ? "parsed" : err);
+                }
+                continue;
+            }
+
+            str = i == 0 ? ours : &ours->u.items[0];
+            ok = ok && same_as_jansson(ours, theirs);
+
+            if (i < 2 && ok) {
+                /* plain text is borrowed, escaped text is copied */
+                ok = (str->u.str >= text && str->u.str < text + len)
+                     == (borrow && memchr(s, '\\', n) == NULL);
+            }
+        }
+
+        json_decref(theirs);
+    }
+
+    return ok;
+}
+
+
+/*
+ * The string reader's fast path, 16 bytes at a time: strings of every
+ * length around that width, with an escape, a multi-byte sequence, a
+ * bad UTF-8 sequence, a control byte or a quote at each position
+ */
+static void
+test_string_fast_path_edges(void)
+{
+    int          kind;
+    char         s[64], err[256], want[32];
+    size_t       n, i, k, bad;
+    const char  *ins;
+    static const struct {
+        const char  *text;
+        size_t       at;        /* 0: accepted; else byte refused + 1 */
+    } inserts[] = {
+        { "\\n", 0 }, { "\\u00e9", 0 }, { "\\ud83d\\ude00", 0 },
+        { "\\\"", 0 }, { "\\\\", 0 }, { "\\u0000", 0 },
+        { "\xc3\xa9", 0 }, { "\xe1\xbb\x85", 0 }, { "\xe2\x82\xac", 0 },
+        { "\xf0\x9f\x98\x80", 0 }, { "\xed\x9f\xbf", 0 },
+        { "\xc3(", 1 }, { "\xff", 1 }, { "\x80", 1 }, { "\xc0\xaf", 1 },
+        { "\xed\xa0\x80", 1 }, { "\xf4\x90\x80\x80", 1 },
+        { "\xe1\xbb", 1 }, { "\x01", 1 }, { "\x1f", 1 }, { "\t", 1 },
+        { "\\x", 1 }, { "\\ud83d", 1 }, { "\x7f", 0 },
+    };
+
+    bad = 0;
+
+    for (n = 0; n <= 40; n++) {
+        memset(s, 'a', n);
+        bad += !string_case(s, n, 0);
+
+        for (k = 0; k < sizeof(inserts) / sizeof(inserts[0]); k++) {
+            ins = inserts[k].text;
+
+            for (i = 0; i <= n; i++) {
+                memset(s, 'a', i);
+                memcpy(s + i, ins, strlen(ins));
+                memset(s + i + strlen(ins), 'a', n - i);
+
+                if (!string_case(s, n + strlen(ins),
+                                 inserts[k].at ? i + 1 : 0))
+                {
+                    bad++;
+                    printf("#   length %zu, insert #%zu at %zu\n", n, k, i);
+                }
+            }
+        }
+    }
+
+    UNIT_EQ_INT(bad, 0, "strings of 0 to 40 bytes with anything anywhere");
+
+    /* unterminated at every length: the end of the text is the error */
+    for (n = 0, bad = 0; n <= 40; n++) {
+        s[0] = '"';
+        memset(s + 1, 'a', n);
+        snprintf(want, sizeof(want), "at byte %zu:", n + 1);
+        bad += parse(s, n + 1, 64, 1, &kind, err, sizeof(err)) != NULL
+               || strstr(err, want) == NULL
+               || strstr(err, "unterminated string") == NULL;
+    }
+
+    UNIT_EQ_INT(bad, 0, "an unterminated string at every length");
+}
+
+
 /* the inline key comparisons order and match keys as memcmp() does */
 static void
 test_key_comparison_is_memcmp_order(void)
@@ -1271,6 +1421,7 @@ main(void)
     test_exact_numbers();
     test_unique_items_of_colliding_objects();
     test_strict_parser_agrees_with_jansson();
+    test_string_fast_path_edges();
     test_key_comparison_is_memcmp_order();
     test_equality_of_big_objects();
     test_numbers();
