@@ -1098,7 +1098,7 @@ lgsp_type_matches(unsigned types, const lgsp_json_t *inst)
 }
 
 
-static int
+static __attribute__((noinline)) int
 lgsp_validate_number(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
 {
@@ -1167,7 +1167,7 @@ lgsp_utf8_length(const char *s, size_t n)
 }
 
 
-static int
+static __attribute__((noinline)) int
 lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
 {
@@ -1245,7 +1245,7 @@ done:
 }
 
 
-static int
+static __attribute__((noinline)) int
 lgsp_validate_array(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
     const lgsp_scope_t *scope, lgsp_eval_t *ev)
@@ -1586,7 +1586,7 @@ done:
 }
 
 
-static int
+static __attribute__((noinline)) int
 lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
     const lgsp_scope_t *scope, lgsp_eval_t *ev)
@@ -1953,7 +1953,7 @@ lgsp_validate_type(lgsp_vctx_t *v, const lgsp_node_t *n,
 
 
 /* the keywords of the value's own type: maxLength, properties... */
-static int
+static inline __attribute__((always_inline)) int
 lgsp_validate_kind(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
     const lgsp_scope_t *scope, lgsp_eval_t *ev)

@@ -339,6 +339,61 @@ test_file_refs_across_two_files(void)
 }
 
 
+/*
+ * Links past schemas that are only a "$ref" keep every "$ref" in the
+ * keyword location, in whatever order the links were shortened, within
+ * a document and across documents
+ */
+static void
+test_chained_refs_keep_every_step(void)
+{
+    int             ok;
+    char            err[256], name[80];
+    size_t          i;
+    lgsp_schema_t  *schema;
+    static const char  *texts[] = {
+        "{\"$defs\": {\"a\": {\"type\": \"integer\"},"
+        " \"b\": {\"$ref\": \"#/$defs/a\"}, \"c\": {\"$ref\": \"#/$defs/b\"}},"
+        " \"allOf\": [{\"$ref\": \"#/$defs/c\"}],"
+        " \"properties\": {\"x\": {\"$ref\": \"#/$defs/c\"}}}",
+        "{\"$defs\": {\"c\": {\"$ref\": \"#/$defs/b\"},"
+        " \"b\": {\"$ref\": \"#/$defs/a\"}, \"a\": {\"type\": \"integer\"}},"
+        " \"allOf\": [{\"$ref\": \"#/$defs/c\"}],"
+        " \"properties\": {\"x\": {\"$ref\": \"#/$defs/c\"}}}",
+        "{\"$defs\": {\"c\": {\"$ref\": \"#/$defs/b\"},"
+        " \"a\": {\"$id\": \"other.json\", \"type\": \"integer\"},"
+        " \"b\": {\"$ref\": \"other.json\"}},"
+        " \"allOf\": [{\"$ref\": \"#/$defs/c\"}],"
+        " \"properties\": {\"x\": {\"$ref\": \"#/$defs/c\"}}}",
+    };
+
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        schema = compile_text(texts[i], NULL, err, sizeof(err));
+        snprintf(name, sizeof(name), "chained refs #%zu compile", i);
+        UNIT_OK(schema != NULL, name);
+        if (schema == NULL) {
+            printf("#   %s\n", err);
+            continue;
+        }
+
+        snprintf(name, sizeof(name), "chained refs #%zu: every $ref", i);
+        ok = validate_text(schema, "{\"x\": \"s\"}", 5) == 0
+             && errors.n == 2
+             && strcmp(errors.errors[0].schema_path,
+                       "/properties/x/$ref/$ref/$ref/type") == 0
+             && strcmp(errors.errors[1].schema_path,
+                       "/allOf/0/$ref/$ref/$ref/type") == 0;
+        UNIT_OK(ok, name);
+        if (!ok && errors.n == 2) {
+            printf("#   %s, %s\n", errors.errors[0].schema_path,
+                   errors.errors[1].schema_path);
+        }
+
+        lgsp_schema_free(schema);
+    }
+}
+
+
 static void
 test_draft07_by_schema_keyword(void)
 {
@@ -1410,6 +1465,7 @@ main(void)
     test_code_point_lengths();
     test_bad_schemas_fail_to_compile_with_location();
     test_file_refs_across_two_files();
+    test_chained_refs_keep_every_step();
     test_draft07_by_schema_keyword();
     test_format_assertion_is_an_option();
     test_hostile_pattern_stops_at_the_budget();
