@@ -1952,7 +1952,12 @@ lgsp_validate_type(lgsp_vctx_t *v, const lgsp_node_t *n,
 }
 
 
-/* the keywords of the value's own type: maxLength, properties... */
+/*
+ * The keywords of the value's own type: maxLength, properties...  A
+ * switch in its callers, each type's keywords a function of their own
+ * (noinline): inlined together they made one big frame that every string
+ * of a body paid to enter.
+ */
 static inline __attribute__((always_inline)) int
 lgsp_validate_kind(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
