@@ -25,9 +25,6 @@
  * first: small bodies never call malloc */
 #define LGSP_JSON_STACK       64
 
-/* a byte repeated in all 8 bytes of a word */
-#define LGSP_JSON_ONES        0x0101010101010101ULL
-
 /* 16 signed bytes compared at once */
 typedef signed char  lgsp_json_v16_t __attribute__((vector_size(16)));
 
@@ -112,23 +109,15 @@ lgsp_json_first_byte(uint64_t w)
 }
 
 
-/*
- * The index of the first of the 16 bytes at p that a string does not hold
- * as it is: a quote, a backslash, a control byte or a non-ASCII one (both
- * are below ' ' as signed bytes); 16 when there is none.  The vector
- * extension of GCC and clang: a few SSE2 (or NEON) instructions.
- */
+/* the index of the first byte of the 16 of a comparison that is true,
+ * 16 when none is */
 static inline size_t
-lgsp_json_plain16(const unsigned char *p)
+lgsp_json_first16(lgsp_json_v16_t found)
 {
-    uint64_t          lo, hi;
-    lgsp_json_v16_t   x, stop;
+    uint64_t  lo, hi;
 
-    memcpy(&x, p, 16);
-    stop = (x == '"') | (x == '\\') | (x < ' ');
-
-    memcpy(&lo, &stop, 8);
-    memcpy(&hi, (char *) &stop + 8, 8);
+    memcpy(&lo, &found, 8);
+    memcpy(&hi, (char *) &found + 8, 8);
 
     if (lo) {
         return lgsp_json_first_byte(lo);
@@ -138,11 +127,43 @@ lgsp_json_plain16(const unsigned char *p)
 }
 
 
-/* pretty-printed bodies are a quarter blanks: indentation goes 8 at a time */
+/*
+ * The index of the first of the 16 bytes at p that a string does not hold
+ * as it is: a quote, a backslash, a control byte or a non-ASCII one (both
+ * are below ' ' as signed bytes); 16 when there is none.  The vector
+ * extension of GCC and clang: a few SSE2 (or NEON) instructions.
+ */
+static inline size_t
+lgsp_json_plain16(const unsigned char *p)
+{
+    lgsp_json_v16_t  x;
+
+    memcpy(&x, p, 16);
+
+    return lgsp_json_first16((x == '"') | (x == '\\') | (x < ' '));
+}
+
+
+/* the blanks the 16 bytes at p start with */
+static inline size_t
+lgsp_json_blanks16(const unsigned char *p)
+{
+    lgsp_json_v16_t  x;
+
+    memcpy(&x, p, 16);
+
+    return lgsp_json_first16((x != ' ') & (x != '\n') & (x != '\r')
+                             & (x != '\t'));
+}
+
+
+/* pretty-printed bodies are a quarter blanks: a line's end and the next
+ * one's indentation are mostly skipped at once, a single space (after a
+ * colon) byte by byte */
 static inline void
 lgsp_json_skip_ws(lgsp_json_parser_t *ps)
 {
-    uint64_t              w;
+    size_t                n;
     const unsigned char  *p, *end;
 
     p = ps->p;
@@ -150,17 +171,14 @@ lgsp_json_skip_ws(lgsp_json_parser_t *ps)
 
     while (p < end && *p <= ' ') {
 
-        if (*p == ' ' && end - p >= 8) {
-            memcpy(&w, p, 8);
-            w ^= LGSP_JSON_ONES * ' ';
+        if (*p == '\n' && end - p >= 16) {
+            n = lgsp_json_blanks16(p);
+            p += n;
 
-            if (w == 0) {
-                p += 8;
-                continue;
+            if (n < 16) {
+                break;
             }
 
-            /* the spaces before the first other byte, at least one */
-            p += lgsp_json_first_byte(w);
             continue;
         }
 

@@ -732,12 +732,12 @@ test_strict_parser(void)
             "a big integer is a decimal, kept as written");
 
     /* blanks of every length around tokens, up to the end of the text */
-    deep = malloc(256);
+    deep = malloc(512);
     if (deep == NULL) {
         return;
     }
 
-    for (i = 0, n = 0; i <= 20; i++) {
+    for (i = 0, n = 0; i <= 40; i++) {
         len = sprintf(deep, "%*s{%*s\"a\"%*s:\t\n%*s1%*s}%*s", (int) i, "",
                       (int) i, "", (int) i, "", (int) i, "", (int) i, "",
                       (int) i, "");
@@ -746,8 +746,20 @@ test_strict_parser(void)
              && json->u.members[0].value.u.integer == 1;
     }
 
+    UNIT_EQ_INT((int) n, 41, "0 to 40 blanks around every token");
+
+    /* after a line's end: only the four blanks of RFC 8259 are skipped */
+    for (i = 0, n = 0; i <= 40; i++) {
+        len = sprintf(deep, "[\n%*s\r\n\t1]", (int) i, "");
+        n += parse(deep, len, 64, 1, &kind, err, sizeof(err)) != NULL;
+        len = sprintf(deep, "[\n%*s\f1]", (int) i, "");
+        n += parse(deep, len, 64, 1, &kind, err, sizeof(err)) == NULL;
+        len = sprintf(deep, "[\n%*s\v1]", (int) i, "");
+        n += parse(deep, len, 64, 1, &kind, err, sizeof(err)) == NULL;
+    }
+
     free(deep);
-    UNIT_EQ_INT((int) n, 21, "0 to 20 blanks around every token");
+    UNIT_EQ_INT((int) n, 123, "indentation of 0 to 40, then other bytes");
 
     /* 5000 keys "k0".."k4999", then "k17" again: found by sorting */
     n = 5000;
