@@ -1201,7 +1201,8 @@ test_numbers(void)
 static void
 test_unevaluated_and_dynamic_refs(void)
 {
-    char                   err[512];
+    char                   err[512], text[2048], name[64], want[16];
+    size_t                 n, i, len;
     lgsp_schema_t         *schema;
 
     schema = compile_text(
@@ -1223,6 +1224,37 @@ test_unevaluated_and_dynamic_refs(void)
         UNIT_EQ_STR(errors.errors[0].keyword, "unevaluatedProperties",
                     "its keyword");
     }
+    lgsp_schema_free(schema);
+
+    /* annotations are kept by a member's index: objects of more members
+     * than are kept without calloc(), seen through anyOf and $ref */
+    schema = compile_text(
+        "{\"$defs\": {\"b\": {\"properties\": {\"b\": true}}},"
+        " \"anyOf\": [{\"patternProperties\": {\"^a\": true}}, true],"
+        " \"$ref\": \"#/$defs/b\","
+        " \"unevaluatedProperties\": false}", NULL, err, sizeof(err));
+    UNIT_OK(schema != NULL, "unevaluatedProperties with anyOf compiles");
+    if (schema == NULL) {
+        return;
+    }
+
+    for (n = 1; n <= 100; n += 33) {
+        for (i = 0, len = 0; i < n; i++) {
+            len += sprintf(text + len, "%s\"a%zu\": %zu", len ? ", " : "{",
+                           i, i);
+            if (i == n / 2) {
+                len += sprintf(text + len, ", \"b\": 0, \"c%zu\": 0", i);
+            }
+        }
+        sprintf(text + len, "}");
+
+        snprintf(name, sizeof(name), "%zu members and one unevaluated",
+                 n + 2);
+        snprintf(want, sizeof(want), "/c%zu", n / 2);
+        UNIT_OK(validate_text(schema, text, 5) == 0 && errors.n == 1
+                && strcmp(errors.errors[0].instance_path, want) == 0, name);
+    }
+
     lgsp_schema_free(schema);
 }
 
