@@ -59,13 +59,10 @@ sub redis {
     return $out;
 }
 
+# Sentinel's failover and a node's reload take their time
 sub wait_for {
     my ($cond) = @_;
-    for (1 .. 300) {
-        return 1 if $cond->();
-        sleep 0.1;
-    }
-    return 0;
+    return $t->wait_for($cond, 30);
 }
 
 ok wait_for(sub { redis('replica', 'INFO', 'replication')

@@ -2,6 +2,9 @@
  * Conversion alone, lgsp_xml: a JSON request into a SOAP 1.1 envelope
  * (parsed, then written) and a SOAP answer into JSON, without and with a
  * schema typing it, each in a loop for SECONDS; prints "CASE OPS_PER_S".
+ * libxml2_read is libxml2 alone reading the answer as lgsp_xml has it
+ * read (same options, SAX events that do nothing): the floor under any
+ * conversion of XML with libxml2.
  *
  *   bench SECONDS REQUEST.json ANSWER.xml ANSWER.schema.json
  */
@@ -10,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 
 #include "lgsp_xml.h"
 
@@ -105,6 +111,80 @@ soap_to_json(const char *xml, size_t len, const lgsp_schema_t *schema,
 }
 
 
+static void
+libxml2_on_start(void *data, const xmlChar *localname, const xmlChar *prefix,
+    const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+    int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+}
+
+
+static void
+libxml2_on_end(void *data, const xmlChar *localname, const xmlChar *prefix,
+    const xmlChar *uri)
+{
+}
+
+
+static void
+libxml2_on_text(void *data, const xmlChar *ch, int len)
+{
+}
+
+
+static int
+libxml2_read(const char *xml, size_t len)
+{
+    int                well_formed;
+    xmlSAXHandler     *sax;
+    xmlParserCtxtPtr   ctxt;
+
+    ctxt = xmlCreateMemoryParserCtxt(xml, (int) len);
+    if (ctxt == NULL) {
+        return -1;
+    }
+
+    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA
+                            | XML_PARSE_IGNORE_ENC | XML_PARSE_NOERROR
+                            | XML_PARSE_NOWARNING);
+
+    sax = ctxt->sax;
+    memset(sax, 0, sizeof(xmlSAXHandler));
+    sax->initialized = XML_SAX2_MAGIC;
+    sax->startElementNs = libxml2_on_start;
+    sax->endElementNs = libxml2_on_end;
+    sax->characters = libxml2_on_text;
+
+    xmlParseDocument(ctxt);
+    well_formed = ctxt->wellFormed;
+    xmlFreeParserCtxt(ctxt);
+
+    return well_formed ? LGSP_XML_OK : LGSP_XML_MALFORMED;
+}
+
+
+/* case c once: 0 when it went as it should */
+static int
+run(int c, char **text, size_t *len, const lgsp_schema_t *schema,
+    lgsp_sbuf_t *out)
+{
+    switch (c) {
+
+    case 0:
+        return json_to_soap(text[0], len[0], out);
+
+    case 1:
+        return soap_to_json(text[1], len[1], NULL, out);
+
+    case 2:
+        return soap_to_json(text[1], len[1], schema, out);
+
+    default:
+        return libxml2_read(text[1], len[1]);
+    }
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -116,8 +196,9 @@ main(int argc, char **argv)
     unsigned long          n, k;
     lgsp_schema_t         *schema;
     lgsp_schema_options_t  opts;
-    const char            *names[3] = { "json_to_soap", "soap_to_json",
-                                        "soap_to_json_typed" };
+    const char            *names[4] = { "json_to_soap", "soap_to_json",
+                                        "soap_to_json_typed",
+                                        "libxml2_read" };
 
     if (argc != 5) {
         fprintf(stderr, "usage: %s SECONDS REQUEST.json ANSWER.xml"
@@ -137,13 +218,10 @@ main(int argc, char **argv)
     }
 
     memset(&out, 0, sizeof(out));
+    xmlInitParser();
 
-    for (c = 0; c < 3; c++) {
-        if ((c == 0 ? json_to_soap(text[0], len[0], &out)
-                    : soap_to_json(text[1], len[1], c == 2 ? schema : NULL,
-                                   &out))
-            != LGSP_XML_OK)
-        {
+    for (c = 0; c < 4; c++) {
+        if (run(c, text, len, schema, &out) != LGSP_XML_OK) {
             fprintf(stderr, "%s failed\n", names[c]);
             return 1;
         }
@@ -153,13 +231,7 @@ main(int argc, char **argv)
 
         do {
             for (k = 0; k < 100; k++) {
-                if (c == 0) {
-                    json_to_soap(text[0], len[0], &out);
-
-                } else {
-                    soap_to_json(text[1], len[1], c == 2 ? schema : NULL,
-                                 &out);
-                }
+                run(c, text, len, schema, &out);
             }
 
             n += k;

@@ -46,6 +46,12 @@ use Time::HiRes qw(sleep time);
 
 our $REPO = abs_path(File::Spec->catdir(__FILE__, '..', '..', '..', '..'));
 
+# Every nginx and helper a test starts leads a process group of its own,
+# which stop() empties: a worker whose master died, or what a helper
+# script started, goes with it.  An interrupted test (Ctrl-C, prove's
+# timeout) exits through its objects' DESTROY and stops them too.
+$SIG{$_} = sub { exit 128 } for qw(INT TERM HUP);
+
 
 sub new {
     my ($class, %opt) = @_;
@@ -68,6 +74,7 @@ sub new {
         ports    => [],
         pids     => [],
         nginx    => undef,
+        owner    => $$,
     }, $class;
 
     return $self;
@@ -139,14 +146,15 @@ sub read_file {
 }
 
 
-# asks $test again (a bounded while: 5 s) until it answers true; returns
-# its last answer.  What the log phase does (records, metrics) happens
-# after the answer has left, so a client can look before it is there.
+# asks $test again (a bounded while: $seconds, 5 by default) until it
+# answers true; returns its last answer.  What the log phase does
+# (records, metrics) happens after the answer has left, so a client can
+# look before it is there.
 sub wait_for {
-    my ($self, $test) = @_;
+    my ($self, $test, $seconds) = @_;
     my $answer;
 
-    for (1 .. 100) {
+    for (1 .. ($seconds || 5) * 20) {
         last if $answer = $test->();
         select undef, undef, undef, 0.05;
     }
@@ -279,6 +287,7 @@ sub start {
     my $pid = fork // die "fork: $!";
 
     if ($pid == 0) {
+        POSIX::setpgid(0, 0);
         open STDOUT, '>>', "$self->{dir}/logs/stdout.log";
         open STDERR, '>&', \*STDOUT;
         # make asan: the sanitizer runtime goes into nginx, and only there
@@ -368,14 +377,12 @@ sub signal {
 sub stop {
     my ($self) = @_;
 
-    if (my $pid = delete $self->{nginx}) {
+    for my $pid (grep { defined } delete $self->{nginx},
+                 @{ $self->{pids} })
+    {
         kill 'TERM', $pid;
         wait_exit($pid);
-    }
-
-    for my $pid (@{ $self->{pids} }) {
-        kill 'TERM', $pid;
-        wait_exit($pid);
+        kill 'KILL', -$pid;
     }
 
     $self->{pids} = [];
@@ -393,10 +400,9 @@ sub wait_exit {
         sleep 0.05;
     }
 
-    # an nginx master that would not go: its workers with it, or they
-    # would live on, orphaned, holding the test's ports
-    my @children = map { /^\s*(\d+)/ ? $1 : () } `ps -o pid= --ppid $pid`;
-    kill 'KILL', $pid, @children;
+    # an nginx master that would not go: its workers with it (its process
+    # group), or they would live on, orphaned, holding the test's ports
+    kill 'KILL', -$pid, $pid;
     waitpid($pid, 0);
 }
 
@@ -408,6 +414,7 @@ sub spawn {
     my $pid = fork // die "fork: $!";
 
     if ($pid == 0) {
+        POSIX::setpgid(0, 0);
         open STDOUT, '>>', "$self->{dir}/logs/spawn.log";
         open STDERR, '>&', \*STDOUT;
         exec @cmd;
@@ -589,7 +596,9 @@ sub openssl_key {
 sub DESTROY {
     my ($self) = @_;
     local $?;
-    $self->stop;
+
+    # not in a forked child that did not _exit(): the nginx is its parent's
+    $self->stop if $$ == $self->{owner};
 }
 
 
