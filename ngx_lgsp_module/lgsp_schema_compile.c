@@ -2461,8 +2461,11 @@ lgsp_ref_only(const lgsp_node_t *node)
     lgsp_node_t         rest;
     static lgsp_node_t  none;
 
+    /* a schema of a resource with dynamic anchors enters it into the
+     * dynamic scope: that is a step of its own (lgsp_validate_applied()) */
     if (node->is_boolean || node->ref.node == NULL
-        || node->ref.node->resource != node->resource)
+        || ((node->checks & LGSP_C_SCOPE)
+            && node->ref.node->resource != node->resource))
     {
         return 0;
     }
@@ -2488,7 +2491,9 @@ lgsp_collapse_link(lgsp_compiler_t *c, lgsp_link_t *link)
     for (hops = 0; link->node && hops < 8 && lgsp_ref_only(link->node);
          hops++)
     {
-        seg = lgsp_strdup_printf("%s/$ref", link->seg);
+        /* the target's own link may be collapsed already: its step is
+         * then "$ref/$ref..." */
+        seg = lgsp_strdup_printf("%s/%s", link->seg, link->node->ref.seg);
         link->seg = seg ? lgsp_arena_strndup(c, seg, strlen(seg)) : NULL;
         free(seg);
 

@@ -25,8 +25,8 @@
  * first: small bodies never call malloc */
 #define LGSP_JSON_STACK       64
 
-/* a byte repeated in all 8 bytes of a word */
-#define LGSP_JSON_ONES        0x0101010101010101ULL
+/* 16 signed bytes compared at once */
+typedef signed char  lgsp_json_v16_t __attribute__((vector_size(16)));
 
 /* objects with more members are checked for duplicates by sorting */
 #define LGSP_JSON_LINEAR_KEYS 32
@@ -80,8 +80,10 @@ static int lgsp_json_array(lgsp_json_parser_t *ps, size_t depth,
     lgsp_json_t *out);
 static int lgsp_json_grow(lgsp_json_parser_t *ps);
 static int lgsp_json_duplicates(lgsp_json_parser_t *ps, size_t base);
-static int lgsp_json_string(lgsp_json_parser_t *ps, const char **s,
+static inline int lgsp_json_string(lgsp_json_parser_t *ps, const char **s,
     size_t *len, int *escaped);
+static int lgsp_json_unescape(lgsp_json_parser_t *ps, const unsigned char *q,
+    const char **s, size_t *len);
 static int lgsp_json_parse_number(lgsp_json_parser_t *ps, lgsp_json_t *out);
 static int lgsp_json_number_text(lgsp_json_parser_t *ps, const char *text,
     size_t len, lgsp_json_t *out);
@@ -95,11 +97,73 @@ static int lgsp_json_fail(lgsp_json_parser_t *ps, int kind,
     const unsigned char *at, const char *what);
 
 
-/* pretty-printed bodies are a quarter blanks: indentation goes 8 at a time */
+/* the index of the first byte of a word (as memcpy() read it) not 0 */
+static inline size_t
+lgsp_json_first_byte(uint64_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return __builtin_ctzll(w) >> 3;
+#else
+    return __builtin_clzll(w) >> 3;
+#endif
+}
+
+
+/* the index of the first byte of the 16 of a comparison that is true,
+ * 16 when none is */
+static inline size_t
+lgsp_json_first16(lgsp_json_v16_t found)
+{
+    uint64_t  lo, hi;
+
+    memcpy(&lo, &found, 8);
+    memcpy(&hi, (char *) &found + 8, 8);
+
+    if (lo) {
+        return lgsp_json_first_byte(lo);
+    }
+
+    return hi ? 8 + lgsp_json_first_byte(hi) : 16;
+}
+
+
+/*
+ * The index of the first of the 16 bytes at p that a string does not hold
+ * as it is: a quote, a backslash, a control byte or a non-ASCII one (both
+ * are below ' ' as signed bytes); 16 when there is none.  The vector
+ * extension of GCC and clang: a few SSE2 (or NEON) instructions.
+ */
+static inline size_t
+lgsp_json_plain16(const unsigned char *p)
+{
+    lgsp_json_v16_t  x;
+
+    memcpy(&x, p, 16);
+
+    return lgsp_json_first16((x == '"') | (x == '\\') | (x < ' '));
+}
+
+
+/* the blanks the 16 bytes at p start with */
+static inline size_t
+lgsp_json_blanks16(const unsigned char *p)
+{
+    lgsp_json_v16_t  x;
+
+    memcpy(&x, p, 16);
+
+    return lgsp_json_first16((x != ' ') & (x != '\n') & (x != '\r')
+                             & (x != '\t'));
+}
+
+
+/* pretty-printed bodies are a quarter blanks: a line's end and the next
+ * one's indentation are mostly skipped at once, a single space (after a
+ * colon) byte by byte */
 static inline void
 lgsp_json_skip_ws(lgsp_json_parser_t *ps)
 {
-    uint64_t              w;
+    size_t                n;
     const unsigned char  *p, *end;
 
     p = ps->p;
@@ -107,21 +171,14 @@ lgsp_json_skip_ws(lgsp_json_parser_t *ps)
 
     while (p < end && *p <= ' ') {
 
-        if (*p == ' ' && end - p >= 8) {
-            memcpy(&w, p, 8);
-            w ^= LGSP_JSON_ONES * ' ';
+        if (*p == '\n' && end - p >= 16) {
+            n = lgsp_json_blanks16(p);
+            p += n;
 
-            if (w == 0) {
-                p += 8;
-                continue;
+            if (n < 16) {
+                break;
             }
 
-            /* the spaces before the first other byte, at least one */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            p += __builtin_ctzll(w) >> 3;
-#else
-            p += __builtin_clzll(w) >> 3;
-#endif
             continue;
         }
 
@@ -620,16 +677,16 @@ lgsp_json_duplicates(lgsp_json_parser_t *ps, size_t base)
 /*
  * A string at ps->p ('"'): *s points into the text when it has no escape
  * and the caller lends the text, else into memory of the document.
+ * Inlined where strings are read: most are short and plain, and the call
+ * cost as much as reading them.
  */
-static int
+static inline __attribute__((always_inline)) int
 lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len,
     int *escaped)
 {
-    char                 *out, *copy;
+    char                 *copy;
     size_t                n;
-    uint64_t              w, v, m;
-    unsigned              cp, lo;
-    const unsigned char  *p, *q, *r, *end;
+    const unsigned char  *p, *q, *end;
 
     p = ps->p + 1;
     end = ps->end;
@@ -638,34 +695,25 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len,
     q = p;
 
     for ( ;; ) {
-        /* 8 bytes at a time while none is a control byte, a quote, a
-         * backslash or non-ASCII (a high bit in m: perhaps one is) */
-        while (end - q >= 8) {
-            memcpy(&w, q, 8);
+        if (end - q >= 16) {
+            n = lgsp_json_plain16(q);
+            q += n;
 
-            v = w ^ (LGSP_JSON_ONES * '"');
-            m = (v - LGSP_JSON_ONES) & ~v;
-            v = w ^ (LGSP_JSON_ONES * '\\');
-            m |= (v - LGSP_JSON_ONES) & ~v;
-            m |= ((w - LGSP_JSON_ONES * 0x20) & ~w) | w;
-            m &= LGSP_JSON_ONES * 0x80;
-
-            if (m) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                /* borrows run upwards only: the lowest mark is exact */
-                q += __builtin_ctzll(m) >> 3;
-#endif
-                break;
+            if (n == 16) {
+                continue;
             }
 
-            q += 8;
+        } else {
+            while (q < end && lgsp_json_plain[*q]) {
+                q++;
+            }
+
+            if (q == end) {
+                break;
+            }
         }
 
-        while (q < end && lgsp_json_plain[*q]) {
-            q++;
-        }
-
-        if (q == end || *q < 0x80) {
+        if (*q < 0x80) {
             break;
         }
 
@@ -692,32 +740,56 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len,
         q += n;
     }
 
-    if (escaped != NULL) {
-        *escaped = (q < end && *q == '\\');
+    if (q == end || *q != '"') {
+        if (escaped != NULL) {
+            *escaped = (q < end && *q == '\\');
+        }
+
+        return lgsp_json_unescape(ps, q, s, len);
     }
 
-    if (q < end && *q == '"') {
-        if ((size_t) (q - p) > LGSP_JSON_MAX_LEN) {
-            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
-                                  "string too long");
-        }
+    if (escaped != NULL) {
+        *escaped = 0;
+    }
 
-        *len = q - p;
-        ps->p = q + 1;
+    if ((size_t) (q - p) > LGSP_JSON_MAX_LEN) {
+        return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p, "string too long");
+    }
 
-        if (ps->opts->borrow) {
-            *s = (const char *) p;
-            return 0;
-        }
+    *len = q - p;
+    ps->p = q + 1;
 
-        copy = lgsp_json_alloc(ps, *len + 1);
-        if (copy == NULL) {
-            return -1;
-        }
-
-        *s = memcpy(copy, p, *len);
+    if (ps->opts->borrow) {
+        *s = (const char *) p;
         return 0;
     }
+
+    copy = lgsp_json_alloc(ps, *len + 1);
+    if (copy == NULL) {
+        return -1;
+    }
+
+    *s = memcpy(copy, p, *len);
+    return 0;
+}
+
+
+/*
+ * The rest of the string at ps->p from q, the first byte that is not
+ * plain text (a backslash, or a byte refused here), unescaped into
+ * memory of the document
+ */
+static int
+lgsp_json_unescape(lgsp_json_parser_t *ps, const unsigned char *q,
+    const char **s, size_t *len)
+{
+    char                 *out, *copy;
+    size_t                n;
+    unsigned              cp, lo;
+    const unsigned char  *p, *r, *end;
+
+    p = ps->p + 1;
+    end = ps->end;
 
     /*
      * escapes: the unescaped text is never longer than the escaped one up

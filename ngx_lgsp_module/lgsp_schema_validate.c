@@ -71,20 +71,22 @@ struct lgsp_scope_s {
 };
 
 
-/* names kept in the annotations themselves before any malloc() */
-#define LGSP_EVAL_NAMES      16
+/* marks kept in the annotations themselves before any calloc() */
+#define LGSP_EVAL_MARKS      64
 
-/* annotations: the properties and items evaluated so far */
+/*
+ * Annotations: the properties and items evaluated so far, of the one
+ * instance the schemas that share them are applied to.  A mark per
+ * member of an object (properties evaluated) or item of an array (items
+ * "contains" matched), by its index.
+ */
 typedef struct {
-    lgsp_name_t           *names;       /* NULL or local: nothing to free */
-    size_t                 n_names;
-    size_t                 cap;
     int                    all_props;
     int                    all_items;
     size_t                 items_upto;
-    unsigned char         *marks;       /* items matched by "contains" */
+    unsigned char         *marks;       /* NULL or local: nothing to free */
     size_t                 n_marks;
-    lgsp_name_t            local[LGSP_EVAL_NAMES];
+    unsigned char          local[LGSP_EVAL_MARKS];
 } lgsp_eval_t;
 
 
@@ -950,13 +952,9 @@ lgsp_unique(const lgsp_json_t *array, size_t *i, size_t *j)
 
 /* annotations */
 
-/* the local names are left as they are: nothing reads past n_names */
 static void
 lgsp_eval_init(lgsp_eval_t *ev)
 {
-    ev->names = NULL;
-    ev->n_names = 0;
-    ev->cap = 0;
     ev->all_props = 0;
     ev->all_items = 0;
     ev->items_upto = 0;
@@ -965,73 +963,59 @@ lgsp_eval_init(lgsp_eval_t *ev)
 }
 
 
-static int
-lgsp_eval_has(const lgsp_eval_t *ev, const char *key, size_t len)
-{
-    size_t  i;
-
-    for (i = 0; i < ev->n_names; i++) {
-        if (ev->names[i].len == len
-            && (ev->names[i].key == key
-                || lgsp_json_key_eq(ev->names[i].key, key, len)))
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-static void
-lgsp_eval_add(lgsp_vctx_t *v, lgsp_eval_t *ev, const char *key, size_t len)
-{
-    size_t        cap;
-    lgsp_name_t  *names;
-
-    if (ev->all_props) {
-        return;
-    }
-
-    if (ev->names == NULL) {
-        ev->names = ev->local;
-        ev->cap = LGSP_EVAL_NAMES;
-    }
-
-    if (ev->n_names == ev->cap) {
-        cap = ev->cap * 2;
-        names = malloc(cap * sizeof(lgsp_name_t));
-        if (names == NULL) {
-            v->oom = 1;
-            return;
-        }
-        memcpy(names, ev->names, ev->n_names * sizeof(lgsp_name_t));
-        if (ev->names != ev->local) {
-            free(ev->names);
-        }
-        ev->names = names;
-        ev->cap = cap;
-    }
-
-    ev->names[ev->n_names].key = key;
-    ev->names[ev->n_names++].len = len;
-}
-
-
+/* the member or item at index of an instance of size members or items */
 static void
 lgsp_eval_mark(lgsp_vctx_t *v, lgsp_eval_t *ev, size_t index, size_t size)
 {
     if (ev->marks == NULL) {
-        ev->marks = calloc(size, 1);
-        if (ev->marks == NULL) {
-            v->oom = 1;
-            return;
+        if (size <= LGSP_EVAL_MARKS) {
+            memset(ev->local, 0, size);
+            ev->marks = ev->local;
+
+        } else {
+            ev->marks = calloc(size, 1);
+            if (ev->marks == NULL) {
+                v->oom = 1;
+                return;
+            }
         }
+
         ev->n_marks = size;
     }
 
     if (index < ev->n_marks) {
         ev->marks[index] = 1;
+    }
+}
+
+
+static int
+lgsp_eval_has(const lgsp_eval_t *ev, size_t index)
+{
+    return index < ev->n_marks && ev->marks[index];
+}
+
+
+/* the index of the member of an object whose value is at value */
+static size_t
+lgsp_member_index(const lgsp_json_t *object, const lgsp_json_t *value)
+{
+    const lgsp_json_member_t  *m;
+
+    m = (const lgsp_json_member_t *) ((const char *) value
+                                      - offsetof(lgsp_json_member_t, value));
+
+    return m - object->u.members;
+}
+
+
+/* the member at index of the object inst was evaluated */
+static void
+lgsp_eval_add(lgsp_vctx_t *v, lgsp_eval_t *ev, const lgsp_json_t *inst,
+    size_t index)
+{
+    if (!ev->all_props) {
+        lgsp_eval_mark(v, ev, index, inst->len);
     }
 }
 
@@ -1048,10 +1032,6 @@ lgsp_eval_merge(lgsp_vctx_t *v, lgsp_eval_t *dst, const lgsp_eval_t *src)
         dst->items_upto = src->items_upto;
     }
 
-    for (i = 0; i < src->n_names && !dst->all_props; i++) {
-        lgsp_eval_add(v, dst, src->names[i].key, src->names[i].len);
-    }
-
     for (i = 0; i < src->n_marks; i++) {
         if (src->marks[i]) {
             lgsp_eval_mark(v, dst, i, src->n_marks);
@@ -1063,11 +1043,9 @@ lgsp_eval_merge(lgsp_vctx_t *v, lgsp_eval_t *dst, const lgsp_eval_t *src)
 static void
 lgsp_eval_free(lgsp_eval_t *ev)
 {
-    if (ev->names != ev->local) {
-        free(ev->names);
+    if (ev->marks != ev->local) {
+        free(ev->marks);
     }
-
-    free(ev->marks);
 }
 
 
@@ -1098,7 +1076,7 @@ lgsp_type_matches(unsigned types, const lgsp_json_t *inst)
 }
 
 
-static int
+static __attribute__((noinline)) int
 lgsp_validate_number(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
 {
@@ -1167,7 +1145,7 @@ lgsp_utf8_length(const char *s, size_t n)
 }
 
 
-static int
+static __attribute__((noinline)) int
 lgsp_validate_string(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
 {
@@ -1245,7 +1223,7 @@ done:
 }
 
 
-static int
+static __attribute__((noinline)) int
 lgsp_validate_array(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
     const lgsp_scope_t *scope, lgsp_eval_t *ev)
@@ -1502,7 +1480,7 @@ lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n,
                 LGSP_FAIL(v, valid);
             }
             if (ev != NULL) {
-                lgsp_eval_add(v, ev, p->key, p->len);
+                lgsp_eval_add(v, ev, inst, lgsp_member_index(inst, value));
             }
         }
 
@@ -1572,7 +1550,7 @@ lgsp_validate_props(lgsp_vctx_t *v, const lgsp_node_t *n,
         }
 
         if (ev != NULL && matched) {
-            lgsp_eval_add(v, ev, key, len);
+            lgsp_eval_add(v, ev, inst, k);
         }
     }
 
@@ -1586,7 +1564,7 @@ done:
 }
 
 
-static int
+static __attribute__((noinline)) int
 lgsp_validate_object(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
     const lgsp_scope_t *scope, lgsp_eval_t *ev)
@@ -1844,7 +1822,7 @@ lgsp_validate_unevaluated(lgsp_vctx_t *v, const lgsp_node_t *n,
             sub_ip.key = inst->u.members[i].key;
             sub_ip.len = inst->u.members[i].key_len;
 
-            if (lgsp_eval_has(ev, sub_ip.key, sub_ip.len)) {
+            if (lgsp_eval_has(ev, i)) {
                 continue;
             }
 
@@ -1868,7 +1846,7 @@ lgsp_validate_unevaluated(lgsp_vctx_t *v, const lgsp_node_t *n,
         size = inst->len;
 
         for (i = ev->items_upto; i < size; i++) {
-            if (i < ev->n_marks && ev->marks[i]) {
+            if (lgsp_eval_has(ev, i)) {
                 continue;
             }
             sub_ip.index = i;
@@ -1952,8 +1930,13 @@ lgsp_validate_type(lgsp_vctx_t *v, const lgsp_node_t *n,
 }
 
 
-/* the keywords of the value's own type: maxLength, properties... */
-static int
+/*
+ * The keywords of the value's own type: maxLength, properties...  A
+ * switch in its callers, each type's keywords a function of their own
+ * (noinline): inlined together they made one big frame that every string
+ * of a body paid to enter.
+ */
+static inline __attribute__((always_inline)) int
 lgsp_validate_kind(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_json_t *inst, const lgsp_ipath_t *ip, const lgsp_spath_t *sp,
     const lgsp_scope_t *scope, lgsp_eval_t *ev)

@@ -56,6 +56,9 @@ my @cases = (
       '{"type":"array","items":{"anyOf":['
           . branches(20, '{"pattern":"^(\\\\w+\\\\s?)*$"}') . ']}}',
       '[' . join(',', ('"' . 'ab ' x 15 . '!"') x 20_000) . ']' ],
+    [ '100,000 members, unevaluatedProperties (issue 18)',
+      '{"patternProperties":{"^a":true},"unevaluatedProperties":false}',
+      '{' . join(',', map { "\"a$_\":0" } 0 .. 99_999) . '}' ],
     [ 'uniqueItems over 104,000 arrays',
       '{"type":"array","uniqueItems":true}',
       '[' . join(',', map { "[$_,\"x\"]" } 1 .. 104_000) . ']' ],

@@ -339,6 +339,61 @@ test_file_refs_across_two_files(void)
 }
 
 
+/*
+ * Links past schemas that are only a "$ref" keep every "$ref" in the
+ * keyword location, in whatever order the links were shortened, within
+ * a document and across documents
+ */
+static void
+test_chained_refs_keep_every_step(void)
+{
+    int             ok;
+    char            err[256], name[80];
+    size_t          i;
+    lgsp_schema_t  *schema;
+    static const char  *texts[] = {
+        "{\"$defs\": {\"a\": {\"type\": \"integer\"},"
+        " \"b\": {\"$ref\": \"#/$defs/a\"}, \"c\": {\"$ref\": \"#/$defs/b\"}},"
+        " \"allOf\": [{\"$ref\": \"#/$defs/c\"}],"
+        " \"properties\": {\"x\": {\"$ref\": \"#/$defs/c\"}}}",
+        "{\"$defs\": {\"c\": {\"$ref\": \"#/$defs/b\"},"
+        " \"b\": {\"$ref\": \"#/$defs/a\"}, \"a\": {\"type\": \"integer\"}},"
+        " \"allOf\": [{\"$ref\": \"#/$defs/c\"}],"
+        " \"properties\": {\"x\": {\"$ref\": \"#/$defs/c\"}}}",
+        "{\"$defs\": {\"c\": {\"$ref\": \"#/$defs/b\"},"
+        " \"a\": {\"$id\": \"other.json\", \"type\": \"integer\"},"
+        " \"b\": {\"$ref\": \"other.json\"}},"
+        " \"allOf\": [{\"$ref\": \"#/$defs/c\"}],"
+        " \"properties\": {\"x\": {\"$ref\": \"#/$defs/c\"}}}",
+    };
+
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        schema = compile_text(texts[i], NULL, err, sizeof(err));
+        snprintf(name, sizeof(name), "chained refs #%zu compile", i);
+        UNIT_OK(schema != NULL, name);
+        if (schema == NULL) {
+            printf("#   %s\n", err);
+            continue;
+        }
+
+        snprintf(name, sizeof(name), "chained refs #%zu: every $ref", i);
+        ok = validate_text(schema, "{\"x\": \"s\"}", 5) == 0
+             && errors.n == 2
+             && strcmp(errors.errors[0].schema_path,
+                       "/properties/x/$ref/$ref/$ref/type") == 0
+             && strcmp(errors.errors[1].schema_path,
+                       "/allOf/0/$ref/$ref/$ref/type") == 0;
+        UNIT_OK(ok, name);
+        if (!ok && errors.n == 2) {
+            printf("#   %s, %s\n", errors.errors[0].schema_path,
+                   errors.errors[1].schema_path);
+        }
+
+        lgsp_schema_free(schema);
+    }
+}
+
+
 static void
 test_draft07_by_schema_keyword(void)
 {
@@ -677,12 +732,12 @@ test_strict_parser(void)
             "a big integer is a decimal, kept as written");
 
     /* blanks of every length around tokens, up to the end of the text */
-    deep = malloc(256);
+    deep = malloc(512);
     if (deep == NULL) {
         return;
     }
 
-    for (i = 0, n = 0; i <= 20; i++) {
+    for (i = 0, n = 0; i <= 40; i++) {
         len = sprintf(deep, "%*s{%*s\"a\"%*s:\t\n%*s1%*s}%*s", (int) i, "",
                       (int) i, "", (int) i, "", (int) i, "", (int) i, "",
                       (int) i, "");
@@ -691,8 +746,20 @@ test_strict_parser(void)
              && json->u.members[0].value.u.integer == 1;
     }
 
+    UNIT_EQ_INT((int) n, 41, "0 to 40 blanks around every token");
+
+    /* after a line's end: only the four blanks of RFC 8259 are skipped */
+    for (i = 0, n = 0; i <= 40; i++) {
+        len = sprintf(deep, "[\n%*s\r\n\t1]", (int) i, "");
+        n += parse(deep, len, 64, 1, &kind, err, sizeof(err)) != NULL;
+        len = sprintf(deep, "[\n%*s\f1]", (int) i, "");
+        n += parse(deep, len, 64, 1, &kind, err, sizeof(err)) == NULL;
+        len = sprintf(deep, "[\n%*s\v1]", (int) i, "");
+        n += parse(deep, len, 64, 1, &kind, err, sizeof(err)) == NULL;
+    }
+
     free(deep);
-    UNIT_EQ_INT((int) n, 21, "0 to 20 blanks around every token");
+    UNIT_EQ_INT((int) n, 123, "indentation of 0 to 40, then other bytes");
 
     /* 5000 keys "k0".."k4999", then "k17" again: found by sorting */
     n = 5000;
@@ -877,6 +944,156 @@ test_strict_parser_agrees_with_jansson(void)
 }
 
 
+/*
+ * One string of a test of the string reader: parsed alone (its end the
+ * text's) and as the key and the value of an object followed by blanks
+ * (16 bytes and more are read at once), borrowed and copied.  Each must
+ * agree with jansson; a refused one must name the byte at (1-based) or,
+ * at == 0, just be refused.
+ */
+static int
+string_case(const char *s, size_t n, size_t at)
+{
+    int           kind, borrow, ok;
+    char          text[160], err[256], want[32];
+    size_t        len, pad, i;
+    json_t       *theirs;
+    lgsp_json_t  *ours, *str;
+
+    ok = 1;
+
+    for (i = 0; i < 3 && ok; i++) {
+        pad = i == 0 ? 0 : 20;
+        len = 0;
+
+        if (i == 1) {
+            text[len++] = '[';
+        }
+        if (i == 2) {
+            len += sprintf(text, "{\"");
+        } else {
+            text[len++] = '"';
+        }
+
+        memcpy(text + len, s, n);
+        len += n;
+        text[len++] = '"';
+
+        if (i == 1) {
+            text[len++] = ']';
+        }
+        if (i == 2) {
+            len += sprintf(text + len, ":1}");
+        }
+
+        memset(text + len, ' ', pad);
+        len += pad;
+
+        theirs = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                            NULL);
+
+        for (borrow = 0; borrow < 2; borrow++) {
+            ours = parse(text, len, 64, borrow, &kind, err, sizeof(err));
+
+            if (theirs == NULL || ours == NULL) {
+                /* a NUL in a key: jansson takes it, we refuse it */
+                ok = ours == NULL
+                     && (theirs == NULL
+                         || strstr(err, "NUL in an object key") != NULL);
+                if (ok && at) {
+                    snprintf(want, sizeof(want), "at byte %zu:",
+                             at + (i == 0 ? 1 : 2));
+                    ok = strstr(err, want) != NULL;
+                }
+                if (!ok) {
+                    printf("#   %s\n", ours ? "parsed" : err);
+                }
+                continue;
+            }
+
+            str = i == 0 ? ours : &ours->u.items[0];
+            ok = ok && same_as_jansson(ours, theirs);
+
+            if (i < 2 && ok) {
+                /* plain text is borrowed, escaped text is copied */
+                ok = (str->u.str >= text && str->u.str < text + len)
+                     == (borrow && memchr(s, '\\', n) == NULL);
+            }
+        }
+
+        json_decref(theirs);
+    }
+
+    return ok;
+}
+
+
+/*
+ * The string reader's fast path, 16 bytes at a time: strings of every
+ * length around that width, with an escape, a multi-byte sequence, a
+ * bad UTF-8 sequence, a control byte or a quote at each position
+ */
+static void
+test_string_fast_path_edges(void)
+{
+    int          kind;
+    char         s[64], err[256], want[32];
+    size_t       n, i, k, bad;
+    const char  *ins;
+    static const struct {
+        const char  *text;
+        size_t       at;        /* 0: accepted; else byte refused + 1 */
+    } inserts[] = {
+        { "\\n", 0 }, { "\\u00e9", 0 }, { "\\ud83d\\ude00", 0 },
+        { "\\\"", 0 }, { "\\\\", 0 }, { "\\u0000", 0 },
+        { "\xc3\xa9", 0 }, { "\xe1\xbb\x85", 0 }, { "\xe2\x82\xac", 0 },
+        { "\xf0\x9f\x98\x80", 0 }, { "\xed\x9f\xbf", 0 },
+        { "\xc3(", 1 }, { "\xff", 1 }, { "\x80", 1 }, { "\xc0\xaf", 1 },
+        { "\xed\xa0\x80", 1 }, { "\xf4\x90\x80\x80", 1 },
+        { "\xe1\xbb", 1 }, { "\x01", 1 }, { "\x1f", 1 }, { "\t", 1 },
+        { "\\x", 1 }, { "\\ud83d", 1 }, { "\x7f", 0 },
+    };
+
+    bad = 0;
+
+    for (n = 0; n <= 40; n++) {
+        memset(s, 'a', n);
+        bad += !string_case(s, n, 0);
+
+        for (k = 0; k < sizeof(inserts) / sizeof(inserts[0]); k++) {
+            ins = inserts[k].text;
+
+            for (i = 0; i <= n; i++) {
+                memset(s, 'a', i);
+                memcpy(s + i, ins, strlen(ins));
+                memset(s + i + strlen(ins), 'a', n - i);
+
+                if (!string_case(s, n + strlen(ins),
+                                 inserts[k].at ? i + 1 : 0))
+                {
+                    bad++;
+                    printf("#   length %zu, insert #%zu at %zu\n", n, k, i);
+                }
+            }
+        }
+    }
+
+    UNIT_EQ_INT(bad, 0, "strings of 0 to 40 bytes with anything anywhere");
+
+    /* unterminated at every length: the end of the text is the error */
+    for (n = 0, bad = 0; n <= 40; n++) {
+        s[0] = '"';
+        memset(s + 1, 'a', n);
+        snprintf(want, sizeof(want), "at byte %zu:", n + 1);
+        bad += parse(s, n + 1, 64, 1, &kind, err, sizeof(err)) != NULL
+               || strstr(err, want) == NULL
+               || strstr(err, "unterminated string") == NULL;
+    }
+
+    UNIT_EQ_INT(bad, 0, "an unterminated string at every length");
+}
+
+
 /* the inline key comparisons order and match keys as memcmp() does */
 static void
 test_key_comparison_is_memcmp_order(void)
@@ -984,7 +1201,8 @@ test_numbers(void)
 static void
 test_unevaluated_and_dynamic_refs(void)
 {
-    char                   err[512];
+    char                   err[512], text[2048], name[64], want[16];
+    size_t                 n, i, len;
     lgsp_schema_t         *schema;
 
     schema = compile_text(
@@ -1006,6 +1224,37 @@ test_unevaluated_and_dynamic_refs(void)
         UNIT_EQ_STR(errors.errors[0].keyword, "unevaluatedProperties",
                     "its keyword");
     }
+    lgsp_schema_free(schema);
+
+    /* annotations are kept by a member's index: objects of more members
+     * than are kept without calloc(), seen through anyOf and $ref */
+    schema = compile_text(
+        "{\"$defs\": {\"b\": {\"properties\": {\"b\": true}}},"
+        " \"anyOf\": [{\"patternProperties\": {\"^a\": true}}, true],"
+        " \"$ref\": \"#/$defs/b\","
+        " \"unevaluatedProperties\": false}", NULL, err, sizeof(err));
+    UNIT_OK(schema != NULL, "unevaluatedProperties with anyOf compiles");
+    if (schema == NULL) {
+        return;
+    }
+
+    for (n = 1; n <= 100; n += 33) {
+        for (i = 0, len = 0; i < n; i++) {
+            len += sprintf(text + len, "%s\"a%zu\": %zu", len ? ", " : "{",
+                           i, i);
+            if (i == n / 2) {
+                len += sprintf(text + len, ", \"b\": 0, \"c%zu\": 0", i);
+            }
+        }
+        sprintf(text + len, "}");
+
+        snprintf(name, sizeof(name), "%zu members and one unevaluated",
+                 n + 2);
+        snprintf(want, sizeof(want), "/c%zu", n / 2);
+        UNIT_OK(validate_text(schema, text, 5) == 0 && errors.n == 1
+                && strcmp(errors.errors[0].instance_path, want) == 0, name);
+    }
+
     lgsp_schema_free(schema);
 }
 
@@ -1260,6 +1509,7 @@ main(void)
     test_code_point_lengths();
     test_bad_schemas_fail_to_compile_with_location();
     test_file_refs_across_two_files();
+    test_chained_refs_keep_every_step();
     test_draft07_by_schema_keyword();
     test_format_assertion_is_an_option();
     test_hostile_pattern_stops_at_the_budget();
@@ -1271,6 +1521,7 @@ main(void)
     test_exact_numbers();
     test_unique_items_of_colliding_objects();
     test_strict_parser_agrees_with_jansson();
+    test_string_fast_path_edges();
     test_key_comparison_is_memcmp_order();
     test_equality_of_big_objects();
     test_numbers();
