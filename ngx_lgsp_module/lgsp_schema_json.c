@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "lgsp_schema.h"
+#include "lgsp_uint.h"
 
 
 #define LGSP_ARENA_CHUNK      16384
@@ -1220,33 +1221,6 @@ lgsp_json_convert_real(double d, lgsp_json_alloc_pt alloc, void *ctx,
 }
 
 
-/* the digits of an integer, at the end of buf, as snprintf() would (the
- * hot path of comparing integers with decimals: without its cost) */
-static size_t
-lgsp_json_integer_text(int64_t n, char *buf)
-{
-    char      *p, *end;
-    uint64_t   m;
-
-    end = buf + LGSP_DECIMAL_BUF;
-    p = end;
-    m = n < 0 ? 0 - (uint64_t) n : (uint64_t) n;
-
-    do {
-        *--p = (char) ('0' + m % 10);
-        m /= 10;
-    } while (m != 0);
-
-    if (n < 0) {
-        *--p = '-';
-    }
-
-    memmove(buf, p, end - p);
-
-    return end - p;
-}
-
-
 void
 lgsp_json_decimal(const lgsp_json_t *v, lgsp_decimal_t *d, char *buf)
 {
@@ -1261,7 +1235,7 @@ lgsp_json_decimal(const lgsp_json_t *v, lgsp_decimal_t *d, char *buf)
         break;
 
     case LGSP_JSON_INTEGER:
-        len = lgsp_json_integer_text(v->u.integer, buf);
+        len = lgsp_int(buf, v->u.integer) - buf;
         text = buf;
         break;
 

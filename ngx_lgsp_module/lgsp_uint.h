@@ -1,5 +1,5 @@
 /*
- * An unsigned number in decimal, for what the module writes on every
+ * A number in decimal, for what the module writes on every
  * request (records, RateLimit fields, Redis commands and keys): a format
  * string parsed per call (sprintf(), ngx_sprintf()) cost more there than
  * the rest of the line.  nginx-free.
@@ -32,6 +32,19 @@ lgsp_uint(char *p, uint64_t n)
     memcpy(p, d, digits + LGSP_UINT_LEN - d);
 
     return p + (digits + LGSP_UINT_LEN - d);
+}
+
+
+/* writes n at p, a '-' first when it is negative; returns the end */
+static inline char *
+lgsp_int(char *p, int64_t n)
+{
+    if (n < 0) {
+        *p++ = '-';
+        return lgsp_uint(p, 0 - (uint64_t) n);
+    }
+
+    return lgsp_uint(p, (uint64_t) n);
 }
 
 

@@ -22,6 +22,15 @@
 #define LGSP_SOAP12_NS  "http://www.w3.org/2003/05/soap-envelope"
 #define LGSP_XSI_NS     "http://www.w3.org/2001/XMLSchema-instance"
 
+/*
+ * How libxml2 reads (where libxml/parser.h is included): no network, and
+ * none of XML_PARSE_NOENT, XML_PARSE_DTDLOAD, XML_PARSE_XINCLUDE; the
+ * encoding is checked before, so libxml2 never switches to another
+ */
+#define LGSP_XML_PARSE_OPTIONS                                              \
+    (XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC             \
+     | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+
 /* the deepest element nesting read, and JSON nesting written */
 #define LGSP_XML_MAX_DEPTH  128
 

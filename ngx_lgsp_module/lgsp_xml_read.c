@@ -490,13 +490,7 @@ lgsp_xml_parse(const char *xml, size_t len, const lgsp_xml_read_t *rd,
         return NULL;
     }
 
-    /*
-     * no XML_PARSE_NOENT, XML_PARSE_DTDLOAD, XML_PARSE_XINCLUDE; the
-     * encoding was checked, so libxml2 never switches to another
-     */
-    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA
-                            | XML_PARSE_IGNORE_ENC | XML_PARSE_NOERROR
-                            | XML_PARSE_NOWARNING);
+    xmlCtxtUseOptions(ctxt, LGSP_XML_PARSE_OPTIONS);
 
     ps->max_depth = rd->max_depth < LGSP_XML_MAX_DEPTH ? rd->max_depth
                                                        : LGSP_XML_MAX_DEPTH;

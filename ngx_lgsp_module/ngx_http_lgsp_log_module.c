@@ -179,6 +179,7 @@ static u_char *ngx_http_lgsp_log_time(u_char *p, time_t sec,
     ngx_msec_t msec);
 static u_char *ngx_http_lgsp_log_uint(u_char *p, uint64_t n);
 static u_char *ngx_http_lgsp_log_int(u_char *p, int64_t n);
+static u_char *ngx_http_lgsp_log_millis(u_char *p, ngx_msec_t ms);
 static u_char *ngx_http_lgsp_log_seq(u_char *p, uint64_t seq);
 static u_char *ngx_http_lgsp_log_msec(u_char *p, ngx_msec_t ms);
 static u_char *ngx_http_lgsp_log_string(u_char *p, ngx_str_t *s);
@@ -1421,10 +1422,7 @@ ngx_http_lgsp_log_time(u_char *p, time_t sec, ngx_msec_t msec)
     }
 
     p = ngx_cpymem(p, second, sizeof(second));
-    *p++ = '.';
-    *p++ = (u_char) ('0' + msec / 100 % 10);
-    *p++ = (u_char) ('0' + msec / 10 % 10);
-    *p++ = (u_char) ('0' + msec % 10);
+    p = ngx_http_lgsp_log_millis(p, msec);
     *p++ = 'Z';
 
     return p;
@@ -1445,12 +1443,7 @@ ngx_http_lgsp_log_uint(u_char *p, uint64_t n)
 static u_char *
 ngx_http_lgsp_log_int(u_char *p, int64_t n)
 {
-    if (n < 0) {
-        *p++ = '-';
-        return ngx_http_lgsp_log_uint(p, -(uint64_t) n);
-    }
-
-    return ngx_http_lgsp_log_uint(p, n);
+    return (u_char *) lgsp_int((char *) p, n);
 }
 
 
@@ -1474,6 +1467,15 @@ static u_char *
 ngx_http_lgsp_log_msec(u_char *p, ngx_msec_t ms)
 {
     p = ngx_http_lgsp_log_int(p, (time_t) ms / 1000);
+
+    return ngx_http_lgsp_log_millis(p, ms);
+}
+
+
+/* .MMM: the milliseconds of ms */
+static u_char *
+ngx_http_lgsp_log_millis(u_char *p, ngx_msec_t ms)
+{
     *p++ = '.';
     *p++ = (u_char) ('0' + ms / 100 % 10);
     *p++ = (u_char) ('0' + ms / 10 % 10);

@@ -98,10 +98,8 @@ my $servers = <<'EOF';
     }
 EOF
 
-# ---------------------------------------------------------------------
-# every field, for an exchange, a JWT rejection and a provider down
-
-{
+# the servers above with records written line by line
+sub start_unbuffered {
     my $t = LGSP::Test->new;
     $t->write_file('hs.key', $secret);
     $t->extra_port(2);
@@ -110,6 +108,15 @@ EOF
     lgsp_transaction_log %%DIR%%/logs/transactions.jsonl;
 $servers
 EOF
+
+    return $t;
+}
+
+# ---------------------------------------------------------------------
+# every field, for an exchange, a JWT rejection and a provider down
+
+{
+    my $t = start_unbuffered();
 
     my $body = '{"ho_ten":"Nguyễn Văn A","ngay_sinh":"2024-01-02"}';
     my $r = $t->request('POST', '/hotich/khaisinh?cccd=001099000001',
@@ -181,14 +188,7 @@ EOF
 # pool, escapes and all, and chains like any other
 
 {
-    my $t = LGSP::Test->new;
-    $t->write_file('hs.key', $secret);
-    $t->extra_port(2);
-
-    $t->start(<<"EOF");
-    lgsp_transaction_log %%DIR%%/logs/transactions.jsonl;
-$servers
-EOF
+    my $t = start_unbuffered();
 
     my $auth = 'Authorization: Bearer ' . token('H29.UBND.HANAM');
     my %path = (

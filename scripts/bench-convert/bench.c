@@ -144,9 +144,7 @@ libxml2_read(const char *xml, size_t len)
         return -1;
     }
 
-    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA
-                            | XML_PARSE_IGNORE_ENC | XML_PARSE_NOERROR
-                            | XML_PARSE_NOWARNING);
+    xmlCtxtUseOptions(ctxt, LGSP_XML_PARSE_OPTIONS);
 
     sax = ctxt->sax;
     memset(sax, 0, sizeof(xmlSAXHandler));
