@@ -421,6 +421,7 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
     int                   escaped;
     size_t                i, n, base, len;
     uint32_t              hash;
+    uint64_t              hashes, bit;
     const char           *key;
     lgsp_json_t           value;
     lgsp_json_slot_t     *slot;
@@ -433,6 +434,7 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 
     ps->p++;
     base = ps->top;
+    hashes = 0;
 
     out->type = LGSP_JSON_OBJECT;
     out->len = 0;
@@ -466,10 +468,12 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 
         hash = lgsp_json_key_hash(key, len);
 
-        /* few keys: refused at once; more are sorted when the object ends */
+        /* few keys: refused at once; more are sorted when the object ends;
+         * a key whose hash's bit no key before had set has no twin */
         n = ps->top - base;
+        bit = (uint64_t) 1 << (hash & 63);
 
-        if (n < LGSP_JSON_LINEAR_KEYS) {
+        if (n < LGSP_JSON_LINEAR_KEYS && (hashes & bit)) {
             for (i = base; i < ps->top; i++) {
                 slot = &ps->stack[i];
 
@@ -481,6 +485,8 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
                 }
             }
         }
+
+        hashes |= bit;
 
         lgsp_json_skip_ws(ps);
 
