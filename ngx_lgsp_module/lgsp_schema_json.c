@@ -82,7 +82,9 @@ typedef struct {
 } lgsp_json_parser_t;
 
 
-static int lgsp_json_value(lgsp_json_parser_t *ps, size_t depth,
+static inline int lgsp_json_value(lgsp_json_parser_t *ps, size_t depth,
+    lgsp_json_t *out);
+static int lgsp_json_other(lgsp_json_parser_t *ps, size_t depth,
     lgsp_json_t *out);
 static int lgsp_json_object(lgsp_json_parser_t *ps, size_t depth,
     lgsp_json_t *out);
@@ -372,11 +374,34 @@ lgsp_json_parse_strict(const char *buf, size_t len,
 }
 
 
-static int
+/*
+ * Strings, most of a body's values, are read where a value is expected:
+ * the call to lgsp_json_other() cost as much as reading a short one
+ */
+static inline __attribute__((always_inline)) int
 lgsp_json_value(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 {
     size_t  len;
 
+    if (ps->p < ps->end && *ps->p == '"') {
+        out->type = LGSP_JSON_STRING;
+
+        if (lgsp_json_string(ps, &out->u.str, &len, NULL) != 0) {
+            return -1;
+        }
+
+        out->len = (uint32_t) len;
+        return 0;
+    }
+
+    return lgsp_json_other(ps, depth, out);
+}
+
+
+/* any value but a string */
+static int
+lgsp_json_other(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
+{
     if (ps->p >= ps->end) {
         return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
                               "unexpected end of input");
@@ -389,16 +414,6 @@ lgsp_json_value(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 
     case '[':
         return lgsp_json_array(ps, depth + 1, out);
-
-    case '"':
-        out->type = LGSP_JSON_STRING;
-
-        if (lgsp_json_string(ps, &out->u.str, &len, NULL) != 0) {
-            return -1;
-        }
-
-        out->len = (uint32_t) len;
-        return 0;
 
     case 't':
         return lgsp_json_literal(ps, "true", 4, LGSP_JSON_TRUE, out);
