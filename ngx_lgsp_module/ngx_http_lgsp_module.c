@@ -238,12 +238,18 @@ ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
     ngx_pool_cleanup_t   *cln;
     ngx_http_lgsp_ctx_t  *ctx;
 
-    ctx = ngx_http_lgsp_find_ctx(r);
+    r = r->main;
+
+    /* ngx_http_lgsp_find_ctx()'s first look, without the call */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_module);
     if (ctx) {
         return ctx;
     }
 
-    r = r->main;
+    ctx = ngx_http_lgsp_find_ctx(r);
+    if (ctx) {
+        return ctx;
+    }
 
     cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_lgsp_ctx_t));
     if (cln == NULL) {
