@@ -884,11 +884,12 @@ ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h)
 
     static u_char  prefix[] = "x-lgsp-";
 
-    if (h->key.len < sizeof(prefix) - 1) {
+    /* every request's every header: most are told apart by two looks */
+    if (h->key.len < sizeof(prefix) - 1 || (h->key.data[0] | 0x20) != 'x') {
         return 0;
     }
 
-    for (i = 0; i < sizeof(prefix) - 1; i++) {
+    for (i = 1; i < sizeof(prefix) - 1; i++) {
         c = ngx_tolower(h->key.data[i]);
 
         if (c != prefix[i] && !(c == '_' && prefix[i] == '-')) {
