@@ -47,6 +47,21 @@ EOF
 
 $t->write_file('date.json', '{"type": "string", "format": "date"}');
 
+# no member named "evil" at any depth: a recursive schema inside "not"
+$t->write_file('no-evil.json', <<'EOF');
+{
+  "not": { "$ref": "#/$defs/evil" },
+  "$defs": {
+    "evil": {
+      "anyOf": [
+        { "required": ["evil"] },
+        { "required": ["c"], "properties": { "c": { "$ref": "#/$defs/evil" } } }
+      ]
+    }
+  }
+}
+EOF
+
 $t->start(<<'EOF');
     lgsp_jwt_key_file hs.key;
     lgsp_quota_zone quotas:1m;
@@ -109,6 +124,12 @@ $t->start(<<'EOF');
             lgsp_schema_max_body 200;
             lgsp_schema_max_depth 3;
             lgsp_schema_max_errors 2;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+
+        location /no-evil {
+            lgsp_schema_request no-evil.json;
+            lgsp_schema_max_depth 2048;
             proxy_pass http://127.0.0.1:%%PORT_1%%;
         }
 
@@ -466,6 +487,19 @@ is $r->{status}, 422, 'an authenticated request is validated';
 
 $r = post('/guarded', '{"hoTen": 1}', Authorization => $token);
 is $r->{status}, 429, 'the quota is taken before the body is validated';
+
+
+# --- past the validator's depth "not" turns no failure into a pass ------
+
+for my $depth (10, 600) {
+    my $evil = '{"c":' x $depth . '{"evil":1}' . '}' x $depth;
+    $r = post('/no-evil', $evil);
+    is_problem($r, 422, 'schema-violation', "\"evil\" $depth levels deep");
+    is upstream_body($r), undef, "  \"evil\" $depth levels deep goes nowhere";
+}
+
+$r = post('/no-evil', '{"c":' x 10 . '{"good":1}' . '}' x 10);
+is $r->{status}, 200, 'a body without "evil" passes';
 
 
 # --- the catalogue names the schema; OpenAPI carries its document ----------
