@@ -61,6 +61,18 @@ typedef struct {
 } ngx_http_lgsp_lru_t;
 
 
+/*
+ * The headers the LGSP sends upstream under names of its own: a main
+ * request's context keeps where its list holds each (no lookup by name).
+ */
+typedef enum {
+    NGX_HTTP_LGSP_UPSTREAM_TXID = 0,
+    NGX_HTTP_LGSP_UPSTREAM_AGENCY,
+    NGX_HTTP_LGSP_UPSTREAM_SERVICE,
+    NGX_HTTP_LGSP_UPSTREAM_NAMED           /* any other: looked up by name */
+} ngx_http_lgsp_upstream_e;
+
+
 /* one per main request; survives internal redirects */
 typedef struct {
     u_char                txid[NGX_HTTP_LGSP_TXID_LEN];
@@ -96,6 +108,9 @@ typedef struct {
     /* the delivery module's state: a fallback redirect comes back to it */
     void                 *deliver;
 
+    /* r->main's headers_in lines that ngx_http_lgsp_set_upstream() added */
+    ngx_table_elt_t      *upstream[NGX_HTTP_LGSP_UPSTREAM_NAMED];
+
     /* the request reached a location an lgsp_* directive applies to */
     unsigned              applied:1;
     unsigned              client_headers_checked:1;
@@ -124,11 +139,12 @@ typedef struct {
     ngx_str_t             key;
     u_char               *lowcase_key;
     ngx_uint_t            hash;
+    ngx_http_lgsp_upstream_e  slot;
 } ngx_http_lgsp_header_t;
 
 
-#define ngx_http_lgsp_header(key, lowcase_key)                               \
-    { ngx_string(key), (u_char *) lowcase_key, 0 }
+#define ngx_http_lgsp_header(key, lowcase_key, slot)                         \
+    { ngx_string(key), (u_char *) lowcase_key, 0, slot }
 
 
 /* a rejection, sent as RFC 9457 application/problem+json */

@@ -122,6 +122,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_lgsp_jwt_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_lgsp_jwt_bearer(ngx_str_t *auth);
 static ngx_int_t ngx_http_lgsp_jwt_token(ngx_http_request_t *r,
     ngx_http_lgsp_jwt_loc_conf_t *jlcf, ngx_str_t *token);
 static ngx_int_t ngx_http_lgsp_jwt_verify(ngx_http_request_t *r,
@@ -199,7 +200,8 @@ static ngx_conf_enum_t  ngx_http_lgsp_jwt_modes[] = {
 
 
 static ngx_http_lgsp_header_t  ngx_http_lgsp_agency_header =
-    ngx_http_lgsp_header("X-LGSP-Agency", "x-lgsp-agency");
+    ngx_http_lgsp_header("X-LGSP-Agency", "x-lgsp-agency",
+                         NGX_HTTP_LGSP_UPSTREAM_AGENCY);
 
 static ngx_str_t  ngx_http_lgsp_www_authenticate =
     ngx_string("WWW-Authenticate");
@@ -349,7 +351,6 @@ static ngx_int_t
 ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
 {
     char                            err[256];
-    size_t                          n;
     ngx_int_t                       rc;
     lgsp_jwk_set_t                 *remote;
     ngx_http_lgsp_lru_t            *cache;
@@ -398,12 +399,18 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
     key.policy = jlcf->policy;
 
     /*
-     * The tree's key: a hash of the token's last bytes, its signature's,
-     * which an issuer's key makes unpredictable; entries of one hash are
-     * told apart by the whole token, compared byte for byte.
+     * The tree's key: the token's last bytes, its signature's, which an
+     * issuer's key makes unpredictable (hashing them adds nothing); entries
+     * of one key are told apart by the whole token, compared byte for byte.
+     * A token too short to be one shares key 0.
      */
-    n = ngx_min(key.token.len, 32);
-    key.hash = ngx_murmur_hash2(key.token.data + key.token.len - n, n);
+    key.hash = 0;
+
+    if (key.token.len >= sizeof(ngx_rbtree_key_t)) {
+        ngx_memcpy(&key.hash,
+                   key.token.data + key.token.len - sizeof(ngx_rbtree_key_t),
+                   sizeof(ngx_rbtree_key_t));
+    }
 
     jmcf = ngx_http_get_module_main_conf(r, ngx_http_lgsp_jwt_module);
     cache = jmcf->cache ? jmcf->cache->data : NULL;
@@ -429,6 +436,28 @@ ngx_http_lgsp_jwt_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The scheme "Bearer " in any case (RFC 7235), compared without a call to
+ * ngx_strncasecmp(), whose loop costs as much as the cache lookup's hash
+ */
+static ngx_uint_t
+ngx_http_lgsp_jwt_bearer(ngx_str_t *auth)
+{
+    u_char  *p;
+
+    if (auth->len < sizeof("Bearer ") - 1) {
+        return 0;
+    }
+
+    p = auth->data;
+
+    /* with 0x20 set, only "B" and "b" read "b", and so on */
+    return (p[0] | 0x20) == 'b' && (p[1] | 0x20) == 'e'
+           && (p[2] | 0x20) == 'a' && (p[3] | 0x20) == 'r'
+           && (p[4] | 0x20) == 'e' && (p[5] | 0x20) == 'r' && p[6] == ' ';
+}
+
+
 /* NGX_DECLINED when the request carries no token */
 static ngx_int_t
 ngx_http_lgsp_jwt_token(ngx_http_request_t *r,
@@ -451,11 +480,7 @@ ngx_http_lgsp_jwt_token(ngx_http_request_t *r,
 
     auth = &r->headers_in.authorization->value;
 
-    if (auth->len < sizeof("Bearer ") - 1
-        || ngx_strncasecmp(auth->data, (u_char *) "Bearer ",
-                           sizeof("Bearer ") - 1)
-           != 0)
-    {
+    if (!ngx_http_lgsp_jwt_bearer(auth)) {
         return NGX_DECLINED;
     }
 

@@ -1988,6 +1988,11 @@ ngx_http_lgsp_log_init(ngx_conf_t *cf)
 
     *h = ngx_http_lgsp_log_preaccess;
 
+    /* the rest serves lgsp_transaction_log alone: nothing to run without */
+    if (!ngx_http_lgsp_module_used(cf, &ngx_http_lgsp_log_module)) {
+        return NGX_OK;
+    }
+
     /* registered before the other modules': it runs after their steps */
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
     if (h == NULL) {

@@ -62,6 +62,8 @@ static ngx_int_t ngx_http_lgsp_rewrite_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_lgsp_strip_client_headers(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_lgsp_header_filter(ngx_http_request_t *r);
+static ngx_table_elt_t *ngx_http_lgsp_find_upstream(ngx_http_request_t *r,
+    ngx_http_lgsp_header_t *header);
 static ngx_table_elt_t *ngx_http_lgsp_find_header(ngx_list_t *headers,
     ngx_str_t *name);
 static void ngx_http_lgsp_txid(u_char *txid);
@@ -100,7 +102,8 @@ static ngx_int_t ngx_http_lgsp_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_http_lgsp_header_t  ngx_http_lgsp_txid_header =
-    ngx_http_lgsp_header("X-LGSP-Transaction-ID", "x-lgsp-transaction-id");
+    ngx_http_lgsp_header("X-LGSP-Transaction-ID", "x-lgsp-transaction-id",
+                         NGX_HTTP_LGSP_UPSTREAM_TXID);
 
 
 /*
@@ -111,6 +114,13 @@ static uint64_t   ngx_http_lgsp_node;
 static u_char     ngx_http_lgsp_node_text[sizeof("-8xxx-xxxxxxxxxxxx") - 1];
 static uint64_t   ngx_http_lgsp_last_ms;
 static ngx_uint_t ngx_http_lgsp_seq;
+
+/* the ids' first 14 characters, written once a millisecond */
+static uint64_t   ngx_http_lgsp_ms_text_of;
+static u_char     ngx_http_lgsp_ms_text[sizeof("xxxxxxxx-xxxx-") - 1];
+
+/* "000102...feff": a byte's two hexadecimal digits at twice its value */
+static u_char     ngx_http_lgsp_hex_pairs[512];
 
 
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
@@ -232,12 +242,18 @@ ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
     ngx_pool_cleanup_t   *cln;
     ngx_http_lgsp_ctx_t  *ctx;
 
-    ctx = ngx_http_lgsp_find_ctx(r);
+    r = r->main;
+
+    /* ngx_http_lgsp_find_ctx()'s first look, without the call */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_module);
     if (ctx) {
         return ctx;
     }
 
-    r = r->main;
+    ctx = ngx_http_lgsp_find_ctx(r);
+    if (ctx) {
+        return ctx;
+    }
 
     cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_lgsp_ctx_t));
     if (cln == NULL) {
@@ -567,6 +583,7 @@ ngx_http_lgsp_set_upstream_header(ngx_http_request_t *r, ngx_str_t *name,
     }
 
     header.hash = ngx_hash_strlow(header.lowcase_key, name->data, name->len);
+    header.slot = NGX_HTTP_LGSP_UPSTREAM_NAMED;
 
     return ngx_http_lgsp_set_upstream(r, &header, value);
 }
@@ -631,18 +648,70 @@ ngx_int_t
 ngx_http_lgsp_set_upstream(ngx_http_request_t *r,
     ngx_http_lgsp_header_t *header, ngx_str_t *value)
 {
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    if (ngx_http_lgsp_own_headers(r) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    ngx_table_elt_t      *h, **line;
+    ngx_http_lgsp_ctx_t  *ctx;
 
     /* proxy_set_header of the same name must still win: hash it right */
     if (header->hash == 0) {
         header->hash = ngx_hash_key(header->lowcase_key, header->key.len);
     }
+
+    /*
+     * Once the post-read phase has removed the client's X-LGSP-* headers,
+     * a main request's list holds one of our names only where this
+     * function added it, and the context keeps where.
+     */
+    line = NULL;
+
+    if (r == r->main && header->slot != NGX_HTTP_LGSP_UPSTREAM_NAMED) {
+        ctx = ngx_http_lgsp_find_ctx(r);
+
+        if (ctx && ctx->client_headers_checked) {
+            line = &ctx->upstream[header->slot];
+        }
+    }
+
+    if (line == NULL) {
+        if (ngx_http_lgsp_own_headers(r) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        h = ngx_http_lgsp_find_upstream(r, header);
+
+    } else {
+        h = *line;
+    }
+
+    if (h) {
+        h->value = *value;
+        return NGX_OK;
+    }
+
+    h = ngx_http_lgsp_push_header(&r->headers_in.headers, &header->key);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value = *value;
+    h->lowcase_key = header->lowcase_key;
+    h->hash = header->hash;
+
+    if (line) {
+        *line = h;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a request header by the name and hash of header */
+static ngx_table_elt_t *
+ngx_http_lgsp_find_upstream(ngx_http_request_t *r,
+    ngx_http_lgsp_header_t *header)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
 
     /* nginx hashed the request's own header names just so */
     for (part = &r->headers_in.headers.part; part; part = part->next) {
@@ -655,22 +724,12 @@ ngx_http_lgsp_set_upstream(ngx_http_request_t *r,
                                    header->key.len)
                    == 0)
             {
-                h[i].value = *value;
-                return NGX_OK;
+                return &h[i];
             }
         }
     }
 
-    h = ngx_http_lgsp_push_header(&r->headers_in.headers, &header->key);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->value = *value;
-    h->lowcase_key = header->lowcase_key;
-    h->hash = header->hash;
-
-    return NGX_OK;
+    return NULL;
 }
 
 
@@ -829,11 +888,12 @@ ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h)
 
     static u_char  prefix[] = "x-lgsp-";
 
-    if (h->key.len < sizeof(prefix) - 1) {
+    /* every request's every header: most are told apart by two looks */
+    if (h->key.len < sizeof(prefix) - 1 || (h->key.data[0] | 0x20) != 'x') {
         return 0;
     }
 
-    for (i = 0; i < sizeof(prefix) - 1; i++) {
+    for (i = 1; i < sizeof(prefix) - 1; i++) {
         c = ngx_tolower(h->key.data[i]);
 
         if (c != prefix[i] && !(c == '_' && prefix[i] == '-')) {
@@ -848,9 +908,10 @@ ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h)
 static ngx_int_t
 ngx_http_lgsp_header_filter(ngx_http_request_t *r)
 {
-    ngx_str_t             txid;
-    ngx_table_elt_t      *h;
-    ngx_http_lgsp_ctx_t  *ctx;
+    ngx_str_t                  txid;
+    ngx_table_elt_t           *h;
+    ngx_http_lgsp_ctx_t       *ctx;
+    ngx_http_lgsp_loc_conf_t  *llcf;
 
     if (r != r->main) {
         return ngx_http_next_header_filter(r);
@@ -869,13 +930,18 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
         }
     }
 
-    if (!ngx_http_lgsp_applies(r)) {
+    /* ngx_http_lgsp_applies(), with the context at hand */
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
+
+    if (!llcf->applies && (ctx == NULL || !ctx->applied)) {
         return ngx_http_next_header_filter(r);
     }
 
-    ctx = ngx_http_lgsp_get_ctx(r);
     if (ctx == NULL) {
-        return NGX_ERROR;
+        ctx = ngx_http_lgsp_get_ctx(r);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     ctx->applied = 1;
@@ -936,7 +1002,7 @@ static void
 ngx_http_lgsp_txid(u_char *txid)
 {
     u_char      *p;
-    uint64_t     ms, hi;
+    uint64_t     ms;
     ngx_time_t  *tp;
 
     tp = ngx_timeofday();
@@ -952,28 +1018,34 @@ ngx_http_lgsp_txid(u_char *txid)
         ngx_http_lgsp_seq = 0;
     }
 
-    hi = (ngx_http_lgsp_last_ms << 16) | 0x7000 | ngx_http_lgsp_seq;
-
     /* once per request: written out by hand, not by ngx_sprintf() */
-    p = ngx_http_lgsp_hex(txid, hi >> 32, 8);
-    *p++ = '-';
-    p = ngx_http_lgsp_hex(p, (hi >> 16) & 0xffff, 4);
-    *p++ = '-';
-    p = ngx_http_lgsp_hex(p, hi & 0xffff, 4);
+    if (ngx_http_lgsp_ms_text_of != ngx_http_lgsp_last_ms) {
+        ngx_http_lgsp_ms_text_of = ngx_http_lgsp_last_ms;
+
+        p = ngx_http_lgsp_hex(ngx_http_lgsp_ms_text,
+                              ngx_http_lgsp_last_ms >> 16, 8);
+        *p++ = '-';
+        p = ngx_http_lgsp_hex(p, ngx_http_lgsp_last_ms & 0xffff, 4);
+        *p = '-';
+    }
+
+    p = ngx_cpymem(txid, ngx_http_lgsp_ms_text, sizeof(ngx_http_lgsp_ms_text));
+    p = ngx_http_lgsp_hex(p, 0x7000 | ngx_http_lgsp_seq, 4);
     ngx_memcpy(p, ngx_http_lgsp_node_text, sizeof(ngx_http_lgsp_node_text));
 }
 
 
-/* the digits lowest of v in lowercase hexadecimal */
+/* the digits (an even number) lowest of v in lowercase hexadecimal */
 static u_char *
 ngx_http_lgsp_hex(u_char *p, uint64_t v, ngx_uint_t digits)
 {
     u_char  *q;
 
-    static u_char  hex[] = "0123456789abcdef";
-
-    for (q = p + digits; q > p; v >>= 4) {
-        *--q = hex[v & 0xf];
+    /* two digits a step: ids are written once per request */
+    for (q = p + digits; q > p; v >>= 8) {
+        q -= 2;
+        q[0] = ngx_http_lgsp_hex_pairs[(v & 0xff) * 2];
+        q[1] = ngx_http_lgsp_hex_pairs[(v & 0xff) * 2 + 1];
     }
 
     return p + digits;
@@ -1642,8 +1714,16 @@ ngx_http_lgsp_free_digests(void *data)
 static ngx_int_t
 ngx_http_lgsp_init_process(ngx_cycle_t *cycle)
 {
-    u_char    *p;
-    uint64_t   lo;
+    u_char      *p;
+    uint64_t     lo;
+    ngx_uint_t   i;
+
+    static u_char  hex[] = "0123456789abcdef";
+
+    for (i = 0; i < 256; i++) {
+        ngx_http_lgsp_hex_pairs[i * 2] = hex[i >> 4];
+        ngx_http_lgsp_hex_pairs[i * 2 + 1] = hex[i & 0xf];
+    }
 
     if (RAND_bytes((u_char *) &ngx_http_lgsp_node,
                    sizeof(ngx_http_lgsp_node))

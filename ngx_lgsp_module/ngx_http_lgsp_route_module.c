@@ -45,7 +45,8 @@ static ngx_int_t ngx_http_lgsp_route_init(ngx_conf_t *cf);
 
 
 static ngx_http_lgsp_header_t  ngx_http_lgsp_service_header =
-    ngx_http_lgsp_header("X-LGSP-Service", "x-lgsp-service");
+    ngx_http_lgsp_header("X-LGSP-Service", "x-lgsp-service",
+                         NGX_HTTP_LGSP_UPSTREAM_SERVICE);
 
 
 static ngx_http_lgsp_route_error_t  ngx_http_lgsp_route_errors[] = {

@@ -39,6 +39,27 @@ $t->start(<<'EOF');
             return 404;
         }
 
+        # the first provider is down: an error_page leads the request on
+        # to another service's location, where it is authenticated again
+        location /first-down {
+            lgsp_service MOJ.FIRST;
+            lgsp_allow_agency *;
+            lgsp_jwt on;
+            lgsp_jwt_key_file hs.secret;
+            proxy_pass http://127.0.0.1:%%PORT_2%%;
+            error_page 502 = /api;
+        }
+
+        location /operator-agency {
+            lgsp_service MOJ.OPERATOR;
+            lgsp_allow_agency *;
+            lgsp_jwt on;
+            lgsp_jwt_key_file hs.secret;
+            proxy_set_header X-LGSP-Agency operator.set;
+            proxy_set_header X-LGSP-Service "";
+            proxy_pass http://127.0.0.1:%%PORT_1%%/echo;
+        }
+
         location /vars {
             lgsp_service MOJ.TEST;
             lgsp_allow_agency *;
@@ -108,6 +129,31 @@ subtest 'an internal redirect keeps the transaction' => sub {
     is $r->{json}{headers}{'x-lgsp-transaction-id'},
         $r->{headers}{'x-lgsp-transaction-id'},
         'same transaction id upstream';
+};
+
+subtest 'an error_page to another service: each header once, its word' => sub {
+    my $r = $t->get('/first-down', Authorization => "Bearer $token",
+                    'X-LGSP-Service' => 'FORGED');
+
+    is $r->{status}, 200, 'the second provider answered';
+    my $seen = $r->{json}{headers};
+    is $seen->{'x-lgsp-service'}, 'BTP.HOTICH.KHAISINH',
+        "the second location's service";
+    is $seen->{'x-lgsp-agency'}, '000.00.00.H29', 'the agency';
+    is $seen->{'x-lgsp-transaction-id'}, $r->{headers}{'x-lgsp-transaction-id'},
+        'the transaction id';
+    is_deeply $r->{json}{repeated}, {}, 'no header sent twice';
+};
+
+subtest 'proxy_set_header of an LGSP header still wins' => sub {
+    my $r = $t->get('/operator-agency', Authorization => "Bearer $token");
+
+    is $r->{status}, 200, 'proxied';
+    my $seen = $r->{json}{headers};
+    is $seen->{'x-lgsp-agency'}, 'operator.set', "the operator's agency";
+    ok !exists $seen->{'x-lgsp-service'}, 'an empty one is not sent';
+    ok $seen->{'x-lgsp-transaction-id'}, 'the transaction id is';
+    is_deeply $r->{json}{repeated}, {}, 'no header sent twice';
 };
 
 ok $t->error_log_clean, 'no alert or crash in the error log';

@@ -6,6 +6,7 @@ use warnings;
 
 use Test::More;
 use JSON::XS;
+use MIME::Base64 ();
 use Crypt::PK::RSA;
 use Crypt::PK::ECC;
 use Crypt::PK::Ed25519;
@@ -471,6 +472,31 @@ subtest 'the cache never crosses to another policy' => sub {
     is call('/hs', $tok)->{status}, 200, 'valid at /hs, now cached';
     is call('/scope', $tok)->{status}, 403, 'still checked at /scope';
     is call('/rules', $tok)->{status}, 401, 'and at /rules (no iss, aud)';
+};
+
+subtest "the cache: a cached token's signature on other claims is refused"
+    => sub {
+    my $tok = mint(alg => 'HS256', key => $secret,
+                   claims => { ma_dinh_danh => '000.00.00.H29' });
+
+    is call('/whoami', $tok)->{headers}{'x-agency'}, '000.00.00.H29',
+        'verified, now cached';
+
+    # the cache's tree is keyed by the signature's last bytes: the forged
+    # token shares its key with the cached one, and only its whole bytes
+    # tell it apart
+    my ($header, $payload, $signature) = split /\./, $tok;
+    my $claims = JSON::XS->new->decode(
+        MIME::Base64::decode_base64url($payload));
+    $claims->{ma_dinh_danh} = '000.00.00.X99';
+    my $forged = join '.', $header,
+        b64url(JSON::XS->new->canonical->encode($claims)), $signature;
+
+    my $r = call('/whoami', $forged);
+    is $r->{status}, 401, 'the forged claims are refused';
+    like www($r), qr/invalid_token/, 'as an invalid token';
+    is call('/whoami', $tok)->{headers}{'x-agency'}, '000.00.00.H29',
+        'the cached token still passes';
 };
 
 ok $t->error_log_clean, 'no alert or crash in the error log';

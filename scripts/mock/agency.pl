@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # A mock agency system for tests and the demo: answers every request with
 # JSON that echoes what reached it (method, path, headers, body), so a test
-# sees exactly what the LGSP sent upstream.
+# sees exactly what the LGSP sent upstream; "repeated" lists every value of
+# a header that came more than once (headers holds the last).
 #
 #   agency.pl PORT [NAME] [WORKERS]
 
@@ -44,16 +45,25 @@ for (1 .. $workers) {
 sub serve {
     while (my $c = $d->accept) {
         while (my $req = $c->get_request) {
-            my %headers;
-            $req->headers->scan(sub { $headers{lc $_[0]} = $_[1] });
+            my (%headers, %repeated);
+            $req->headers->scan(sub {
+                my $name = lc $_[0];
+
+                # a header that came more than once: all its values
+                push @{ $repeated{$name} }, $headers{$name}
+                    if exists $headers{$name} && !$repeated{$name};
+                push @{ $repeated{$name} }, $_[1] if $repeated{$name};
+                $headers{$name} = $_[1];
+            });
 
             my $body = $json->encode({
-                system  => $name,
-                method  => $req->method,
-                path    => $req->uri->path,
-                query   => $req->uri->query // '',
-                headers => \%headers,
-                body    => $req->content,
+                system   => $name,
+                method   => $req->method,
+                path     => $req->uri->path,
+                query    => $req->uri->query // '',
+                headers  => \%headers,
+                repeated => \%repeated,
+                body     => $req->content,
             });
 
             my $res = HTTP::Response->new(200, 'OK',
