@@ -33,7 +33,8 @@ typedef signed char  lgsp_json_v16_t __attribute__((vector_size(16)));
 #define LGSP_JSON_LINEAR_KEYS 32
 
 
-/* bytes a string holds as they are: not '"', '\\', a control or non-ASCII */
+/* bytes that do not end a string's plain text: not '"', '\\' or a control;
+ * non-ASCII text is checked as UTF-8 once the plain text's end is known */
 static const unsigned char  lgsp_json_plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -41,6 +42,14 @@ static const unsigned char  lgsp_json_plain[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
@@ -73,7 +82,9 @@ typedef struct {
 } lgsp_json_parser_t;
 
 
-static int lgsp_json_value(lgsp_json_parser_t *ps, size_t depth,
+static inline int lgsp_json_value(lgsp_json_parser_t *ps, size_t depth,
+    lgsp_json_t *out);
+static int lgsp_json_other(lgsp_json_parser_t *ps, size_t depth,
     lgsp_json_t *out);
 static int lgsp_json_object(lgsp_json_parser_t *ps, size_t depth,
     lgsp_json_t *out);
@@ -90,7 +101,11 @@ static int lgsp_json_number_text(lgsp_json_parser_t *ps, const char *text,
     size_t len, lgsp_json_t *out);
 static int lgsp_json_literal(lgsp_json_parser_t *ps, const char *word,
     size_t len, unsigned type, lgsp_json_t *out);
-static size_t lgsp_json_utf8(const unsigned char *p,
+static inline size_t lgsp_json_utf8(const unsigned char *p,
+    const unsigned char *end);
+static inline int lgsp_json_utf8_common(const unsigned char *start,
+    const unsigned char *p, const unsigned char *q);
+static const unsigned char *lgsp_json_utf8_check(const unsigned char *p,
     const unsigned char *end);
 static int lgsp_json_hex4(const unsigned char *p, unsigned *cp);
 static void *lgsp_json_alloc(lgsp_json_parser_t *ps, size_t size);
@@ -128,20 +143,59 @@ lgsp_json_first16(lgsp_json_v16_t found)
 }
 
 
+/* the bytes of a word (as memcpy() read it) up to its first byte not 0,
+ * that one included, as bits set; w is not 0 */
+static inline uint64_t
+lgsp_json_upto_first(uint64_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return w ^ (w - 1);
+#else
+    return ~0ULL << (63 - __builtin_clzll(w));
+#endif
+}
+
+
 /*
- * The index of the first of the 16 bytes at p that a string does not hold
- * as it is: a quote, a backslash, a control byte or a non-ASCII one (both
- * are below ' ' as signed bytes); 16 when there is none.  The vector
- * extension of GCC and clang: a few SSE2 (or NEON) instructions.
+ * The index of the first of the 16 bytes at p that ends a string's plain
+ * text: a quote, a backslash or a control byte; 16 when there is none.
+ * The bytes before it are ORed into *seen: whether any is non-ASCII.
+ * Vietnamese text has a multi-byte sequence every few characters; checked
+ * here, each would end the vector scan.  The vector extension of GCC and
+ * clang: a few SSE2 (or NEON) instructions.
  */
 static inline size_t
-lgsp_json_plain16(const unsigned char *p)
+lgsp_json_plain16(const unsigned char *p, uint64_t *seen)
 {
-    lgsp_json_v16_t  x;
+    uint64_t         lo, hi, text;
+    lgsp_json_v16_t  x, stop;
 
     memcpy(&x, p, 16);
 
-    return lgsp_json_first16((x == '"') | (x == '\\') | (x < ' '));
+    /* the controls 0x00-0x1f are the bytes with none of the bits 0xe0 */
+    stop = (x == '"') | (x == '\\') | ((x & (signed char) 0xe0) == 0);
+
+    memcpy(&lo, &stop, 8);
+    memcpy(&text, p, 8);
+
+    if (lo) {
+        *seen |= text & lgsp_json_upto_first(lo);
+        return lgsp_json_first_byte(lo);
+    }
+
+    *seen |= text;
+
+    memcpy(&hi, (char *) &stop + 8, 8);
+    memcpy(&text, p + 8, 8);
+
+    if (hi) {
+        *seen |= text & lgsp_json_upto_first(hi);
+        return 8 + lgsp_json_first_byte(hi);
+    }
+
+    *seen |= text;
+
+    return 16;
 }
 
 
@@ -320,11 +374,34 @@ lgsp_json_parse_strict(const char *buf, size_t len,
 }
 
 
-static int
+/*
+ * Strings, most of a body's values, are read where a value is expected:
+ * the call to lgsp_json_other() cost as much as reading a short one
+ */
+static inline __attribute__((always_inline)) int
 lgsp_json_value(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 {
     size_t  len;
 
+    if (ps->p < ps->end && *ps->p == '"') {
+        out->type = LGSP_JSON_STRING;
+
+        if (lgsp_json_string(ps, &out->u.str, &len, NULL) != 0) {
+            return -1;
+        }
+
+        out->len = (uint32_t) len;
+        return 0;
+    }
+
+    return lgsp_json_other(ps, depth, out);
+}
+
+
+/* any value but a string */
+static int
+lgsp_json_other(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
+{
     if (ps->p >= ps->end) {
         return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, ps->p,
                               "unexpected end of input");
@@ -337,16 +414,6 @@ lgsp_json_value(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 
     case '[':
         return lgsp_json_array(ps, depth + 1, out);
-
-    case '"':
-        out->type = LGSP_JSON_STRING;
-
-        if (lgsp_json_string(ps, &out->u.str, &len, NULL) != 0) {
-            return -1;
-        }
-
-        out->len = (uint32_t) len;
-        return 0;
 
     case 't':
         return lgsp_json_literal(ps, "true", 4, LGSP_JSON_TRUE, out);
@@ -369,6 +436,7 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
     int                   escaped;
     size_t                i, n, base, len;
     uint32_t              hash;
+    uint64_t              hashes, bit;
     const char           *key;
     lgsp_json_t           value;
     lgsp_json_slot_t     *slot;
@@ -381,6 +449,7 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 
     ps->p++;
     base = ps->top;
+    hashes = 0;
 
     out->type = LGSP_JSON_OBJECT;
     out->len = 0;
@@ -414,10 +483,12 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
 
         hash = lgsp_json_key_hash(key, len);
 
-        /* few keys: refused at once; more are sorted when the object ends */
+        /* few keys: refused at once; more are sorted when the object ends;
+         * a key whose hash's bit no key before had set has no twin */
         n = ps->top - base;
+        bit = (uint64_t) 1 << (hash & 63);
 
-        if (n < LGSP_JSON_LINEAR_KEYS) {
+        if (n < LGSP_JSON_LINEAR_KEYS && (hashes & bit)) {
             for (i = base; i < ps->top; i++) {
                 slot = &ps->stack[i];
 
@@ -429,6 +500,8 @@ lgsp_json_object(lgsp_json_parser_t *ps, size_t depth, lgsp_json_t *out)
                 }
             }
         }
+
+        hashes |= bit;
 
         lgsp_json_skip_ws(ps);
 
@@ -687,58 +760,34 @@ lgsp_json_string(lgsp_json_parser_t *ps, const char **s, size_t *len,
 {
     char                 *copy;
     size_t                n;
-    const unsigned char  *p, *q, *end;
+    uint64_t              seen;
+    const unsigned char  *p, *q, *end, *bad;
 
     p = ps->p + 1;
     end = ps->end;
+    seen = 0;
 
     /* the common case: plain text up to the closing quote */
     q = p;
 
-    for ( ;; ) {
-        if (end - q >= 16) {
-            n = lgsp_json_plain16(q);
-            q += n;
+    for (n = 16; n == 16 && end - q >= 16; q += n) {
+        n = lgsp_json_plain16(q, &seen);
+    }
 
-            if (n == 16) {
-                continue;
-            }
-
-        } else {
-            while (q < end && lgsp_json_plain[*q]) {
-                q++;
-            }
-
-            if (q == end) {
-                break;
-            }
+    if (n == 16) {
+        while (q < end && lgsp_json_plain[*q]) {
+            seen |= *q++;
         }
+    }
 
-        if (*q < 0x80) {
-            break;
+    /* no sequence runs past q: a stop is no continuation byte */
+    if ((seen & 0x8080808080808080ULL)
+        && !lgsp_json_utf8_common(ps->start, p, q))
+    {
+        bad = lgsp_json_utf8_check(p, q);
+        if (bad != q) {
+            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, bad, "invalid UTF-8");
         }
-
-        /* Vietnamese text: mostly 2- and 3-byte sequences, checked here */
-        if (*q >= 0xc2 && *q <= 0xdf && end - q >= 2
-            && (q[1] & 0xc0) == 0x80)
-        {
-            q += 2;
-            continue;
-        }
-
-        if (*q >= 0xe1 && *q <= 0xec && end - q >= 3
-            && (q[1] & 0xc0) == 0x80 && (q[2] & 0xc0) == 0x80)
-        {
-            q += 3;
-            continue;
-        }
-
-        n = lgsp_json_utf8(q, end);
-        if (n == 0) {
-            return lgsp_json_fail(ps, LGSP_JSON_SYNTAX, q, "invalid UTF-8");
-        }
-
-        q += n;
     }
 
     if (q == end || *q != '"') {
@@ -1080,49 +1129,153 @@ lgsp_json_literal(lgsp_json_parser_t *ps, const char *word, size_t len,
 }
 
 
-/* the length of a valid UTF-8 sequence at p (RFC 3629), or 0 */
-static size_t
+/*
+ * The length of a valid UTF-8 sequence at p (RFC 3629), or 0: the
+ * well-formed sequences of Unicode's table 3-7, so no overlong form, no
+ * surrogate, nothing above U+10FFFF and nothing cut short by end
+ */
+static inline size_t
 lgsp_json_utf8(const unsigned char *p, const unsigned char *end)
 {
-    size_t    n, i;
-    unsigned  cp, min;
-
     if (*p >= 0xc2 && *p <= 0xdf) {
-        n = 2;
-        cp = *p & 0x1f;
-        min = 0x80;
-
-    } else if (*p >= 0xe0 && *p <= 0xef) {
-        n = 3;
-        cp = *p & 0x0f;
-        min = 0x800;
-
-    } else if (*p >= 0xf0 && *p <= 0xf4) {
-        n = 4;
-        cp = *p & 0x07;
-        min = 0x10000;
-
-    } else {
-        return 0;
+        return (end - p >= 2 && (p[1] & 0xc0) == 0x80) ? 2 : 0;
     }
 
-    if ((size_t) (end - p) < n) {
-        return 0;
-    }
-
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
+    if (*p >= 0xe0 && *p <= 0xef) {
+        if (end - p < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80
+            || (*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] > 0x9f))
+        {
             return 0;
         }
 
-        cp = (cp << 6) | (p[i] & 0x3f);
+        return 3;
     }
 
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    if (*p >= 0xf0 && *p <= 0xf4) {
+        if (end - p < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80
+            || (p[3] & 0xc0) != 0x80
+            || (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] > 0x8f))
+        {
+            return 0;
+        }
+
+        return 4;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The bytes of the 16 at x that are not where the UTF-8 of Vietnamese
+ * text puts them: a continuation byte not after a lead, a lead or ASCII
+ * where one is due, or a byte that is none of ASCII, a continuation, a
+ * 2-byte lead (0xc2-0xdf) or a 3-byte one of 0xe1-0xec (U+1000-U+CFFF:
+ * no overlong form or surrogate whatever the continuation).  x1 and x2
+ * are the 16 bytes 1 and 2 before x: where none of them is such a byte,
+ * 0xc0-0xff is a lead and 0xe0-0xff a 3-byte one.  As signed bytes,
+ * 0x80-0xbf are -128 to -65, 0xc0 is -64, 0xe0 -32 and 0xed -19.
+ */
+static inline lgsp_json_v16_t
+lgsp_json_utf8_wrong16(lgsp_json_v16_t x, lgsp_json_v16_t x1,
+    lgsp_json_v16_t x2)
+{
+    lgsp_json_v16_t  cont, due, other;
+
+    cont = x < -64;
+    due = ((x1 & -64) == -64) | ((x2 & -32) == -32);
+    other = ((x > -20) & (x < 0)) | ((x & -2) == -64) | (x == -32);
+
+    return (cont ^ due) | other;
+}
+
+
+/*
+ * Whether the text [p, q) of a string is valid UTF-8 made of ASCII and the
+ * sequences lgsp_json_utf8_wrong16() takes, read 16 bytes at a time; 0
+ * leaves the rest and the place of an error to lgsp_json_utf8_check().
+ * Each block is read with the 2 bytes before it; the last block ends at q
+ * and may hold text before p: the document before the string, valid
+ * UTF-8 once parsed.
+ */
+static inline int
+lgsp_json_utf8_common(const unsigned char *start, const unsigned char *p,
+    const unsigned char *q)
+{
+    uint64_t         lo, hi;
+    lgsp_json_v16_t  x, x1, x2, wrong;
+
+    if (p - start < 2 || q - start < 18) {
         return 0;
     }
 
-    return n;
+    /* a sequence must not be cut by q */
+    if (q[-1] >= 0xc0 || q[-2] >= 0xe0) {
+        return 0;
+    }
+
+    wrong = (lgsp_json_v16_t) { 0 };
+
+    for ( ;; ) {
+        if (q - p < 16) {
+            p = q - 16;
+        }
+
+        memcpy(&x, p, 16);
+        memcpy(&x1, p - 1, 16);
+        memcpy(&x2, p - 2, 16);
+
+        wrong |= lgsp_json_utf8_wrong16(x, x1, x2);
+
+        p += 16;
+
+        if (p == q) {
+            break;
+        }
+    }
+
+    memcpy(&lo, &wrong, 8);
+    memcpy(&hi, (char *) &wrong + 8, 8);
+
+    return (lo | hi) == 0;
+}
+
+
+/* the first byte of [p, end) not in a valid UTF-8 sequence, or end;
+ * ASCII is skipped 8 bytes at a time */
+static const unsigned char *
+lgsp_json_utf8_check(const unsigned char *p, const unsigned char *end)
+{
+    size_t    n;
+    uint64_t  high;
+
+    while (p < end) {
+
+        if (end - p >= 8) {
+            memcpy(&high, p, 8);
+            high &= 0x8080808080808080ULL;
+
+            if (high == 0) {
+                p += 8;
+                continue;
+            }
+
+            p += lgsp_json_first_byte(high);
+
+        } else if (*p < 0x80) {
+            p++;
+            continue;
+        }
+
+        n = lgsp_json_utf8(p, end);
+        if (n == 0) {
+            return p;
+        }
+
+        p += n;
+    }
+
+    return end;
 }
 
 

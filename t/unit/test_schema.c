@@ -1094,6 +1094,58 @@ test_string_fast_path_edges(void)
 }
 
 
+/*
+ * A repeated key is refused at the second one's offset, wherever the
+ * pair sits in objects of up to 40 keys (checked as they come, or sorted
+ * past 32), and distinct keys are never taken for twins
+ */
+static void
+test_duplicate_keys_anywhere(void)
+{
+    int           kind;
+    char          text[1024], err[256], want[64];
+    size_t        n, i, j, k, len, at, bad;
+    lgsp_json_t  *json;
+
+    bad = 0;
+
+    for (n = 1; n <= 40; n++) {
+        for (j = 0; j < n; j++) {
+            for (i = 0; i <= j; i++) {
+                /* i == j: no twin; else key j repeats key i */
+                len = 0;
+                at = 0;
+                text[len++] = '{';
+
+                for (k = 0; k < n; k++) {
+                    if (k == j) {
+                        at = len + (k > 0 ? 2 : 0);
+                    }
+                    len += sprintf(text + len, "%s\"key%zu\":%zu",
+                                   k ? ", " : "", k == j ? i : k, k);
+                }
+
+                text[len++] = '}';
+
+                json = parse(text, len, 64, 1, &kind, err, sizeof(err));
+
+                if (i == j) {
+                    bad += json == NULL;
+                    continue;
+                }
+
+                snprintf(want, sizeof(want),
+                         "duplicate object key at byte %zu", at);
+                bad += json != NULL || kind != LGSP_JSON_DUPLICATE_KEY
+                       || strcmp(err, want) != 0;
+            }
+        }
+    }
+
+    UNIT_EQ_INT(bad, 0, "a repeated key anywhere in objects of 1-40 keys");
+}
+
+
 /* the inline key comparisons order and match keys as memcmp() does */
 static void
 test_key_comparison_is_memcmp_order(void)
@@ -1593,6 +1645,7 @@ main(void)
     test_unique_items_of_colliding_objects();
     test_strict_parser_agrees_with_jansson();
     test_string_fast_path_edges();
+    test_duplicate_keys_anywhere();
     test_key_comparison_is_memcmp_order();
     test_equality_of_big_objects();
     test_numbers();
