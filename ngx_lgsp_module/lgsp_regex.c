@@ -50,7 +50,8 @@
  * The common anchored patterns of agency schemas ("^\\d{12}$",
  * "^[A-Z]{2}$", "^[^<>]+$") are sequences of character sets with counts.
  * They are matched directly, without PCRE2's per-call cost, when each
- * variable count is followed by a disjoint set, so that greedy matching
+ * variable count is followed by a disjoint set (and so is every step it
+ * reaches past steps that may match nothing), so that greedy matching
  * is exact and never backtracks.
  */
 typedef struct lgsp_regex_step_s  lgsp_regex_step_t;
@@ -907,7 +908,7 @@ static lgsp_regex_step_t *
 lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
 {
     int                  i;
-    size_t               n, used, k, n_elts;
+    size_t               n, used, k, j, n_elts;
     const char          *p, *end;
     lgsp_regex_step_t    steps[LGSP_REGEX_STEPS_MAX], *st, *copy;
     lgsp_regex_step_t    elts[LGSP_REGEX_ELTS_MAX];
@@ -962,17 +963,27 @@ lgsp_regex_simple(const char *src, size_t len, size_t *n_steps)
         n++;
     }
 
-    /* greedy is exact only if a variable count never competes */
+    /*
+     * greedy is exact only if a variable count never competes: with the
+     * next step, and past that one with every step after it while the
+     * steps between may match nothing ("^\d{1,3}-?\d$" on "12")
+     */
     for (k = 0; k + 1 < n; k++) {
         if (steps[k].min == steps[k].max) {
             continue;
         }
-        if (steps[k].non_ascii && steps[k + 1].non_ascii) {
-            return NULL;
-        }
-        for (i = 0; i < 4; i++) {
-            if (steps[k].ascii[i] & steps[k + 1].ascii[i]) {
+
+        for (j = k + 1; j < n; j++) {
+            if (steps[k].non_ascii && steps[j].non_ascii) {
                 return NULL;
+            }
+            for (i = 0; i < 4; i++) {
+                if (steps[k].ascii[i] & steps[j].ascii[i]) {
+                    return NULL;
+                }
+            }
+            if (steps[j].min > 0) {
+                break;
             }
         }
     }

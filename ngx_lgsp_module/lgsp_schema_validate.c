@@ -38,6 +38,7 @@ typedef struct {
     int                    full;        /* errors->max reached */
     int                    oom;
     int                    over_budget;
+    int                    too_deep;    /* LGSP_MAX_EVAL_DEPTH reached */
     unsigned               depth;
     uint64_t               budget;      /* units of work left */
     lgsp_regex_scratch_t   scratch;
@@ -95,6 +96,8 @@ static int lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n,
     const lgsp_scope_t *scope, lgsp_eval_t *ev);
 static int lgsp_json_equal_sorted(const lgsp_json_t *a,
     const lgsp_json_t *b);
+static void lgsp_too_deep(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
+    const lgsp_spath_t *sp);
 static void lgsp_error(lgsp_vctx_t *v, const lgsp_ipath_t *ip,
     const lgsp_spath_t *sp, const char *keyword, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -2078,8 +2081,8 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
         return n->truth || lgsp_validate_false(v, ip, sp);
     }
 
-    if (v->depth >= LGSP_MAX_EVAL_DEPTH) {
-        lgsp_error(v, ip, sp, "$ref", "is nested too deeply to be checked");
+    if (v->depth >= LGSP_MAX_EVAL_DEPTH || v->too_deep) {
+        lgsp_too_deep(v, ip, sp);
         return 0;
     }
 
@@ -2105,8 +2108,31 @@ lgsp_validate(lgsp_vctx_t *v, const lgsp_node_t *n, const lgsp_json_t *inst,
 
     v->depth--;
 
-    /* past the budget, lgsp_validate_within() answers, whatever this is */
-    return valid && !v->oom;
+    /* past the budget, lgsp_validate_within() answers, whatever this is;
+     * past the depth, every schema around fails */
+    return valid && !v->oom && !v->too_deep;
+}
+
+
+/*
+ * The evaluation went deeper than LGSP_MAX_EVAL_DEPTH: the instance is
+ * refused, with this error, whatever the schemas around it would make of
+ * a failure here ("not" or "oneOf" would turn it into a pass), and
+ * nothing more is checked
+ */
+static void
+lgsp_too_deep(lgsp_vctx_t *v, const lgsp_ipath_t *ip, const lgsp_spath_t *sp)
+{
+    if (v->too_deep) {
+        return;
+    }
+
+    /* named even inside "not", "anyOf"...: it is the answer's reason */
+    v->collect = v->errors != NULL && v->errors->max > 0;
+    lgsp_error(v, ip, sp, "$ref", "is nested too deeply to be checked");
+
+    v->too_deep = 1;
+    v->full = 1;
 }
 
 

@@ -215,8 +215,12 @@ ngx_http_lgsp_find_ctx(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_module);
 
-    /* only an internal redirect clears module contexts; the pool keeps ours */
-    if (ctx || !r->internal) {
+    /*
+     * only an internal redirect and nginx's own error answer from a
+     * filter (ngx_http_filter_finalize_request(): a 412 for If-Match)
+     * clear module contexts; the pool keeps ours
+     */
+    if (ctx || !(r->internal || r->filter_finalize)) {
         return ctx;
     }
 

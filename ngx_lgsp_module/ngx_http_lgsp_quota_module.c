@@ -1708,18 +1708,35 @@ ngx_http_lgsp_quota_redis_get(ngx_conf_t *cf)
 }
 
 
-/* the Redis link is not nginx's memory: a worker that exits frees it */
+/*
+ * The Redis link and the batches kept for reuse are not nginx's memory: a
+ * worker that exits frees them, the batches last, as closing the link
+ * answers those still in flight and so keeps some
+ */
 static void
 ngx_http_lgsp_quota_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_queue_t                      *q;
     ngx_http_lgsp_quota_main_conf_t  *qmcf;
 
     qmcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_lgsp_quota_module);
 
-    if (qmcf && qmcf->redis) {
+    if (qmcf == NULL) {
+        return;
+    }
+
+    if (qmcf->redis) {
         ngx_http_lgsp_redis_close(qmcf->redis);
     }
+
+    while (!ngx_queue_empty(&qmcf->spare)) {
+        q = ngx_queue_head(&qmcf->spare);
+        ngx_queue_remove(q);
+        ngx_free(ngx_queue_data(q, ngx_http_lgsp_quota_batch_t, queue));
+    }
+
+    qmcf->nspare = 0;
 }
 
 

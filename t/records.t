@@ -912,4 +912,71 @@ EOF
     ok $ok, 'a server may turn the log off';
 }
 
+# ---------------------------------------------------------------------
+# nginx's own 412 (If-Match, If-Unmodified-Since: its not_modified
+# filter) clears every module's context without an internal redirect:
+# the request keeps its one record all the same, with its agency and the
+# txid the caller got, with on_error=deny too
+
+{
+    my $t = LGSP::Test->new;
+    $t->write_file('hs.key', $secret);
+    $t->extra_port(1);
+
+    $t->start(<<'EOF');
+    lgsp_jwt_key_file hs.key;
+
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        lgsp_jwt on;
+        lgsp_transaction_log %%DIR%%/logs/transactions.jsonl;
+
+        location /pixel {
+            lgsp_service BTP.PIXEL;
+            lgsp_allow_agency H29.UBND.HANAM;
+            empty_gif;
+        }
+    }
+
+    server {
+        listen 127.0.0.1:%%PORT_1%%;
+        lgsp_jwt on;
+        lgsp_transaction_log %%DIR%%/logs/deny.jsonl on_error=deny;
+
+        location /pixel {
+            lgsp_service BTP.PIXEL;
+            lgsp_allow_agency H29.UBND.HANAM;
+            empty_gif;
+        }
+    }
+EOF
+
+    my %port = (transactions => $t->{port}, deny => $t->extra_port(1));
+    my $auth = 'Bearer ' . token('H29.UBND.HANAM');
+
+    for my $log (qw(transactions deny)) {
+        my $r = $t->request('GET', '/pixel', port => $port{$log},
+                            headers => { Authorization => $auth,
+                                         'If-Match' => '"no-such-etag"' });
+        is $r->{status}, 412, "$log: nginx answers a failed If-Match 412";
+        my $txid = $r->{headers}{'x-lgsp-transaction-id'};
+
+        # a second record of the 412 would come before this one's
+        $r = $t->request('GET', '/pixel', port => $port{$log},
+                         headers => { Authorization => $auth });
+        is $r->{status}, 200, "$log: the next request passes";
+
+        wait_lines($t, "logs/$log.jsonl", 2);
+        my @rec = records($t, "logs/$log.jsonl");
+        is scalar @rec, 2, "$log: one record per request";
+        is $rec[0]{txid}, $txid, "$log: the 412's record names its txid";
+        is $rec[0]{agency}, 'H29.UBND.HANAM',
+            "$log: and the agency of its token";
+        is $rec[0]{status}, 412, "$log: and its status";
+        is $rec[1]{status}, 200, "$log: the next record is the next request's";
+    }
+
+    ok clean($t), 'no crash or alert';
+}
+
 done_testing;

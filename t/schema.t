@@ -47,6 +47,25 @@ EOF
 
 $t->write_file('date.json', '{"type": "string", "format": "date"}');
 
+# a phone number: 3 or 4 digits, perhaps a dash, then 6 or 7 digits
+$t->write_file('phone.json', '{"type": "string",'
+                             . ' "pattern": "^\\\\d{3,4}-?\\\\d{6,7}$"}');
+
+# no member named "evil" at any depth: a recursive schema inside "not"
+$t->write_file('no-evil.json', <<'EOF');
+{
+  "not": { "$ref": "#/$defs/evil" },
+  "$defs": {
+    "evil": {
+      "anyOf": [
+        { "required": ["evil"] },
+        { "required": ["c"], "properties": { "c": { "$ref": "#/$defs/evil" } } }
+      ]
+    }
+  }
+}
+EOF
+
 $t->start(<<'EOF');
     lgsp_jwt_key_file hs.key;
     lgsp_quota_zone quotas:1m;
@@ -109,6 +128,17 @@ $t->start(<<'EOF');
             lgsp_schema_max_body 200;
             lgsp_schema_max_depth 3;
             lgsp_schema_max_errors 2;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+
+        location /phone {
+            lgsp_schema_request phone.json;
+            proxy_pass http://127.0.0.1:%%PORT_1%%;
+        }
+
+        location /no-evil {
+            lgsp_schema_request no-evil.json;
+            lgsp_schema_max_depth 2048;
             proxy_pass http://127.0.0.1:%%PORT_1%%;
         }
 
@@ -466,6 +496,32 @@ is $r->{status}, 422, 'an authenticated request is validated';
 
 $r = post('/guarded', '{"hoTen": 1}', Authorization => $token);
 is $r->{status}, 429, 'the quota is taken before the body is validated';
+
+
+# --- a pattern's counts may meet past an optional step -------------------
+
+for my $phone (qw(091234567 0912345678 091-234567 0912-3456789)) {
+    $r = post('/phone', qq{"$phone"});
+    is $r->{status}, 200, "the pattern ^\\d{3,4}-?\\d{6,7}\$ matches $phone";
+}
+
+for my $phone (qw(09123456 09-1234567 091234567890)) {
+    $r = post('/phone', qq{"$phone"});
+    is $r->{status}, 422, "and refuses $phone";
+}
+
+
+# --- past the validator's depth "not" turns no failure into a pass ------
+
+for my $depth (10, 600) {
+    my $evil = '{"c":' x $depth . '{"evil":1}' . '}' x $depth;
+    $r = post('/no-evil', $evil);
+    is_problem($r, 422, 'schema-violation', "\"evil\" $depth levels deep");
+    is upstream_body($r), undef, "  \"evil\" $depth levels deep goes nowhere";
+}
+
+$r = post('/no-evil', '{"c":' x 10 . '{"good":1}' . '}' x 10);
+is $r->{status}, 200, 'a body without "evil" passes';
 
 
 # --- the catalogue names the schema; OpenAPI carries its document ----------

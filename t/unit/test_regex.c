@@ -37,6 +37,11 @@ static const char  *patterns[][2] = {
     { "^[^a]{1,3}(a|Z)$", "bbZ" },
     { "^\\d+?$", "12" },
     { "^x\\.(a|\\-)$", "x.-" },
+    /* a variable count competes past a step that may match nothing */
+    { "^\\d{1,3}-?\\d$", "12" },
+    { "^\\d{3,4}-?\\d{6,7}$", "091234567" },
+    { "^[a-c]*\\.{0}x?(a|b)$", "ab" },
+    { "^[^a]+a?b*-$", "x--" },
     { NULL, NULL }
 };
 

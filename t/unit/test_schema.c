@@ -1250,6 +1250,77 @@ test_numbers(void)
 }
 
 
+/*
+ * An instance deeper than the evaluation goes is refused, also where a
+ * failure would count as a pass: "no member is evil", written as a "not"
+ * around a recursive schema, let an "evil" nested deep enough through
+ */
+static void
+test_too_deep_is_refused_inside_not(void)
+{
+    int             kind, rc;
+    char            err[256], name[128], *text, *p;
+    size_t          depth, i, k;
+    lgsp_json_t    *json;
+    lgsp_schema_t  *schema;
+
+    static const size_t  depths[] = { 10, 600, 2000 };
+
+    schema = compile_text(
+        "{\"not\": {\"$ref\": \"#/$defs/evil\"},"
+        " \"$defs\": {\"evil\": {\"anyOf\": ["
+        "  {\"required\": [\"evil\"]},"
+        "  {\"required\": [\"c\"],"
+        "   \"properties\": {\"c\": {\"$ref\": \"#/$defs/evil\"}}}]}}}",
+        NULL, err, sizeof(err));
+    UNIT_OK(schema != NULL, "a recursive schema inside \"not\" compiles");
+    if (schema == NULL) {
+        printf("#   %s\n", err);
+        return;
+    }
+
+    for (k = 0; k < sizeof(depths) / sizeof(depths[0]); k++) {
+        depth = depths[k];
+
+        text = malloc(depth * 6 + 16);
+        if (text == NULL) {
+            break;
+        }
+
+        /* {"c":{"c":...{"evil":1}...}} */
+        p = text;
+        for (i = 0; i < depth; i++) {
+            memcpy(p, "{\"c\":", 5);
+            p += 5;
+        }
+        memcpy(p, "{\"evil\":1}", 10);
+        p += 10;
+        memset(p, '}', depth);
+        p += depth;
+
+        json = parse(text, p - text, 4096, 0, &kind, err, sizeof(err));
+        free(text);
+
+        lgsp_schema_errors_free(&errors);
+        errors.max = 10;
+
+        rc = json ? lgsp_schema_validate(schema, json, &errors) : -3;
+
+        snprintf(name, sizeof(name), "\"evil\" %zu levels deep is refused",
+                 depth);
+        UNIT_EQ_INT(rc, 0, name);
+
+        if (depth == 2000) {
+            UNIT_OK(errors.n > 0 && strstr(errors.errors[0].message,
+                                           "nested too deeply") != NULL,
+                    "and the error says it is nested too deeply");
+        }
+    }
+
+    lgsp_schema_free(schema);
+}
+
+
 static void
 test_unevaluated_and_dynamic_refs(void)
 {
@@ -1579,6 +1650,7 @@ main(void)
     test_equality_of_big_objects();
     test_numbers();
     test_unevaluated_and_dynamic_refs();
+    test_too_deep_is_refused_inside_not();
 
     lgsp_schema_errors_free(&errors);
     lgsp_arena_free(&arena);
