@@ -161,8 +161,8 @@ typedef struct {
 /* the context of r->main, created with its txid on first use */
 ngx_http_lgsp_ctx_t *ngx_http_lgsp_get_ctx(ngx_http_request_t *r);
 
-/* the context of r->main if it has one; never creates it */
-ngx_http_lgsp_ctx_t *ngx_http_lgsp_find_ctx(ngx_http_request_t *r);
+/* the context r->main's pool keeps, where nginx cleared module contexts */
+ngx_http_lgsp_ctx_t *ngx_http_lgsp_pooled_ctx(ngx_http_request_t *r);
 
 /*
  * Whether the LGSP applies to a request: an lgsp_* directive applies to
@@ -273,6 +273,30 @@ ngx_table_elt_t *ngx_http_lgsp_push_header(ngx_list_t *headers,
 
 
 extern ngx_module_t  ngx_http_lgsp_module;
+
+
+/*
+ * The context of r->main if it has one; never creates it.  Only an
+ * internal redirect and nginx's own error answer from a filter
+ * (ngx_http_filter_finalize_request(): a 412 for If-Match) clear module
+ * contexts; the pool keeps ours.  Inline: the handlers of every request
+ * look, and almost always find it at once.
+ */
+static ngx_inline ngx_http_lgsp_ctx_t *
+ngx_http_lgsp_find_ctx(ngx_http_request_t *r)
+{
+    ngx_http_lgsp_ctx_t  *ctx;
+
+    r = r->main;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_module);
+
+    if (ctx || !(r->internal || r->filter_finalize)) {
+        return ctx;
+    }
+
+    return ngx_http_lgsp_pooled_ctx(r);
+}
 
 
 #endif /* _NGX_HTTP_LGSP_H_INCLUDED_ */

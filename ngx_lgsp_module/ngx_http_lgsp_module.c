@@ -206,23 +206,10 @@ static ngx_http_variable_t  ngx_http_lgsp_vars[] = {
 
 
 ngx_http_lgsp_ctx_t *
-ngx_http_lgsp_find_ctx(ngx_http_request_t *r)
+ngx_http_lgsp_pooled_ctx(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t   *cln;
     ngx_http_lgsp_ctx_t  *ctx;
-
-    r = r->main;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_module);
-
-    /*
-     * only an internal redirect and nginx's own error answer from a
-     * filter (ngx_http_filter_finalize_request(): a 412 for If-Match)
-     * clear module contexts; the pool keeps ours
-     */
-    if (ctx || !(r->internal || r->filter_finalize)) {
-        return ctx;
-    }
 
     for (cln = r->pool->cleanup; cln; cln = cln->next) {
         if (cln->handler == ngx_http_lgsp_ctx_cleanup) {
@@ -242,18 +229,12 @@ ngx_http_lgsp_get_ctx(ngx_http_request_t *r)
     ngx_pool_cleanup_t   *cln;
     ngx_http_lgsp_ctx_t  *ctx;
 
-    r = r->main;
-
-    /* ngx_http_lgsp_find_ctx()'s first look, without the call */
-    ctx = ngx_http_get_module_ctx(r, ngx_http_lgsp_module);
-    if (ctx) {
-        return ctx;
-    }
-
     ctx = ngx_http_lgsp_find_ctx(r);
     if (ctx) {
         return ctx;
     }
+
+    r = r->main;
 
     cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_lgsp_ctx_t));
     if (cln == NULL) {
@@ -908,10 +889,9 @@ ngx_http_lgsp_is_lgsp_header(ngx_table_elt_t *h)
 static ngx_int_t
 ngx_http_lgsp_header_filter(ngx_http_request_t *r)
 {
-    ngx_str_t                  txid;
-    ngx_table_elt_t           *h;
-    ngx_http_lgsp_ctx_t       *ctx;
-    ngx_http_lgsp_loc_conf_t  *llcf;
+    ngx_str_t             txid;
+    ngx_table_elt_t      *h;
+    ngx_http_lgsp_ctx_t  *ctx;
 
     if (r != r->main) {
         return ngx_http_next_header_filter(r);
@@ -930,18 +910,13 @@ ngx_http_lgsp_header_filter(ngx_http_request_t *r)
         }
     }
 
-    /* ngx_http_lgsp_applies(), with the context at hand */
-    llcf = ngx_http_get_module_loc_conf(r, ngx_http_lgsp_module);
-
-    if (!llcf->applies && (ctx == NULL || !ctx->applied)) {
+    if (!ngx_http_lgsp_applies(r)) {
         return ngx_http_next_header_filter(r);
     }
 
+    ctx = ngx_http_lgsp_get_ctx(r);
     if (ctx == NULL) {
-        ctx = ngx_http_lgsp_get_ctx(r);
-        if (ctx == NULL) {
-            return NGX_ERROR;
-        }
+        return NGX_ERROR;
     }
 
     ctx->applied = 1;
